@@ -1,0 +1,38 @@
+import type { FilePlan } from '../plan/plan.js';
+
+/** One part's bytes as they will be sent, with the MD5 the worker computed over exactly those bytes. */
+export interface PartPayload {
+  index: number;
+  data: Uint8Array;
+  size: number;
+  md5: string;
+}
+
+/** A remote file being written. */
+export interface RemoteFile {
+  readonly fileId: string;
+  /** Sends one part; retries are the implementation's job (it knows which failures are transient). */
+  uploadPart(part: PartPayload, signal: AbortSignal): Promise<void>;
+  /** Makes the file whole (close / complete / commit). */
+  complete(signal: AbortSignal): Promise<void>;
+}
+
+export interface DonePart {
+  size: number;
+  md5: string;
+}
+
+export type Prepared =
+  /** A fresh remote file, or an open one from an earlier run whose `doneParts` need not be sent again. */
+  | { kind: 'upload'; file: RemoteFile; resumed: boolean; doneParts: Map<number, DonePart>; remoteName: string }
+  /** An earlier run already finished this exact file: nothing to send. */
+  | { kind: 'already-closed'; fileId: string; remoteName: string };
+
+/** Where files go: platform storage, or (later) a cloud container. */
+export interface Destination {
+  readonly kind: string;
+  /** Resume lookup or create. Throws a UaError (with a message for the user) when the file cannot start. */
+  prepare(plan: FilePlan, projectId: string, signal: AbortSignal): Promise<Prepared>;
+  /** Tells whether a remote file reached its final state (for --wait-on-close) and its parts (for --verify). */
+  describe(fileId: string, signal: AbortSignal): Promise<{ state: string; parts: Map<number, DonePart> }>;
+}

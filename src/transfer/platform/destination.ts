@@ -1,0 +1,124 @@
+import type { Dispatcher } from 'undici';
+import { PartPutError, UaError } from '../../errors.js';
+import type { FilePlan } from '../../plan/plan.js';
+import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
+import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
+import { httpRequest, USER_AGENT } from '../http.js';
+import { classify, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
+import type { FileDescription, PlatformClient } from './api.js';
+
+export interface PlatformDestinationOptions {
+  api: PlatformClient;
+  agent: Dispatcher;
+  /** Per-part policy: `attempts` is --tries. */
+  partRetry: RetryPolicy;
+  /** Look for an earlier upload of the same local file (classic signature) before creating one. */
+  resume: boolean;
+  /** Wraps a part body, e.g. for --throttle. */
+  throttle?(data: Uint8Array, signal: AbortSignal): Uint8Array | AsyncIterable<Uint8Array>;
+  onPartRetry?(fileId: string, index: number, attempt: number, delayMs: number, reason: string): void;
+}
+
+/** Platform storage: file/new → per part (/upload → PUT) → close, resuming by the classic signature. */
+export class PlatformDestination implements Destination {
+  readonly kind = 'platform';
+  readonly #o: PlatformDestinationOptions;
+
+  constructor(o: PlatformDestinationOptions) {
+    this.#o = o;
+  }
+
+  async prepare(plan: FilePlan, projectId: string, signal: AbortSignal): Promise<Prepared> {
+    const { api } = this.#o;
+    if (this.#o.resume && plan.signature) {
+      const found = await api.findDataObjects(
+        {
+          class: 'file',
+          properties: { [SIGNATURE_PROPERTY]: plan.signature },
+          scope: { project: projectId, folder: '/', recurse: true },
+          visibility: 'either',
+          describe: { project: projectId },
+        },
+        signal,
+      );
+      const hits = found.results;
+      if (hits.length > 1) {
+        const list = hits.map((h, i) => `\t${i + 1}. ${h.describe?.name ?? '?'} (${h.id})`).join('\n');
+        throw new UaError(
+          'UA_ERR_RESUME_AMBIGUOUS',
+          `More than one resumable targets for local file "${plan.entry.localPath}" found in the project '${projectId}', candidates: \n${list}\n` +
+            `Unable to upload: "${plan.entry.localPath}"\nPlease either clean up the potential candidate files, or run upload agent with '--do-not-resume' option`,
+        );
+      }
+      if (hits.length === 1) {
+        const d = hits[0].describe ?? (await api.describeFile(hits[0].id, {}, signal));
+        if (d.state !== 'open') return { kind: 'already-closed', fileId: hits[0].id, remoteName: d.name };
+        return { kind: 'upload', file: this.#remote(hits[0].id), resumed: true, doneParts: completeParts(d), remoteName: d.name };
+      }
+    }
+    const { id } = await api.fileNew(
+      {
+        project: projectId,
+        folder: plan.entry.folder,
+        name: plan.remoteName,
+        parents: true,
+        media: plan.media,
+        properties: plan.properties,
+        ...(plan.types.length ? { types: plan.types } : {}),
+        ...(plan.tags.length ? { tags: plan.tags } : {}),
+        ...(plan.details !== undefined ? { details: plan.details } : {}),
+        ...(plan.hidden ? { hidden: true as const } : {}),
+      },
+      signal,
+    );
+    return { kind: 'upload', file: this.#remote(id), resumed: false, doneParts: new Map(), remoteName: plan.remoteName };
+  }
+
+  async describe(fileId: string, signal: AbortSignal) {
+    const d = await this.#o.api.describeFile(fileId, { fields: { state: true, parts: true } }, signal);
+    return { state: d.state, parts: completeParts(d) };
+  }
+
+  #remote(fileId: string): RemoteFile {
+    return {
+      fileId,
+      uploadPart: (part, signal) => this.#uploadPart(fileId, part, signal),
+      complete: async (signal) => {
+        await this.#o.api.closeFile(fileId, signal);
+      },
+    };
+  }
+
+  /** One attempt = a fresh signed URL + one PUT; the whole pair is retried --tries times. */
+  async #uploadPart(fileId: string, part: PartPayload, signal: AbortSignal): Promise<void> {
+    const { api, agent } = this.#o;
+    await withRetry(
+      async () => {
+        const { url, headers } = await api.uploadUrl(fileId, { index: part.index, size: part.size, md5: part.md5 }, signal);
+        const sendHeaders: Record<string, string> = { 'user-agent': USER_AGENT };
+        for (const [k, v] of Object.entries(headers ?? {})) sendHeaders[k.toLowerCase()] = String(v);
+        sendHeaders['content-length'] ??= String(part.size);
+        const body = this.#o.throttle ? this.#o.throttle(part.data, signal) : part.data;
+        const res = await httpRequest(agent, url, { method: 'PUT', headers: sendHeaders, body, signal });
+        if (res.status < 200 || res.status >= 300) {
+          throw new PartPutError(res.status, res.body.toString('utf8'), parseRetryAfter(res.headers['retry-after']));
+        }
+      },
+      this.#o.partRetry,
+      // A part PUT is idempotent: the last complete upload of an index wins.
+      (err) => classify(err, true),
+      {
+        signal,
+        onRetry: (err, attempt, delay) => this.#o.onPartRetry?.(fileId, part.index, attempt, delay, (err as Error).message),
+      },
+    );
+  }
+}
+
+export function completeParts(d: FileDescription): Map<number, DonePart> {
+  const done = new Map<number, DonePart>();
+  for (const [k, p] of Object.entries(d.parts ?? {})) {
+    if (p.state === 'complete') done.set(Number(k), { size: p.size, md5: p.md5 });
+  }
+  return done;
+}

@@ -1,0 +1,260 @@
+import type { EventSink } from '../accounting/events.js';
+import { AbortedError, isAbort, UaError } from '../errors.js';
+import type { FilePlan } from '../plan/plan.js';
+import type { PartSpec } from '../plan/parts.js';
+import type { ByteBudget } from '../read/budget.js';
+import type { PartPool } from '../work/pool.js';
+import { BufferCache } from './buffer-cache.js';
+import type { Destination, DonePart, Prepared, RemoteFile } from './destination.js';
+
+/** A part whose bytes are already in memory (stdin): the reader filled `buffer[0, length)`. */
+export interface BufferedPart {
+  index: number;
+  buffer: ArrayBuffer;
+  length: number;
+  last: boolean;
+  /** Gives the buffer back to whoever lent it (and its bytes back to the budget). */
+  release(): void;
+}
+
+export interface ScheduledFile {
+  plan: FilePlan;
+  projectId: string;
+  /** For stdin: parts arrive as they are read; for files, `plan.parts` is used. */
+  bufferedParts?: AsyncIterable<BufferedPart>;
+}
+
+export type Outcome = 'uploaded' | 'resumed' | 'already-closed' | 'failed';
+
+export interface FileResult {
+  order: number;
+  localPath: string;
+  fileId: string | null;
+  outcome: Outcome;
+  error?: string;
+  rawBytes: number;
+  sentBytes: number;
+}
+
+export interface SchedulerOptions {
+  destination: Destination;
+  pool: PartPool;
+  /** Bounds the bytes of parts in flight (read, hashed/compressed, being sent): the memory bound. */
+  budget: ByteBudget;
+  /** Concurrent part uploads (--upload-threads). */
+  uploadThreads: number;
+  /** Files whose resume lookup / creation may run ahead of the uploads. Default 16. */
+  prepareAhead?: number;
+  compressLevel: number;
+  /** Non-last compressed parts are padded up to this (the platform's minimum part size). */
+  minPartSize: number;
+  waitOnClose: boolean;
+  /** After close, re-describe and compare every part's size and MD5 with what was sent. */
+  verify: boolean;
+  events: EventSink;
+  signal: AbortSignal;
+  /** Poll interval while waiting on close, ms. Default 500, growing to 5 s. */
+  closePollMs?: number;
+}
+
+interface FileState {
+  sf: ScheduledFile;
+  prepared?: Prepared & { kind: 'upload' };
+  inFlight: number;
+  queued: boolean;
+  failed?: string;
+  sent: Map<number, DonePart>;
+  rawBytes: number;
+  sentBytes: number;
+  settle(): void;
+  done: Promise<void>;
+}
+
+interface WorkItem {
+  fs: FileState;
+  spec?: PartSpec;
+  buffered?: BufferedPart;
+}
+
+/**
+ * Uploads many files through one pipeline: preparation runs ahead (bounded), parts flow in file order
+ * to `uploadThreads` loops, each loop hashes/compresses its part in the worker pool and sends it.
+ * A file completes when its last part lands; one failed file never stops the others.
+ */
+export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): Promise<FileResult[]> {
+  const results: FileResult[] = new Array(files.length);
+  const buffers = new BufferCache();
+  const ahead = Math.max(1, o.prepareAhead ?? 16);
+  const preparing: Array<Promise<Prepared> | undefined> = new Array(files.length);
+  const finishing: Promise<void>[] = [];
+  let started = 0;
+
+  const startPrepares = (upTo: number) => {
+    for (; started < Math.min(upTo, files.length); started++) {
+      const sf = files[started];
+      const p = o.destination.prepare(sf.plan, sf.projectId, o.signal);
+      p.catch(() => undefined); // observed when consumed
+      preparing[started] = p;
+    }
+  };
+
+  const record = (fs: FileState, outcome: Outcome, fileId: string | null, error?: string) => {
+    const e = fs.sf.plan.entry;
+    results[files.indexOf(fs.sf)] = { order: e.order, localPath: e.localPath, fileId, outcome, error, rawBytes: fs.rawBytes, sentBytes: fs.sentBytes };
+    o.events({ type: 'file-done', order: e.order, localPath: e.localPath, fileId, outcome, error, bytes: fs.sentBytes });
+  };
+
+  async function* work(): AsyncGenerator<WorkItem> {
+    for (let i = 0; i < files.length; i++) {
+      if (o.signal.aborted) return;
+      startPrepares(i + ahead);
+      const sf = files[i];
+      let settle!: () => void;
+      const fs: FileState = { sf, inFlight: 0, queued: true, sent: new Map(), rawBytes: 0, sentBytes: 0, settle: () => settle(), done: new Promise<void>((r) => (settle = r)) };
+      let prepared: Prepared;
+      try {
+        prepared = await preparing[i]!;
+      } catch (err) {
+        record(fs, 'failed', null, message(err));
+        continue;
+      }
+      preparing[i] = undefined;
+      const e = sf.plan.entry;
+      if (prepared.kind === 'already-closed') {
+        o.events({ type: 'file-start', order: e.order, localPath: e.localPath, remoteName: prepared.remoteName, project: sf.projectId, fileId: prepared.fileId, size: e.size, resumed: true, doneBytes: e.size });
+        record(fs, 'already-closed', prepared.fileId);
+        continue;
+      }
+      fs.prepared = prepared;
+      const doneBytes = sf.plan.parts.filter((p) => prepared.doneParts.has(p.index)).reduce((n, p) => n + p.length, 0);
+      fs.rawBytes = doneBytes;
+      o.events({ type: 'file-start', order: e.order, localPath: e.localPath, remoteName: prepared.remoteName, project: sf.projectId, fileId: prepared.file.fileId, size: e.size, resumed: prepared.resumed, doneBytes });
+      finishing.push(fs.done.then(() => finish(fs)));
+      if (sf.bufferedParts) {
+        for await (const bp of sf.bufferedParts) {
+          if (fs.failed || o.signal.aborted) {
+            bp.release();
+            continue;
+          }
+          fs.inFlight++;
+          yield { fs, buffered: bp };
+        }
+      } else {
+        for (const spec of sf.plan.parts) {
+          if (prepared.doneParts.has(spec.index)) continue;
+          if (fs.failed || o.signal.aborted) break;
+          fs.inFlight++;
+          yield { fs, spec };
+        }
+      }
+      fs.queued = false;
+      if (fs.inFlight === 0) fs.settle();
+    }
+  }
+
+  const items = work();
+  const loop = async () => {
+    for (;;) {
+      const next = await items.next();
+      if (next.done) return;
+      const { fs } = next.value;
+      try {
+        if (!fs.failed) await sendPart(next.value);
+      } catch (err) {
+        fs.failed ??= message(err);
+      } finally {
+        if (--fs.inFlight === 0 && !fs.queued) fs.settle();
+      }
+    }
+  };
+
+  async function sendPart({ fs, spec, buffered }: WorkItem): Promise<void> {
+    const plan = fs.sf.plan;
+    const remote = fs.prepared!.file;
+    const index = spec?.index ?? buffered!.index;
+    const length = spec?.length ?? buffered!.length;
+    const last = spec?.last ?? buffered!.last;
+    // Compressed output of incompressible data can exceed the input slightly; budget for both.
+    const cost = plan.compress ? length * 2 + 64 * 1024 : length;
+    if (!buffered) await o.budget.acquire(cost, o.signal);
+    let buffer = buffered?.buffer ?? buffers.get(length, plan.chunkSize);
+    try {
+      const r = await o.pool.run(
+        {
+          path: buffered ? undefined : plan.entry.absPath,
+          offset: spec?.offset ?? 0,
+          length,
+          buffer,
+          expect: buffered ? undefined : { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
+          compress: plan.compress,
+          level: o.compressLevel,
+          last,
+          minPartSize: o.minPartSize,
+        },
+        o.signal,
+      );
+      buffer = r.buffer;
+      await remote.uploadPart({ index, data: r.data, size: r.size, md5: r.md5 }, o.signal);
+      fs.sent.set(index, { size: r.size, md5: r.md5 });
+      fs.rawBytes += length;
+      fs.sentBytes += r.size;
+      o.events({ type: 'part-done', order: plan.entry.order, fileId: remote.fileId, index, rawBytes: length, sentBytes: r.size });
+    } finally {
+      if (buffered) {
+        buffered.buffer = buffer;
+        buffered.release();
+      } else {
+        buffers.put(buffer);
+        o.budget.release(cost);
+      }
+    }
+  }
+
+  async function finish(fs: FileState): Promise<void> {
+    const remote: RemoteFile = fs.prepared!.file;
+    if (fs.failed || o.signal.aborted) {
+      record(fs, 'failed', null, fs.failed ?? new AbortedError().message);
+      return;
+    }
+    try {
+      await remote.complete(o.signal);
+      fs.queued = false;
+      if (o.waitOnClose || o.verify) await waitClosed(remote.fileId, fs);
+      record(fs, fs.prepared!.resumed ? 'resumed' : 'uploaded', remote.fileId);
+    } catch (err) {
+      record(fs, 'failed', null, message(err));
+    }
+  }
+
+  async function waitClosed(fileId: string, fs: FileState): Promise<void> {
+    let delay = o.closePollMs ?? 500;
+    for (;;) {
+      const d = await o.destination.describe(fileId, o.signal);
+      if (o.verify) checkParts(fileId, fs, d.parts);
+      if (d.state === 'closed' || !o.waitOnClose) return;
+      if (d.state !== 'closing') throw new UaError('UA_ERR_CLOSE', `file ${fileId} is ${d.state} after close`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(5000, delay * 1.5);
+    }
+  }
+
+  function checkParts(fileId: string, fs: FileState, remote: Map<number, DonePart>): void {
+    for (const [index, sent] of fs.sent) {
+      const got = remote.get(index);
+      if (!got || got.size !== sent.size || got.md5 !== sent.md5) {
+        throw new UaError('UA_ERR_VERIFY', `verification failed for ${fileId} part ${index}: sent ${sent.size} bytes md5 ${sent.md5}, platform has ${got ? `${got.size} bytes md5 ${got.md5}` : 'no complete part'}`);
+      }
+    }
+  }
+
+  startPrepares(ahead);
+  await Promise.all(Array.from({ length: Math.max(1, o.uploadThreads) }, loop));
+  await Promise.all(finishing);
+  buffers.clear();
+  return results;
+}
+
+function message(err: unknown): string {
+  if (isAbort(err)) return new AbortedError().message;
+  return err instanceof Error ? err.message : String(err);
+}
