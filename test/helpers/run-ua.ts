@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const UA_BIN = fileURLToPath(new URL('../../bin/ua.js', import.meta.url));
+
+export interface UaRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunUaOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: Buffer | string;
+  /** Called with each stderr chunk; may kill the child (for kill -9 tests). */
+  onStderr?(chunk: string, child: ChildProcess): void;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs the built `ua` as a real child process. The environment is cleared of DX_* variables and HOME
+ * points at an empty dir unless given, so a developer's own config never leaks into a test.
+ */
+export function runUa(args: string[], o: RunUaOptions = {}): Promise<UaRun> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) env[k] = v;
+  Object.assign(env, { HOME: '/nonexistent-home-for-tests', NO_COLOR: '1' }, o.env ?? {});
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [UA_BIN, ...args], { env, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      o.onStderr?.(d, child);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined);
+    if (o.stdin !== undefined) child.stdin.end(o.stdin);
+    else child.stdin.end();
+  });
+}
