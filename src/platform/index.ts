@@ -1,0 +1,104 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeAdmin, openAdmin, type PlatformAdmin } from './admin.js';
+import { createApp } from './app.js';
+import { loadSigningKey } from './data-dir.js';
+import { Faults } from './faults.js';
+import type { RouteDeps } from './http/route.js';
+import { allRoutes } from './routes/index.js';
+import { ServerStats } from './stats.js';
+import { openDb } from './store/db.js';
+
+export { openAdmin, type PlatformAdmin };
+export { Faults, type FaultRule } from './faults.js';
+export { ServerStats } from './stats.js';
+
+export interface StartOptions {
+  /** Where platform.db and signing.key live; default: a fresh temp dir, deleted by stop(). */
+  dataDir?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** How long a file stays `closing` before it is `closed` (default 300 ms). */
+  closingDelayMs?: number;
+  /** Lifetime of signed URLs (default 15 min). */
+  urlTtlMs?: number;
+  /** No log lines on stderr. */
+  quiet?: boolean;
+}
+
+export interface RunningPlatform {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  admin: PlatformAdmin;
+  faults: Faults;
+  stats: ServerStats;
+  deps: RouteDeps;
+  /** Closes the server and the DB; deletes the data dir if startPlatform created it. */
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatform> {
+  const ownsDir = o.dataDir === undefined;
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ua-platform-'));
+  mkdirSync(dataDir, { recursive: true });
+  const host = o.host ?? '127.0.0.1';
+  const db = openDb(dataDir);
+  let port = 0;
+  const deps: RouteDeps = {
+    db,
+    config: {
+      closingDelayMs: o.closingDelayMs ?? 300,
+      urlTtlMs: o.urlTtlMs ?? 15 * 60 * 1000,
+      signingKey: loadSigningKey(dataDir),
+      dataDir,
+    },
+    baseUrl: () => `http://${host}:${port}`,
+    now: () => Date.now(),
+    faults: new Faults(),
+    stats: new ServerStats(),
+  };
+  const server = createApp(deps, allRoutes(), { quiet: o.quiet });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    db.close();
+    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  port = (server.address() as AddressInfo).port;
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections(); // idle keep-alive sockets would otherwise hold close() open
+      await closed;
+      db.close();
+      if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    })());
+
+  return {
+    url: deps.baseUrl(),
+    host,
+    port,
+    dataDir,
+    admin: makeAdmin(db, deps.now),
+    faults: deps.faults,
+    stats: deps.stats,
+    deps,
+    stop,
+  };
+}

@@ -1,0 +1,130 @@
+import { atLeast, isGrantLevel, levelRank, type Level } from '../../common/levels.js';
+import { effectiveLevel } from '../auth/policy.js';
+import { invalidInput } from '../errors.js';
+import type { RouteContext, RouteTable } from '../http/route.js';
+import { projectsOfUser, type ProjectRecord } from '../store/projects.js';
+import { getUser } from '../store/users.js';
+import { isPlainObject, optInt } from './input-checks.js';
+import { describeProject } from './project-describe.js';
+
+const DEFAULT_LIMIT = 1000;
+
+/** `name` filter: exact string, `{glob}` (`*`, `?`) or `{regexp}` (optionally with `flags`). */
+function nameMatcher(name: unknown): (s: string) => boolean {
+  if (name === undefined) return () => true;
+  if (typeof name === 'string') return (s) => s === name;
+  if (isPlainObject(name) && typeof name.glob === 'string') {
+    const src = name.glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const re = new RegExp(`^${src}$`, 's');
+    return (s) => re.test(s);
+  }
+  if (isPlainObject(name) && typeof name.regexp === 'string') {
+    let re: RegExp;
+    try {
+      re = new RegExp(name.regexp, typeof name.flags === 'string' ? name.flags : '');
+    } catch {
+      throw invalidInput('name.regexp is not a valid regular expression');
+    }
+    return (s) => re.test(s);
+  }
+  throw invalidInput('name must be a string, {"glob": …} or {"regexp": …}');
+}
+
+/** `tags`: a string, an array (all required), `{$and: [...]}` or `{$or: [...]}`. */
+function tagsMatcher(tags: unknown): (t: string[]) => boolean {
+  if (tags === undefined) return () => true;
+  if (typeof tags === 'string') return (t) => t.includes(tags);
+  const all = Array.isArray(tags) ? tags : isPlainObject(tags) ? tags.$and : undefined;
+  const any = isPlainObject(tags) ? tags.$or : undefined;
+  const list = (all ?? any) as unknown;
+  if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+    throw invalidInput('tags must be a string, an array of strings, {"$and": […]} or {"$or": […]}');
+  }
+  return all ? (t) => list.every((x) => t.includes(x)) : (t) => list.some((x) => t.includes(x));
+}
+
+/** `properties`: each key must be present (value `true`) or equal the given string. */
+function propertiesMatcher(props: unknown): (p: Record<string, string>) => boolean {
+  if (props === undefined) return () => true;
+  if (!isPlainObject(props)) throw invalidInput('properties must be a mapping');
+  for (const v of Object.values(props)) {
+    if (v !== true && typeof v !== 'string') throw invalidInput('property values must be strings or true');
+  }
+  return (p) => Object.entries(props).every(([k, v]) => (v === true ? Object.hasOwn(p, k) : p[k] === v));
+}
+
+function createdMatcher(created: unknown): (t: number) => boolean {
+  if (created === undefined) return () => true;
+  if (!isPlainObject(created)) throw invalidInput('created must be {"after": ms, "before": ms}');
+  const { after, before } = created;
+  if ((after !== undefined && typeof after !== 'number') || (before !== undefined && typeof before !== 'number')) {
+    throw invalidInput('created.after and created.before must be numbers');
+  }
+  return (t) => (after === undefined || t >= after) && (before === undefined || t <= before);
+}
+
+function regionMatcher(region: unknown): (r: string) => boolean {
+  if (region === undefined) return () => true;
+  if (typeof region === 'string') return (r) => r === region;
+  if (Array.isArray(region) && region.every((x) => typeof x === 'string')) return (r) => region.includes(r);
+  throw invalidInput('region must be a string or an array of strings');
+}
+
+function findProjects(ctx: RouteContext) {
+  const { input, deps } = ctx;
+  const principal = ctx.principal();
+  const minLevel: Level = input.level === undefined ? 'VIEW' : (input.level as Level);
+  if (!isGrantLevel(minLevel)) throw invalidInput('level must be one of VIEW, UPLOAD, CONTRIBUTE, ADMINISTER');
+  const describe = input.describe;
+  if (describe !== undefined && typeof describe !== 'boolean' && !isPlainObject(describe)) {
+    throw invalidInput('describe must be a boolean or a describe input mapping');
+  }
+  const limit = optInt(input, 'limit', 1, DEFAULT_LIMIT) ?? DEFAULT_LIMIT;
+  const starting = input.starting;
+  if (starting !== undefined && starting !== null && typeof starting !== 'string') {
+    throw invalidInput('starting must be the "next" value of an earlier call');
+  }
+  const byName = nameMatcher(input.name);
+  const byTags = tagsMatcher(input.tags);
+  const byProps = propertiesMatcher(input.properties);
+  const byCreated = createdMatcher(input.created);
+  const byRegion = regionMatcher(input.region);
+  const ok = (p: ProjectRecord) =>
+    byName(p.name) && byTags(p.tags) && byProps(p.properties) && byCreated(p.created) && byRegion(p.region);
+
+  // Membership lists are small here; filter in memory, in a stable (created, id) order.
+  const matches: Array<{ project: ProjectRecord; level: Level }> = [];
+  for (const { project } of projectsOfUser(deps.db, principal.userId)) {
+    const level = effectiveLevel(deps.db, principal, project.id);
+    if (levelRank(level) < levelRank('VIEW') || !atLeast(level, minLevel) || !ok(project)) continue;
+    matches.push({ project, level });
+  }
+  // The cursor is the ID of the first result of the next page.
+  let from = 0;
+  if (typeof starting === 'string') {
+    from = matches.findIndex((m) => m.project.id === starting);
+    if (from < 0) throw invalidInput('starting does not name a result of this search');
+  }
+  const page = matches.slice(from, from + limit);
+  const next = from + limit < matches.length ? matches[from + limit].project.id : null;
+  const describeInput = isPlainObject(describe) ? describe : {};
+  return {
+    results: page.map(({ project, level }) => ({
+      id: project.id,
+      level,
+      ...(describe ? { describe: describeProject(deps.db, project, level, describeInput) } : {}),
+    })),
+    next,
+  };
+}
+
+export const systemRoutes: RouteTable = {
+  // ua sends {client, version, platform} (§9.1); any object is accepted. No update is ever offered.
+  'system/greet': () => ({ update: { available: false }, messages: [] }),
+  'system/whoami': (ctx) => {
+    const { userId } = ctx.principal();
+    const user = getUser(ctx.deps.db, userId);
+    return { id: userId, ...(user ? { handle: user.handle } : {}) };
+  },
+  'system/findProjects': findProjects,
+};

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { FILES_SCHEMA } from './files.js';
+
+export type Db = Database.Database;
+
+/**
+ * Core schema migrations, applied in order; `PRAGMA user_version` records how many have run.
+ * Never edit a shipped step: append a new one.
+ */
+const CORE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,            -- user-<handle lowercased>
+    handle TEXT NOT NULL,
+    created INTEGER NOT NULL
+  );
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    bill_to TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',          -- JSON array of strings
+    properties TEXT NOT NULL DEFAULT '{}',    -- JSON object string → string
+    protected INTEGER NOT NULL DEFAULT 0,
+    restricted INTEGER NOT NULL DEFAULT 0,
+    external_upload_restricted INTEGER NOT NULL DEFAULT 0,
+    default_symlink TEXT                      -- JSON or NULL
+  );
+  CREATE INDEX projects_name ON projects(name);
+  CREATE TABLE members (
+    project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    level TEXT NOT NULL,
+    PRIMARY KEY (project, user)
+  );
+  CREATE INDEX members_user ON members(user);
+  -- The root folder '/' is implicit and never stored.
+  CREATE TABLE folders (
+    project TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    PRIMARY KEY (project, path)
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    hash TEXT NOT NULL UNIQUE,                -- sha256 hex of the token; the token itself is never stored
+    prefix TEXT NOT NULL,                     -- first few characters, for display only
+    created INTEGER NOT NULL,
+    expires INTEGER,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    scope TEXT                                -- JSON {"projects": {...}} or NULL for full access
+  );
+  CREATE TABLE nonces (
+    user TEXT NOT NULL,
+    route TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    input_hash TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (user, route, nonce)
+  );
+  -- Schema pieces owned by other modules (the files half), applied once per distinct text.
+  CREATE TABLE schema_parts (
+    name TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL
+  );
+  `,
+];
+
+/** Schema parts contributed by other modules; each must be re-runnable (CREATE … IF NOT EXISTS). */
+const EXTRA_SCHEMAS: ReadonlyArray<{ name: string; sql: string }> = [{ name: 'files', sql: FILES_SCHEMA }];
+
+/** Opens (creating if needed) `<dataDir>/platform.db` and brings its schema up to date. */
+export function openDb(dataDir: string): Db {
+  const db = new Database(join(dataDir, 'platform.db'));
+  // WAL + busy_timeout: the admin CLI opens the same file while `serve` runs.
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  tx(db, () => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < CORE_MIGRATIONS.length; v++) db.exec(CORE_MIGRATIONS[v]);
+    if (version < CORE_MIGRATIONS.length) db.pragma(`user_version = ${CORE_MIGRATIONS.length}`);
+    // Extra schemas may appear (or grow) after a DB was created, so they are tracked by content
+    // hash rather than by version number: a new or changed text is run again.
+    for (const { name, sql } of EXTRA_SCHEMAS) {
+      if (sql.trim() === '') continue;
+      const hash = createHash('sha256').update(sql).digest('hex');
+      const row = db.prepare('SELECT sha256 FROM schema_parts WHERE name = ?').get(name) as
+        | { sha256: string }
+        | undefined;
+      if (row?.sha256 === hash) continue;
+      db.exec(sql);
+      db.prepare('INSERT OR REPLACE INTO schema_parts (name, sha256) VALUES (?, ?)').run(name, hash);
+    }
+  });
+}
+
+/** Runs fn in one transaction (a savepoint when already inside one); fn must be synchronous. */
+export function tx<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+/** Whether a table exists; lets core code use optional tables owned by other modules. */
+export function hasTable(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
