@@ -1,0 +1,176 @@
+import yargs from 'yargs';
+import { isGrantLevel, type GrantLevel } from '../common/levels.js';
+import { openAdmin, type PlatformAdmin } from './admin.js';
+import { startPlatform } from './index.js';
+
+/**
+ * `ua-platform` — run the local platform server and administer its data dir.
+ * Each admin command prints only the new ID or token on stdout; errors are one line on stderr and
+ * exit 1. Admin commands are safe while `serve` runs on the same data dir (SQLite WAL).
+ */
+
+class CliError extends Error {}
+
+const DURATION_RE = /^(\d+)([dhm])$/;
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
+
+/** `30d`, `12h`, `90m` → milliseconds. */
+export function parseDuration(s: string): number {
+  const m = DURATION_RE.exec(s);
+  if (!m) throw new CliError(`invalid duration ${JSON.stringify(s)}: use e.g. 30d, 12h or 90m`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+function level(s: string): GrantLevel {
+  const up = s.toUpperCase();
+  if (!isGrantLevel(up)) throw new CliError(`invalid level ${JSON.stringify(s)}: VIEW, UPLOAD, CONTRIBUTE or ADMINISTER`);
+  return up;
+}
+
+function dataDirOf(args: { data?: string }): string {
+  const dir = args.data ?? process.env.UA_PLATFORM_DATA;
+  if (!dir) throw new CliError('--data DIR is required (or set UA_PLATFORM_DATA)');
+  return dir;
+}
+
+type Run = () => Promise<void> | void;
+
+async function serve(dataDir: string, port: number, closingDelayMs: number | undefined): Promise<void> {
+  const platform = await startPlatform({ dataDir, port, closingDelayMs });
+  process.stdout.write(`listening on ${platform.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void platform.stop().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function withAdmin(args: { data?: string }, fn: (admin: PlatformAdmin) => string): Run {
+  return () => {
+    const admin = openAdmin(dataDirOf(args));
+    try {
+      process.stdout.write(`${fn(admin)}\n`);
+    } finally {
+      admin.close();
+    }
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let run: Run | undefined;
+  const parser = yargs(argv)
+    .scriptName('ua-platform')
+    .option('data', { type: 'string', describe: 'data directory (default: $UA_PLATFORM_DATA)', global: true })
+    .command(
+      'serve',
+      'run the API server',
+      (y) =>
+        y
+          .option('port', { type: 'number', default: 0, describe: 'TCP port on 127.0.0.1 (0 = any free port)' })
+          .option('closing-delay-ms', { type: 'number', describe: 'how long files stay "closing"' }),
+      (a) => {
+        run = () => serve(dataDirOf(a), a.port, a['closing-delay-ms']);
+      },
+    )
+    .command('user', 'manage users', (y) =>
+      y
+        .command(
+          'new <handle>',
+          'create a user; prints its ID',
+          (y2) => y2.positional('handle', { type: 'string', demandOption: true }),
+          (a) => {
+            run = withAdmin(a, (admin) => admin.createUser(a.handle));
+          },
+        )
+        .demandCommand(1),
+    )
+    .command('project', 'manage projects', (y) =>
+      y
+        .command(
+          'new <name>',
+          'create a project; prints its ID',
+          (y2) =>
+            y2
+              .positional('name', { type: 'string', demandOption: true })
+              .option('owner', { type: 'string', demandOption: true, describe: 'user ID or handle' })
+              .option('region', { type: 'string' }),
+          (a) => {
+            run = withAdmin(a, (admin) => admin.createProject({ name: a.name, owner: a.owner, region: a.region }));
+          },
+        )
+        .demandCommand(1),
+    )
+    .command(
+      'invite <project> <user> <level>',
+      'grant a user a level in a project; prints the user ID',
+      (y) =>
+        y
+          .positional('project', { type: 'string', demandOption: true })
+          .positional('user', { type: 'string', demandOption: true })
+          .positional('level', { type: 'string', demandOption: true }),
+      (a) => {
+        run = withAdmin(a, (admin) => {
+          admin.invite(a.project, a.user, level(a.level));
+          return a.user.startsWith('user-') ? a.user : `user-${a.user.toLowerCase()}`;
+        });
+      },
+    )
+    .command('token', 'manage API tokens', (y) =>
+      y
+        .command(
+          'new',
+          'create a token; prints it (shown only once)',
+          (y2) =>
+            y2
+              .option('user', { type: 'string', demandOption: true })
+              .option('project', { type: 'string', describe: 'limit the token to this project (or *)' })
+              .option('level', { type: 'string', describe: 'the level within --project' })
+              .option('expires', { type: 'string', describe: 'lifetime: 30d, 12h, 90m' }),
+          (a) => {
+            run = withAdmin(a, (admin) => {
+              if ((a.project === undefined) !== (a.level === undefined)) {
+                throw new CliError('--project and --level go together');
+              }
+              const scope = a.project ? { projects: { [a.project]: level(a.level!) } } : undefined;
+              const expiresAt = a.expires ? Date.now() + parseDuration(a.expires) : undefined;
+              return admin.createToken({ user: a.user, scope, expiresAt }).token;
+            });
+          },
+        )
+        .command(
+          'revoke <token>',
+          'revoke a token, given the token or its ID; prints "revoked"',
+          (y2) => y2.positional('token', { type: 'string', demandOption: true }),
+          (a) => {
+            run = withAdmin(a, (admin) => {
+              admin.revokeToken(a.token);
+              // Never echo a token: answer with "revoked" instead.
+              return 'revoked';
+            });
+          },
+        )
+        .demandCommand(1),
+    )
+    .demandCommand(1)
+    .strict()
+    .help()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new CliError(msg);
+    });
+
+  try {
+    await parser.parseAsync();
+    if (!run) return 0; // --help / --version were printed
+    await run();
+    return 0;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`ua-platform: ${msg.split('\n')[0]}\n`);
+    return 1;
+  }
+}
