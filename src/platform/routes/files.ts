@@ -1,3 +1,147 @@
-// Owned by the files half of the server. Placeholder so the route index compiles.
-import type { RouteTable } from '../http/route.js';
-export const fileRoutes: RouteTable = {};
+import { isId, newId } from '../../common/ids.js';
+import { NEED } from '../auth/policy.js';
+import { signDownload, signUpload } from '../auth/signing.js';
+import { invalidInput, invalidState } from '../errors.js';
+import type { Handler, RouteContext, RouteTable } from '../http/route.js';
+import { insertFile, listParts, markClosing, type FileRecord } from '../store/files.js';
+import { ensureFolder } from '../store/folders.js';
+import { withNonce } from '../store/nonces.js';
+import { ensureAssembling } from './assembly.js';
+import { optBool, optInt, optString, optStringArray, optStringMap, reqString } from './input-checks.js';
+import { loadForCaller, metadataRoutes } from './metadata.js';
+
+/** Part limits of the platform's AWS regions (platform-api.md §5.3). */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+export const MAX_PARTS = 10_000;
+const MD5_RE = /^[0-9a-f]{32}$/;
+
+/** The creation fields files and records share (§5.2); `name` defaults to the new ID. */
+export function readCreation(ctx: RouteContext) {
+  const input = ctx.input;
+  const project = reqString(input, 'project');
+  if (!isId(project, 'project') && !isId(project, 'container')) throw invalidInput('project must be a project ID');
+  const name = optString(input, 'name');
+  if (name === '') throw invalidInput('name must be a nonempty string');
+  const folder = optString(input, 'folder') ?? '/';
+  const parents = optBool(input, 'parents') ?? false;
+  return {
+    project,
+    name,
+    folder,
+    parents,
+    hidden: optBool(input, 'hidden') ?? false,
+    types: optStringArray(input, 'types') ?? [],
+    tags: optStringArray(input, 'tags') ?? [],
+    properties: optStringMap(input, 'properties') ?? {},
+    details: input.details ?? {},
+  };
+}
+
+const fileNew: Handler = (ctx) => {
+  const c = readCreation(ctx);
+  const media = optString(ctx.input, 'media') ?? '';
+  ctx.requireLevel(c.project, NEED.create);
+  const db = ctx.deps.db;
+  const now = ctx.deps.now();
+  return withNonce(
+    db,
+    ctx.principal().userId,
+    'file/new',
+    ctx.input,
+    () => {
+      const folder = ensureFolder(db, c.project, c.folder, c.parents);
+      const id = newId('file');
+      insertFile(db, { ...c, id, folder, name: c.name ?? id, media, createdBy: ctx.principal().userId, now });
+      return { id };
+    },
+    now,
+  );
+};
+
+function requireOpen(f: FileRecord, action: string): void {
+  if (f.state !== 'open') throw invalidState(`Cannot ${action} file ${f.id} because it is in state ${f.state}`);
+}
+
+function loadFile(ctx: RouteContext, need: 'read'): FileRecord {
+  const l = loadForCaller(ctx, need);
+  if (l.kind !== 'file') throw invalidInput(`${ctx.subject} is not a file`);
+  return l.obj;
+}
+
+const upload: Handler = (ctx) => {
+  const f = loadFile(ctx, 'read');
+  ctx.requireLevel(f.project, NEED.modifyOpen);
+  requireOpen(f, 'upload to');
+  const index = optInt(ctx.input, 'index', 1, MAX_PARTS) ?? 1;
+  const size = optInt(ctx.input, 'size', 0, MAX_PART_SIZE);
+  if (size === undefined) throw invalidInput('size is required');
+  const md5 = reqString(ctx.input, 'md5');
+  if (!MD5_RE.test(md5)) throw invalidInput('md5 must be 32 lowercase hexadecimal digits');
+  const expires = ctx.deps.now() + ctx.deps.config.urlTtlMs;
+  const sig = signUpload(ctx.deps.config.signingKey, { fileId: f.id, index, size, md5, expires });
+  const q = new URLSearchParams({ size: String(size), md5, expires: String(expires), sig });
+  return {
+    url: `${ctx.deps.baseUrl()}/upload/${f.id}/${index}?${q}`,
+    expires,
+    headers: { 'content-length': String(size), 'content-md5': Buffer.from(md5, 'hex').toString('base64') },
+  };
+};
+
+/**
+ * Checks the parts make a whole file: indexes 1..N with no gap, every part but the last at least
+ * MIN_PART_SIZE; an empty file is a single 0-byte part 1. Returns the total size.
+ */
+export function validateParts(parts: Array<{ index: number; size: number }>, fileId: string): number {
+  if (parts.length === 0) throw invalidState(`File ${fileId} has no parts: files with 0 parts cannot be closed`);
+  let total = 0;
+  parts.forEach((p, i) => {
+    if (p.index !== i + 1) throw invalidState(`File ${fileId} cannot be closed: part ${i + 1} is missing`);
+    if (i < parts.length - 1 && p.size < MIN_PART_SIZE) {
+      throw invalidState(
+        `File ${fileId} cannot be closed: part ${p.index} is ${p.size} bytes; every part but the last must be at least ${MIN_PART_SIZE}`,
+      );
+    }
+    total += p.size;
+  });
+  return total;
+}
+
+/**
+ * open → closing. Closing a file that is already closing or closed answers `{id}` again rather
+ * than InvalidState: close is retried by clients (safeToRetry), and a retry after a lost response
+ * must not turn a successful close into a failed upload. The reference does not say which the
+ * real platform does.
+ */
+const close: Handler = (ctx) => {
+  // UPLOAD suffices whatever the state, so a retried close by an uploader still succeeds.
+  const f = loadFile(ctx, 'read');
+  ctx.requireLevel(f.project, NEED.close);
+  if (f.state !== 'open') return { id: f.id };
+  const size = validateParts(listParts(ctx.deps.db, f.id), f.id);
+  const now = ctx.deps.now();
+  if (markClosing(ctx.deps.db, f.id, size, now + ctx.deps.config.closingDelayMs, now)) {
+    void ensureAssembling(ctx.deps, f.id);
+  }
+  return { id: f.id };
+};
+
+const download: Handler = (ctx) => {
+  const f = loadFile(ctx, 'read');
+  if (f.state !== 'closed') throw invalidState(`Cannot download file ${f.id} because it is in state ${f.state}`);
+  const filename = optString(ctx.input, 'filename') ?? f.name;
+  optBool(ctx.input, 'preauthenticated');
+  const duration = optInt(ctx.input, 'duration', 1, 7 * 24 * 3600);
+  const expires = ctx.deps.now() + (duration !== undefined ? duration * 1000 : ctx.deps.config.urlTtlMs);
+  const sig = signDownload(ctx.deps.config.signingKey, { fileId: f.id, expires, filename });
+  const q = new URLSearchParams({ expires: String(expires), sig, filename });
+  return { url: `${ctx.deps.baseUrl()}/download/${f.id}?${q}`, expires, headers: {} };
+};
+
+export const fileRoutes: RouteTable = {
+  'file/new': fileNew,
+  ...metadataRoutes('file'),
+  'file-*/upload': upload,
+  'file-*/close': close,
+  'file-*/download': download,
+};

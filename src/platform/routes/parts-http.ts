@@ -1,13 +1,153 @@
-// Owned by the files half of the server: the signed part PUT and download GET handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isId } from '../../common/ids.js';
+import { checkUpload } from '../auth/signing.js';
+import { PartMismatchError } from '../blobs/blob-store.js';
+import { blobStoreFor } from '../blobs/registry.js';
 import type { RouteDeps } from '../http/route.js';
+import { getFile, recordPart } from '../store/files.js';
+import { handleDownload } from './download-http.js';
+import { sendS3Error } from './s3-errors.js';
 
-/** PUT /upload/... — returns false when the path is not its own. */
-export async function handlePartPut(_req: IncomingMessage, _res: ServerResponse, _deps: RouteDeps): Promise<boolean> {
-  return false;
+export { handleDownload };
+
+const MD5_RE = /^[0-9a-f]{32}$/;
+
+interface SignedPut {
+  fileId: string;
+  index: number;
+  size: number;
+  md5: string;
+  expires: number;
+  sig: string;
 }
 
-/** GET /download/... — returns false when the path is not its own. */
-export async function handleDownload(_req: IncomingMessage, _res: ServerResponse, _deps: RouteDeps): Promise<boolean> {
-  return false;
+/** `/upload/<fileId>/<index>?size=&md5=&expires=&sig=` → its fields, or a reason it is malformed. */
+function parsePutUrl(url: URL): SignedPut | string {
+  const m = /^\/upload\/([^/]+)\/(\d{1,5})$/.exec(url.pathname);
+  if (!m || !isId(m[1], 'file')) return 'malformed upload path';
+  const q = url.searchParams;
+  const num = (k: string) => (/^\d{1,16}$/.test(q.get(k) ?? '') ? Number(q.get(k)) : NaN);
+  const put = { fileId: m[1], index: Number(m[2]), size: num('size'), md5: q.get('md5') ?? '', expires: num('expires') };
+  if (Number.isNaN(put.size) || Number.isNaN(put.expires) || !MD5_RE.test(put.md5) || !q.get('sig')) {
+    return 'missing or malformed query parameters';
+  }
+  return { ...put, sig: q.get('sig') ?? '' };
+}
+
+/** Reads and discards the rest of a body, so the client sees our answer instead of a reset. */
+async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return;
+  req.resume();
+  await new Promise<void>((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+  });
+}
+
+/**
+ * PUT of one part to a URL signed by `/file-xxxx/upload`. Streams the body to the blob store while
+ * hashing; a size or MD5 mismatch is 400 and nothing is recorded. Success is 200 with an empty
+ * body (the classic agent requires that). Every attempt lands in deps.stats.partPuts.
+ * `Expect: 100-continue` is answered by node:http itself (the server has no 'checkContinue'
+ * listener), so the body simply arrives.
+ */
+export async function handlePartPut(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (!url.pathname.startsWith('/upload/')) return false;
+  const record = { fileId: '', index: 0, size: 0, ok: false };
+  try {
+    await putPart(req, res, deps, url, record);
+  } finally {
+    deps.stats.partPuts.push(record);
+  }
+  return true;
+}
+
+async function putPart(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RouteDeps,
+  url: URL,
+  record: { fileId: string; index: number; size: number; ok: boolean },
+): Promise<void> {
+  const put = parsePutUrl(url);
+  if (typeof put === 'string') {
+    await drain(req);
+    return sendS3Error(res, 400, 'InvalidArgument', put);
+  }
+  Object.assign(record, { fileId: put.fileId, index: put.index, size: put.size });
+
+  const fault = deps.faults.take('put', 'part');
+  if (fault?.action === 'delay') await sleep(fault.delayMs ?? 0);
+  if (fault?.action === 'status') {
+    await drain(req);
+    const status = fault.status ?? 503;
+    const retryAfter = status === 503 || status === 429 ? Math.ceil(fault.retryAfter ?? 1) : undefined;
+    const code = status === 503 ? 'SlowDown' : status >= 500 ? 'InternalError' : 'InvalidRequest';
+    return sendS3Error(res, status, code, `Injected fault: HTTP ${status}`, retryAfter);
+  }
+  if (fault?.action === 'drop') return dropHalfway(req, put.size);
+
+  const check = checkUpload(deps.config.signingKey, put, put.sig, deps.now());
+  if (check !== 'ok') {
+    await drain(req);
+    return check === 'expired'
+      ? sendS3Error(res, 403, 'AccessDenied', 'Request has expired')
+      : sendS3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
+  }
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) !== put.size) {
+    await drain(req);
+    return sendS3Error(res, 400, 'IncompleteBody', `Content-Length ${declared} is not the signed size ${put.size}`);
+  }
+  const contentMd5 = req.headers['content-md5'];
+  if (contentMd5 !== undefined && contentMd5 !== Buffer.from(put.md5, 'hex').toString('base64')) {
+    await drain(req);
+    return sendS3Error(res, 400, 'InvalidDigest', 'The Content-MD5 you specified does not match the signed MD5');
+  }
+  const file = getFile(deps.db, put.fileId);
+  if (!file || file.state !== 'open') {
+    await drain(req);
+    return file
+      ? sendS3Error(res, 409, 'InvalidObjectState', `The file is ${file.state}; parts can only be uploaded while it is open`)
+      : sendS3Error(res, 404, 'NoSuchUpload', 'The file does not exist');
+  }
+
+  const store = blobStoreFor(deps.config);
+  let stored;
+  try {
+    stored = await store.putPart(put.fileId, put.index, req, { size: put.size, md5: put.md5 });
+  } catch (err) {
+    if (err instanceof PartMismatchError) {
+      record.size = err.got.size;
+      return sendS3Error(res, 400, err.code === 'BadDigest' ? 'BadDigest' : 'IncompleteBody', err.message);
+    }
+    // The client went away mid-body (or the disk failed): nothing was kept.
+    if (!res.headersSent && !req.socket.destroyed) return sendS3Error(res, 500, 'InternalError', 'Could not store the part');
+    return;
+  }
+  const replaced = deps.db.open
+    ? recordPart(deps.db, put.fileId, { index: put.index, size: stored.size, md5: stored.md5, blob: stored.key, now: deps.now() })
+    : false;
+  if (replaced === false) {
+    await store.deletePart(stored.key);
+    return sendS3Error(res, 409, 'InvalidObjectState', 'The file was closed while the part was uploading');
+  }
+  if (replaced !== null) await store.deletePart(replaced);
+  record.ok = true;
+  if (fault?.action === 'drop-response') return void req.socket.destroy();
+  res.writeHead(200, { ETag: `"${stored.md5}"`, 'Content-Length': '0' });
+  res.end();
+}
+
+/** The `drop` fault: take about half the body, then cut the connection. */
+async function dropHalfway(req: IncomingMessage, size: number): Promise<void> {
+  let got = 0;
+  const half = Math.floor(size / 2);
+  for await (const chunk of req) {
+    got += (chunk as Buffer).length;
+    if (got >= half) break;
+  }
+  req.socket.destroy();
 }

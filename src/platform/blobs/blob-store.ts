@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where the server keeps file bytes. Parts are stored as they arrive (each PUT under its own key,
+ * so the database decides which attempt won); close assembles them into one final object that
+ * downloads read. Implementations never hold a whole part in memory.
+ */
+export interface StoredPart {
+  /** Opaque key for this stored attempt; the parts table records it. */
+  key: string;
+  size: number;
+  md5: string;
+}
+
+export interface ExpectedPart {
+  size: number;
+  md5: string;
+}
+
+/** The body did not match what was signed; nothing was kept. */
+export class PartMismatchError extends Error {
+  constructor(
+    readonly code: 'BadDigest' | 'IncompleteBody' | 'ExcessBody',
+    message: string,
+    readonly got: { size: number; md5?: string },
+  ) {
+    super(message);
+    this.name = 'PartMismatchError';
+  }
+}
+
+export interface ByteRange {
+  start: number;
+  /** inclusive */
+  end: number;
+}
+
+export interface BlobStore {
+  /**
+   * Streams `body` to durable storage while counting and hashing. Resolves only when the bytes
+   * match `expected`; rejects with PartMismatchError (or the stream's error) and keeps nothing.
+   */
+  putPart(fileId: string, index: number, body: Readable, expected: ExpectedPart): Promise<StoredPart>;
+  /** Deletes one stored part attempt (a superseded or orphaned key); missing is fine. */
+  deletePart(key: string): Promise<void>;
+  /** Concatenates the parts, in order, into the file's final object; returns its size and MD5. */
+  assemble(fileId: string, partKeys: string[]): Promise<{ size: number; md5: string }>;
+  /** Size of the final object, or undefined when it is not assembled. */
+  objectSize(fileId: string): Promise<number | undefined>;
+  openObject(fileId: string, range?: ByteRange): Readable;
+  /** Removes the final object and every stored part of the file. */
+  deleteFile(fileId: string): Promise<void>;
+}

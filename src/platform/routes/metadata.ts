@@ -1,0 +1,63 @@
+import { invalidInput, notFound } from '../errors.js';
+import type { Handler, RouteContext, RouteTable } from '../http/route.js';
+import { updateMeta, type MetaPatch, type ObjectClass } from '../store/objects.js';
+import { NEED } from '../auth/policy.js';
+import { isPlainObject, optString, optStringArray, reqString } from './input-checks.js';
+import { describeLoaded, loadObject, parseDescribeOptions, type Loaded } from './object-describe.js';
+
+/**
+ * Routes every data-object class shares: describe and the metadata edits (platform-api.md §5.7).
+ * Editing an open object needs UPLOAD; a closing/closed one needs CONTRIBUTE (§4.1).
+ */
+export function loadForCaller(ctx: RouteContext, need: 'read' | 'edit'): Loaded {
+  const l = loadObject(ctx.deps, ctx.subject);
+  const hint = optString(ctx.input, 'project');
+  if (hint !== undefined && hint !== l.obj.project) throw notFound(l.obj.id);
+  const level = need === 'read' ? NEED.read : l.obj.state === 'open' ? NEED.modifyOpen : NEED.modifyClosed;
+  ctx.requireLevel(l.obj.project, level);
+  return l;
+}
+
+const describe: Handler = (ctx) => {
+  const l = loadForCaller(ctx, 'read');
+  return describeLoaded(ctx.deps, l, parseDescribeOptions(ctx.input));
+};
+
+function edit(patchOf: (ctx: RouteContext, l: Loaded) => MetaPatch): Handler {
+  return (ctx) => {
+    const l = loadForCaller(ctx, 'edit');
+    updateMeta(ctx.deps.db, l.obj.class, l.obj.id, patchOf(ctx, l), ctx.deps.now());
+    return { id: l.obj.id };
+  };
+}
+
+function reqList(ctx: RouteContext, key: string): string[] {
+  const v = optStringArray(ctx.input, key);
+  if (v === undefined) throw invalidInput(`${key} is required`);
+  return v;
+}
+
+const added = (have: string[], more: string[]) => [...new Set([...have, ...more])];
+const removed = (have: string[], less: string[]) => have.filter((x) => !less.includes(x));
+
+export function metadataRoutes(klass: ObjectClass): RouteTable {
+  return {
+    [`${klass}-*/describe`]: describe,
+    [`${klass}-*/setProperties`]: edit((ctx) => {
+      const props = ctx.input.properties;
+      if (!isPlainObject(props) || !Object.values(props).every((v) => v === null || typeof v === 'string')) {
+        throw invalidInput('properties must be a mapping of strings to strings or null');
+      }
+      return { properties: props as Record<string, string | null> };
+    }),
+    [`${klass}-*/rename`]: edit((ctx) => {
+      const name = reqString(ctx.input, 'name');
+      if (name === '') throw invalidInput('name must be a nonempty string');
+      return { name };
+    }),
+    [`${klass}-*/addTags`]: edit((ctx, l) => ({ tags: added(l.obj.tags, reqList(ctx, 'tags')) })),
+    [`${klass}-*/removeTags`]: edit((ctx, l) => ({ tags: removed(l.obj.tags, reqList(ctx, 'tags')) })),
+    [`${klass}-*/addTypes`]: edit((ctx, l) => ({ types: added(l.obj.types, reqList(ctx, 'types')) })),
+    [`${klass}-*/removeTypes`]: edit((ctx, l) => ({ types: removed(l.obj.types, reqList(ctx, 'types')) })),
+  };
+}

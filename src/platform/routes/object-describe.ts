@@ -1,0 +1,132 @@
+import { idClass } from '../../common/ids.js';
+import { invalidInput, notFound } from '../errors.js';
+import type { RouteDeps } from '../http/route.js';
+import { getFile, listParts, settleClosing, type FileRecord, type PartRecord } from '../store/files.js';
+import { getRecord, type DataObject } from '../store/objects.js';
+import { ensureAssembling } from './assembly.js';
+import { isPlainObject } from './input-checks.js';
+
+/**
+ * Describe output for files and records (platform-api.md §5.5): a default field set, `fields`
+ * to pick (with `defaultFields` to add the defaults back), and the legacy `properties: true` /
+ * `details: true` switches. `parts` is a default field: the classic agent reads it from a plain
+ * describe and from findDataObjects results.
+ */
+export interface DescribeOptions {
+  fields?: Record<string, boolean>;
+  defaultFields?: boolean;
+  properties?: boolean;
+  details?: boolean;
+  /** Which copy's metadata; objects live in one project here, so another project is NotFound. */
+  project?: string;
+}
+
+export function parseDescribeOptions(v: unknown, what = 'describe'): DescribeOptions {
+  if (v === undefined || v === true) return {};
+  if (!isPlainObject(v)) throw invalidInput(`${what} must be a boolean or a mapping`);
+  const out: DescribeOptions = {};
+  if (v.fields !== undefined) {
+    if (!isPlainObject(v.fields) || !Object.values(v.fields).every((x) => typeof x === 'boolean')) {
+      throw invalidInput(`${what}.fields must be a mapping of field names to booleans`);
+    }
+    out.fields = v.fields as Record<string, boolean>;
+  }
+  for (const k of ['defaultFields', 'properties', 'details'] as const) {
+    if (v[k] === undefined) continue;
+    if (typeof v[k] !== 'boolean') throw invalidInput(`${what}.${k} must be a boolean`);
+    out[k] = v[k];
+  }
+  if (v.project !== undefined) {
+    if (typeof v.project !== 'string') throw invalidInput(`${what}.project must be a string`);
+    out.project = v.project;
+  }
+  return out;
+}
+
+function common(o: DataObject): Record<string, unknown> {
+  return {
+    id: o.id,
+    class: o.class,
+    project: o.project,
+    folder: o.folder,
+    name: o.name,
+    state: o.state,
+    hidden: o.hidden,
+    links: [],
+    types: o.types,
+    tags: o.tags,
+    created: o.created,
+    modified: o.modified,
+    createdBy: { user: o.createdBy },
+    sponsored: false,
+  };
+}
+
+export function fileDescribeFull(f: FileRecord, parts: PartRecord[]): Record<string, unknown> {
+  const partMap: Record<string, { state: string; size: number; md5: string }> = {};
+  for (const p of parts) partMap[String(p.index)] = { state: p.state, size: p.size, md5: p.md5 };
+  const out: Record<string, unknown> = {
+    ...common(f),
+    media: f.media,
+    // Open files report what has arrived so far; closed ones the size fixed at close.
+    size: f.size ?? parts.reduce((n, p) => n + p.size, 0),
+    archivalState: 'live',
+    parts: partMap,
+  };
+  if (f.drive !== null) out.drive = f.drive;
+  if (f.symlinkObject !== null) out.symlinkPath = { container: f.symlinkContainer, object: f.symlinkObject };
+  if (f.drive !== null && f.md5 !== null) out.md5 = f.md5;
+  return out;
+}
+
+/** Picks the requested fields out of a full describe (id is always kept). */
+export function selectFields(
+  full: Record<string, unknown>,
+  o: DataObject,
+  opts: DescribeOptions,
+): Record<string, unknown> {
+  const extras: Record<string, unknown> = { properties: o.properties, details: o.details };
+  let out: Record<string, unknown>;
+  if (opts.fields) {
+    out = opts.defaultFields ? { ...full } : { id: full.id };
+    for (const [k, want] of Object.entries(opts.fields)) {
+      if (!want) continue;
+      if (k in full) out[k] = full[k];
+      else if (k in extras) out[k] = extras[k];
+    }
+  } else {
+    out = { ...full };
+  }
+  if (opts.properties) out.properties = o.properties;
+  if (opts.details) out.details = o.details;
+  return out;
+}
+
+export type Loaded = { kind: 'file'; obj: FileRecord } | { kind: 'record'; obj: DataObject };
+
+/**
+ * Loads a file or record by ID with `closing` settled first. A file stuck in `closing` without
+ * its bytes (the server stopped mid-assembly) gets its assembly restarted here.
+ */
+export function loadObject(deps: RouteDeps, id: string): Loaded {
+  const klass = idClass(id);
+  if (klass === 'file') {
+    settleClosing(deps.db, deps.now());
+    const f = getFile(deps.db, id);
+    if (!f) throw notFound(id);
+    if (f.state === 'closing' && !f.assembled) ensureAssembling(deps, id);
+    return { kind: 'file', obj: f };
+  }
+  if (klass === 'record') {
+    const r = getRecord(deps.db, id);
+    if (!r) throw notFound(id);
+    return { kind: 'record', obj: r };
+  }
+  throw notFound(id);
+}
+
+export function describeLoaded(deps: RouteDeps, l: Loaded, opts: DescribeOptions): Record<string, unknown> {
+  if (opts.project !== undefined && opts.project !== l.obj.project) throw notFound(l.obj.id);
+  const full = l.kind === 'file' ? fileDescribeFull(l.obj, listParts(deps.db, l.obj.id)) : common(l.obj);
+  return selectFields(full, l.obj, opts);
+}
