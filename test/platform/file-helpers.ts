@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { expect } from 'vitest';
+import type { TestPlatform } from '../helpers/platform.js';
+
+/** Raw-API helpers for the files tests: every byte goes through real HTTP to the real server. */
+
+export const MiB = 1024 * 1024;
+
+export function md5hex(b: Uint8Array): string {
+  return createHash('md5').update(b).digest('hex');
+}
+
+export async function newFile(tp: TestPlatform, input: Record<string, unknown> = {}, token?: string): Promise<string> {
+  const res = await tp.call('file/new', { project: tp.project, name: 'f.bin', ...input }, token);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.id as string;
+}
+
+export interface PutResult {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** PUT bytes to a signed URL with exactly the headers the server asked for (no Authorization). */
+export async function putTo(url: string, headers: Record<string, string>, body: Uint8Array): Promise<PutResult> {
+  const res = await request(url, { method: 'PUT', headers, body });
+  return { status: res.statusCode, body: await res.body.text(), headers: res.headers };
+}
+
+export async function signPart(
+  tp: TestPlatform,
+  fileId: string,
+  index: number,
+  bytes: Uint8Array,
+  token?: string,
+): Promise<{ url: string; headers: Record<string, string>; expires: number }> {
+  const res = await tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5hex(bytes) }, token);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+/** `/upload` then PUT, the way the classic agent does it. */
+export async function uploadPart(tp: TestPlatform, fileId: string, index: number, bytes: Uint8Array): Promise<PutResult> {
+  const { url, headers } = await signPart(tp, fileId, index, bytes);
+  return putTo(url, headers, bytes);
+}
+
+export async function describe(tp: TestPlatform, id: string, input: Record<string, unknown> = {}) {
+  const res = await tp.call(`${id}/describe`, input);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+/** Polls describe until the file is closed, as clients do; fails (not hangs) after ~20 s. */
+export async function waitClosed(tp: TestPlatform, id: string) {
+  for (let i = 0; i < 400; i++) {
+    const d = await describe(tp, id);
+    if (d.state === 'closed') return d;
+    expect(d.state).toBe('closing');
+    await sleep(50);
+  }
+  throw new Error(`${id} never closed`);
+}
+
+export async function downloadBytes(tp: TestPlatform, id: string, range?: string) {
+  const res = await tp.call(`${id}/download`, {});
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const got = await request(res.body.url, { headers: range ? { range } : {} });
+  return { status: got.statusCode, headers: got.headers, bytes: Buffer.from(await got.body.arrayBuffer()) };
+}
+
+/** Uploads `parts` (index = position + 1) and closes; returns the file ID. */
+export async function uploadWhole(tp: TestPlatform, parts: Uint8Array[], input: Record<string, unknown> = {}) {
+  const id = await newFile(tp, input);
+  for (const [i, p] of parts.entries()) expect((await uploadPart(tp, id, i + 1, p)).status).toBe(200);
+  const closed = await tp.call(`${id}/close`, {});
+  expect(closed.status, JSON.stringify(closed.body)).toBe(200);
+  return id;
+}
