@@ -1,0 +1,105 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/files.js';
+import { callApi } from '../helpers/platform.js';
+
+/** Runs the built `ua-platform` (npm run build first; `npm test` does). */
+const BIN = fileURLToPath(new URL('../../bin/ua-platform.js', import.meta.url));
+const BUILT = fileURLToPath(new URL('../../dist/src/platform/cli.js', import.meta.url));
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Like cli() but asserts success and returns the single stdout line. */
+function ok(args: string[]): string {
+  const r = cli(args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const lines = r.stdout.split('\n');
+  expect(lines).toHaveLength(2); // one line, newline-terminated
+  return lines[0];
+}
+
+describe('ua-platform CLI', () => {
+  const tmp = tempDir('ua-platform-cli-');
+  let server: ChildProcess | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    expect(existsSync(BUILT), 'run `npm run build` first').toBe(true);
+    server = spawn(process.execPath, [BIN, 'serve', '--data', tmp.dir, '--port', '0'], { stdio: 'pipe' });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server!.stdout!.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      server!.on('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+    });
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    tmp.cleanup();
+  });
+
+  it('admin commands work while serve runs, and the token they print works against it', async () => {
+    const d = ['--data', tmp.dir];
+    expect(ok(['user', 'new', 'Frank', ...d])).toBe('user-frank');
+    const project = ok(['project', 'new', 'from-cli', '--owner', 'frank', '--region', 'aws:eu-west-2', ...d]);
+    expect(project).toMatch(/^project-[0-9A-Za-z]{24}$/);
+    expect(ok(['user', 'new', 'gina', ...d])).toBe('user-gina');
+    expect(ok(['invite', project, 'gina', 'upload', ...d])).toBe('user-gina');
+    const token = ok(['token', 'new', '--user', 'gina', '--project', project, '--level', 'VIEW', '--expires', '30d', ...d]);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+
+    const described = await callApi(url, `${project}/describe`, {}, token);
+    expect(described.body).toMatchObject({ name: 'from-cli', region: 'aws:eu-west-2', level: 'VIEW' });
+
+    expect(ok(['token', 'revoke', token, ...d])).toBe('revoked');
+    expect((await callApi(url, 'system/whoami', {}, token)).body.error.message).toBe('The token has been revoked');
+  });
+
+  it('takes the data dir from UA_PLATFORM_DATA', () => {
+    const r = cli(['user', 'new', 'hank'], { UA_PLATFORM_DATA: tmp.dir });
+    expect([r.code, r.stdout]).toEqual([0, 'user-hank\n']);
+  });
+
+  it.each([
+    [['user', 'new', 'Frank'], 'user already exists: Frank'],
+    [['token', 'new', '--user', 'nobody'], 'no such user: nobody'],
+    [['token', 'new', '--user', 'frank', '--expires', 'soon'], 'invalid duration'],
+    [['invite', 'project-000000000000000000000000', 'frank', 'VIEW'], 'no such project'],
+    [['token', 'revoke', 'nope'], 'no such token'],
+    [['bogus'], 'Unknown argument'],
+  ])('fails %j with one line on stderr and exit 1', (args, message) => {
+    const r = cli([...args, '--data', tmp.dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('requires a data dir', () => {
+    const env = { ...process.env };
+    delete env.UA_PLATFORM_DATA;
+    const r = spawnSync(process.execPath, [BIN, 'user', 'new', 'x'], { encoding: 'utf8', env });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--data DIR is required/);
+  });
+
+  it('serve stops cleanly on SIGTERM with exit code 0', async () => {
+    const exit = new Promise<number | null>((r) => server!.once('exit', (code) => r(code)));
+    server!.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+});
