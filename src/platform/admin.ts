@@ -88,4 +88,3 @@ export function openAdmin(dataDir: string): PlatformAdmin & { close(): void } {
   const db = openDb(dataDir);
   return { ...makeAdmin(db), close: () => db.close() };
 }
-

@@ -18,7 +18,7 @@ export interface AppOptions {
   quiet?: boolean;
 }
 
-/** The API route key for a request path: `system/greet`, `file/new`, `file-*​/describe`; undefined if not API-shaped. */
+/** The API route key for a request path (`system/greet`, `file/new`, or an entity-ID key: `file-*` then `/describe`); undefined if not API-shaped. */
 export function routeKeyOf(pathname: string): { key: string; subject: string; method: string } | undefined {
   const parts = pathname.split('/');
   if (parts.length !== 3 || parts[0] !== '' || parts[1] === '' || parts[2] === '') return undefined;
@@ -116,7 +116,11 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
   }
 
   /** Returns true when the fault answered (or killed) the request itself. */
-  async function applyFaultBefore(fault: FaultRule, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  async function applyFaultBefore(
+    fault: FaultRule,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<boolean> {
     switch (fault.action) {
       case 'drop':
         req.socket.destroy();
@@ -129,9 +133,11 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
       case 'status': {
         req.resume();
         const status = fault.status ?? 503;
-        const type = status === 503 ? 'ServiceUnavailable' : status === 429 ? 'RateLimitConditional' : 'InternalError';
+        const type =
+          status === 503 ? 'ServiceUnavailable' : status === 429 ? 'RateLimitConditional' : 'InternalError';
         const headers: Record<string, string> = {};
-        if (status === 503 || status === 429) headers['Retry-After'] = String(Math.ceil(fault.retryAfter ?? 1));
+        if (status === 503 || status === 429)
+          headers['Retry-After'] = String(Math.ceil(fault.retryAfter ?? 1));
         sendJson(res, status, { error: { type, message: `Injected fault: HTTP ${status}` } }, headers);
         return true;
       }
@@ -141,7 +147,9 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
   function toApiError(err: unknown, requestId: string, key: string): ApiError {
     if (err instanceof ApiError) return err;
     // Stack traces carry no request headers, so no token can leak through this line.
-    log(`${requestId} ${key} internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    log(
+      `${requestId} ${key} internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     return new ApiError('InternalError', 'An internal error occurred');
   }
 
@@ -171,7 +179,12 @@ function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.status, err.body(), headers);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const data = Buffer.from(JSON.stringify(body), 'utf8');
   res.writeHead(status, {
     ...headers,

@@ -23,7 +23,8 @@ export function parseDuration(s: string): number {
 
 function level(s: string): GrantLevel {
   const up = s.toUpperCase();
-  if (!isGrantLevel(up)) throw new CliError(`invalid level ${JSON.stringify(s)}: VIEW, UPLOAD, CONTRIBUTE or ADMINISTER`);
+  if (!isGrantLevel(up))
+    throw new CliError(`invalid level ${JSON.stringify(s)}: VIEW, UPLOAD, CONTRIBUTE or ADMINISTER`);
   return up;
 }
 
@@ -70,7 +71,11 @@ export async function main(argv: string[]): Promise<number> {
       'run the API server',
       (y) =>
         y
-          .option('port', { type: 'number', default: 0, describe: 'TCP port on 127.0.0.1 (0 = any free port)' })
+          .option('port', {
+            type: 'number',
+            default: 0,
+            describe: 'TCP port on 127.0.0.1 (0 = any free port)',
+          })
           .option('closing-delay-ms', { type: 'number', describe: 'how long files stay "closing"' }),
       (a) => {
         run = () => serve(dataDirOf(a), a.port, a['closing-delay-ms']);
@@ -99,7 +104,9 @@ export async function main(argv: string[]): Promise<number> {
               .option('owner', { type: 'string', demandOption: true, describe: 'user ID or handle' })
               .option('region', { type: 'string' }),
           (a) => {
-            run = withAdmin(a, (admin) => admin.createProject({ name: a.name, owner: a.owner, region: a.region }));
+            run = withAdmin(a, (admin) =>
+              admin.createProject({ name: a.name, owner: a.owner, region: a.region }),
+            );
           },
         )
         .demandCommand(1),

@@ -10,7 +10,10 @@ const BIN = fileURLToPath(new URL('../../bin/ua-platform.js', import.meta.url));
 const BUILT = fileURLToPath(new URL('../../dist/src/platform/cli.js', import.meta.url));
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,14 +62,28 @@ describe('ua-platform CLI', () => {
     expect(project).toMatch(/^project-[0-9A-Za-z]{24}$/);
     expect(ok(['user', 'new', 'gina', ...d])).toBe('user-gina');
     expect(ok(['invite', project, 'gina', 'upload', ...d])).toBe('user-gina');
-    const token = ok(['token', 'new', '--user', 'gina', '--project', project, '--level', 'VIEW', '--expires', '30d', ...d]);
+    const token = ok([
+      'token',
+      'new',
+      '--user',
+      'gina',
+      '--project',
+      project,
+      '--level',
+      'VIEW',
+      '--expires',
+      '30d',
+      ...d,
+    ]);
     expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
 
     const described = await callApi(url, `${project}/describe`, {}, token);
     expect(described.body).toMatchObject({ name: 'from-cli', region: 'aws:eu-west-2', level: 'VIEW' });
 
     expect(ok(['token', 'revoke', token, ...d])).toBe('revoked');
-    expect((await callApi(url, 'system/whoami', {}, token)).body.error.message).toBe('The token has been revoked');
+    expect((await callApi(url, 'system/whoami', {}, token)).body.error.message).toBe(
+      'The token has been revoked',
+    );
   });
 
   it('takes the data dir from UA_PLATFORM_DATA', () => {

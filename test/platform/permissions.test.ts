@@ -31,7 +31,9 @@ function tokenAt(level: Level, via: 'membership' | 'scope'): string {
   const admin = tp.platform.admin;
   if (via === 'scope') {
     const projects: Record<string, GrantLevel> =
-      level === 'NONE' ? { [tp.platform.admin.createProject({ name: 'elsewhere', owner: tp.user })]: 'ADMINISTER' } : { [tp.project]: level };
+      level === 'NONE'
+        ? { [tp.platform.admin.createProject({ name: 'elsewhere', owner: tp.user })]: 'ADMINISTER' }
+        : { [tp.project]: level };
     return admin.createToken({ user: tp.user, scope: { projects } }).token;
   }
   const user = admin.createUser(`m${++n}`);
@@ -69,7 +71,11 @@ describe('permission matrix', () => {
   );
 
   it('a nonexistent project is ResourceNotFound whatever the token', async () => {
-    const res = await tp.call('project-000000000000000000000000/newFolder', { folder: '/x' }, tokenAt('NONE', 'membership'));
+    const res = await tp.call(
+      'project-000000000000000000000000/newFolder',
+      { folder: '/x' },
+      tokenAt('NONE', 'membership'),
+    );
     expect(res.status).toBe(404);
     expect(res.body.error.type).toBe('ResourceNotFound');
   });

@@ -36,7 +36,10 @@ it('a restart on the same data dir keeps users, tokens, projects, members, folde
 
   const second = await start(tmp.dir);
   expect(second.dataDir).toBe(tmp.dir);
-  expect((await callApi(second.url, 'system/whoami', {}, token)).body).toEqual({ id: alice, handle: 'alice' });
+  expect((await callApi(second.url, 'system/whoami', {}, token)).body).toEqual({
+    id: alice,
+    handle: 'alice',
+  });
   expect((await callApi(second.url, 'system/whoami', {}, revoked.token)).body.error.message).toBe(
     'The token has been revoked',
   );

@@ -56,7 +56,10 @@ describe('project/new and describe', () => {
     [{ name: '' }, 'name must not be empty'],
     [{ name: 'x', region: 'mars:1' }, 'region mars:1 is not permitted'],
     [{ name: 'x', tags: 'a' }, 'tags must be an array of strings'],
-    [{ name: 'x', defaultSymlink: { drive: 'nope', container: 'b' } }, 'defaultSymlink.drive must be a drive ID'],
+    [
+      { name: 'x', defaultSymlink: { drive: 'nope', container: 'b' } },
+      'defaultSymlink.drive must be a drive ID',
+    ],
   ])('refuses bad input %j with InvalidInput', async (input, message) => {
     const res = await tp.call('project/new', input);
     expect(res.status).toBe(422);
@@ -104,7 +107,9 @@ describe('project/new and describe', () => {
 describe('folders', () => {
   it('newFolder with parents creates every level; listFolder lists direct children', async () => {
     const p = await newProject({ name: 'folders' });
-    expect((await tp.call(`${p}/newFolder`, { folder: '//a///b/c/', parents: true })).body).toEqual({ id: p });
+    expect((await tp.call(`${p}/newFolder`, { folder: '//a///b/c/', parents: true })).body).toEqual({
+      id: p,
+    });
     await tp.call(`${p}/newFolder`, { folder: '/a/d' });
     expect((await tp.call(`${p}/listFolder`, {})).body).toEqual({ objects: [], folders: ['/a'] });
     expect((await tp.call(`${p}/listFolder`, { folder: '/a/', only: 'folders' })).body).toEqual({
@@ -133,6 +138,29 @@ describe('folders', () => {
     }
     const list = await tp.call(`${p}/listFolder`, { folder: '/nope' });
     expect(list.body.error.type).toBe('ResourceNotFound');
+  });
+  it('listFolder lists the objects directly in the folder, hidden ones on request', async () => {
+    const p = await newProject({ name: 'with-objects' });
+    const mk = async (name: string, folder: string, hidden = false) => {
+      const res = await tp.call('file/new', { project: p, folder, name, parents: true, hidden });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.id as string;
+    };
+    const shown = await mk('a.txt', '/data');
+    const hidden = await mk('b.txt', '/data', true);
+    await mk('c.txt', '/data/deeper');
+    const plain = await tp.call(`${p}/listFolder`, { folder: '/data' });
+    expect(plain.body).toEqual({ objects: [{ id: shown }], folders: ['/data/deeper'] });
+    const all = await tp.call(`${p}/listFolder`, {
+      folder: '/data',
+      includeHidden: true,
+      describe: true,
+      only: 'objects',
+    });
+    expect(all.body.folders).toBeUndefined();
+    expect(all.body.objects.map((o: { id: string }) => o.id).sort()).toEqual([shown, hidden].sort());
+    const names = all.body.objects.map((o: { describe: { name: string } }) => o.describe.name).sort();
+    expect(names).toEqual(['a.txt', 'b.txt']);
   });
 });
 
@@ -197,7 +225,10 @@ describe('system/findProjects', () => {
   const find = async (input: Record<string, unknown>) => {
     const res = await tp.call('system/findProjects', input, token);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body as { results: Array<{ id: string; level: string; describe?: { name: string } }>; next: unknown };
+    return res.body as {
+      results: Array<{ id: string; level: string; describe?: { name: string } }>;
+      next: unknown;
+    };
   };
 
   it('finds by exact name at the UPLOAD minimum, as ua asks', async () => {
@@ -234,6 +265,8 @@ describe('system/findProjects', () => {
     expect((await tp.call('system/findProjects', { name: { regexp: '(' } }, token)).body.error.type).toBe(
       'InvalidInput',
     );
-    expect((await tp.call('system/findProjects', { level: 'NONE' }, token)).body.error.type).toBe('InvalidInput');
+    expect((await tp.call('system/findProjects', { level: 'NONE' }, token)).body.error.type).toBe(
+      'InvalidInput',
+    );
   });
 });

@@ -62,19 +62,21 @@ describe('request form', () => {
   });
 
   it('refuses a body over 16 MiB by its declared length and closes the connection', async () => {
-    const res = await new Promise<{ status: number; body: string; connection?: string }>((resolve, reject) => {
-      const req = httpRequest(`${tp.url}/system/whoami`, {
-        method: 'POST',
-        headers: { 'content-length': String(17 * 1024 * 1024), authorization: `Bearer ${tp.token}` },
-      });
-      req.on('response', (r) => {
-        let body = '';
-        r.setEncoding('utf8').on('data', (c: string) => (body += c));
-        r.on('end', () => resolve({ status: r.statusCode!, body, connection: r.headers.connection }));
-      });
-      req.on('error', reject);
-      req.flushHeaders();
-    });
+    const res = await new Promise<{ status: number; body: string; connection?: string }>(
+      (resolve, reject) => {
+        const req = httpRequest(`${tp.url}/system/whoami`, {
+          method: 'POST',
+          headers: { 'content-length': String(17 * 1024 * 1024), authorization: `Bearer ${tp.token}` },
+        });
+        req.on('response', (r) => {
+          let body = '';
+          r.setEncoding('utf8').on('data', (c: string) => (body += c));
+          r.on('end', () => resolve({ status: r.statusCode!, body, connection: r.headers.connection }));
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      },
+    );
     expect(res.status).toBe(422);
     expect(JSON.parse(res.body).error.type).toBe('InvalidInput');
     expect(res.connection).toBe('close');
@@ -95,7 +97,10 @@ describe('responses', () => {
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toBe('application/json');
     expect(res.body).toEqual({
-      error: { type: 'ResourceNotFound', message: 'The entity project-000000000000000000000000 could not be found' },
+      error: {
+        type: 'ResourceNotFound',
+        message: 'The entity project-000000000000000000000000 could not be found',
+      },
     });
   });
 
@@ -143,7 +148,13 @@ describe('CORS', () => {
 
 describe('fault hooks', () => {
   it('answers an injected 503 with the envelope and an integer Retry-After, once', async () => {
-    tp.platform.faults.add({ target: 'api', route: 'system/whoami', action: 'status', status: 503, retryAfter: 2.5 });
+    tp.platform.faults.add({
+      target: 'api',
+      route: 'system/whoami',
+      action: 'status',
+      status: 503,
+      retryAfter: 2.5,
+    });
     const first = await tp.call('system/whoami');
     expect(first.status).toBe(503);
     expect(first.headers['retry-after']).toBe('3');
@@ -156,8 +167,16 @@ describe('fault hooks', () => {
     tp.platform.faults.add({ target: 'api', route: 'system/greet', action: 'status', status: 500 });
     const a = await tp.call('system/greet');
     const b = await tp.call('system/greet');
-    expect([a.status, a.body.error.type, a.headers['retry-after']]).toEqual([429, 'RateLimitConditional', '1']);
-    expect([b.status, b.body.error.type, b.headers['retry-after']]).toEqual([500, 'InternalError', undefined]);
+    expect([a.status, a.body.error.type, a.headers['retry-after']]).toEqual([
+      429,
+      'RateLimitConditional',
+      '1',
+    ]);
+    expect([b.status, b.body.error.type, b.headers['retry-after']]).toEqual([
+      500,
+      'InternalError',
+      undefined,
+    ]);
   });
 
   it('drops the connection without running the route', async () => {

@@ -36,7 +36,11 @@ describe('authentication', () => {
 
   it.each([
     ['unknown', () => 'not-a-real-token-at-all-000000000', 'The token could not be found'],
-    ['expired', () => newToken({ user: tp.user, expiresAt: Date.now() - 1000 }).token, 'The token has expired'],
+    [
+      'expired',
+      () => newToken({ user: tp.user, expiresAt: Date.now() - 1000 }).token,
+      'The token has expired',
+    ],
     [
       'revoked by ID',
       () => {
@@ -96,7 +100,9 @@ describe('scoped tokens', () => {
   it('a project-scoped token cannot invite (needs ADMINISTER) nor create projects', async () => {
     const { token } = newToken({ user: tp.user, scope: { projects: { [tp.project]: 'UPLOAD' } } });
     const inv = await tp.call(`${tp.project}/invite`, { invitee: 'user-alice', level: 'VIEW' }, token);
-    expect(inv.body.error.message).toBe(`ADMINISTER permission required in ${tp.project} to perform this action`);
+    expect(inv.body.error.message).toBe(
+      `ADMINISTER permission required in ${tp.project} to perform this action`,
+    );
     const created = await tp.call('project/new', { name: 'x' }, token);
     expect(created.status).toBe(401);
     expect(created.body.error.type).toBe('PermissionDenied');

@@ -66,7 +66,8 @@ export function authenticate(db: Db, authorization: string | undefined, now: num
   const m = BEARER_RE.exec(authorization);
   if (!m) throw new ApiError('InvalidAuthentication', 'Only Bearer authentication tokens are supported');
   const rec = tokenByHash(db, hashToken(m[1]));
-  if (!rec || !getUser(db, rec.user)) throw new ApiError('InvalidAuthentication', 'The token could not be found');
+  if (!rec || !getUser(db, rec.user))
+    throw new ApiError('InvalidAuthentication', 'The token could not be found');
   if (rec.revoked) throw new ApiError('InvalidAuthentication', 'The token has been revoked');
   if (rec.expires !== null && rec.expires <= now) {
     throw new ApiError('InvalidAuthentication', 'The token has expired');

@@ -10,7 +10,10 @@ export function checkContentType(header: string | undefined): void {
   const [type, ...params] = header.split(';').map((s) => s.trim().toLowerCase());
   const paramsOk = params.every((p) => p === '' || /^charset="?utf-8"?$/.test(p));
   if (type !== 'application/json' || !paramsOk) {
-    throw new ApiError('MalformedJSON', `Content-Type must be application/json, not ${JSON.stringify(header)}`);
+    throw new ApiError(
+      'MalformedJSON',
+      `Content-Type must be application/json, not ${JSON.stringify(header)}`,
+    );
   }
 }
 

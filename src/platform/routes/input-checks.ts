@@ -36,7 +36,10 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function optStringMap(input: Record<string, unknown>, key: string): Record<string, string> | undefined {
+export function optStringMap(
+  input: Record<string, unknown>,
+  key: string,
+): Record<string, string> | undefined {
   const v = input[key];
   if (v === undefined) return undefined;
   if (!isPlainObject(v) || !Object.values(v).every((x) => typeof x === 'string')) {
@@ -51,7 +54,12 @@ export function reqGrantLevel(input: Record<string, unknown>, key: string): Gran
   return v;
 }
 
-export function optInt(input: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+export function optInt(
+  input: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+): number | undefined {
   const v = input[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {

@@ -32,7 +32,9 @@ const ON_REQUEST = new Set(['fileUploadParameters']);
 function countObjects(db: Db, projectId: string): number | undefined {
   if (!hasTable(db, 'files')) return undefined;
   try {
-    const row = db.prepare('SELECT count(*) AS n FROM files WHERE project = ?').get(projectId) as { n: number };
+    const row = db.prepare('SELECT count(*) AS n FROM files WHERE project = ?').get(projectId) as {
+      n: number;
+    };
     return row.n;
   } catch {
     return undefined; // a different column layout: leave the count out rather than guess
@@ -46,7 +48,8 @@ function countObjects(db: Db, projectId: string): number | undefined {
  */
 export function describeProject(db: Db, p: ProjectRecord, level: Level, input: Record<string, unknown>) {
   const fields = input.fields;
-  if (fields !== undefined && !isPlainObject(fields)) throw invalidInput('fields must be a mapping of names to booleans');
+  if (fields !== undefined && !isPlainObject(fields))
+    throw invalidInput('fields must be a mapping of names to booleans');
   const wanted = (name: string): boolean =>
     fields !== undefined ? fields[name] === true : !ON_REQUEST.has(name) || input[name] === true;
 

@@ -15,8 +15,18 @@ import {
   type ProjectPatch,
   type ProjectRecord,
 } from '../store/projects.js';
+import { listObjects } from '../store/files.js';
 import { findUser } from '../store/users.js';
-import { isPlainObject, optBool, optString, optStringArray, optStringMap, reqGrantLevel, reqString } from './input-checks.js';
+import {
+  isPlainObject,
+  optBool,
+  optString,
+  optStringArray,
+  optStringMap,
+  reqGrantLevel,
+  reqString,
+} from './input-checks.js';
+import { describeLoaded, loadObject, parseDescribeOptions } from './object-describe.js';
 import { describeProject } from './project-describe.js';
 
 /** Regions the platform is known to offer (platform-api.md §7). */
@@ -39,7 +49,8 @@ function readDefaultSymlink(v: unknown): DefaultSymlink | null {
     throw invalidInput('defaultSymlink must be {"drive": "drive-xxxx", "container": "…", "prefix"?: "…"}');
   }
   if (!isId(v.drive, 'drive')) throw invalidInput('defaultSymlink.drive must be a drive ID');
-  if (v.prefix !== undefined && typeof v.prefix !== 'string') throw invalidInput('defaultSymlink.prefix must be a string');
+  if (v.prefix !== undefined && typeof v.prefix !== 'string')
+    throw invalidInput('defaultSymlink.prefix must be a string');
   return { drive: v.drive, container: v.container, ...(v.prefix !== undefined ? { prefix: v.prefix } : {}) };
 }
 
@@ -72,12 +83,16 @@ function projectNew(ctx: RouteContext) {
   // A token limited to named projects cannot reach a project that does not exist yet, so it may
   // not create one (PermissionDenied). Full-access and `*`-scoped tokens may.
   if (principal.scope !== null && principal.scope.projects['*'] === undefined) {
-    throw new ApiError('PermissionDenied', 'This token is limited to specific projects and cannot create projects');
+    throw new ApiError(
+      'PermissionDenied',
+      'This token is limited to specific projects and cannot create projects',
+    );
   }
   const name = readName(input);
   if (name === undefined) throw invalidInput('name is required');
   const region = optString(input, 'region') ?? DEFAULT_REGION;
-  if (!(REGIONS as readonly string[]).includes(region)) throw invalidInput(`region ${region} is not permitted`);
+  if (!(REGIONS as readonly string[]).includes(region))
+    throw invalidInput(`region ${region} is not permitted`);
   const billTo = optString(input, 'billTo') ?? principal.userId;
   if (billTo !== principal.userId && !billTo.startsWith('org-')) {
     throw new ApiError('PermissionDenied', `Cannot bill ${billTo}: only yourself or an org`);
@@ -147,9 +162,14 @@ function listFolder(ctx: RouteContext) {
   }
   const out: { objects?: unknown[]; folders?: string[] } = {};
   if (only !== 'folders') {
-    // TODO(files half): list the folder's objects with `listObjects` from store/files.ts
-    // (honouring `describe` and `includeHidden`) once it exists; until then no objects are shown.
-    out.objects = [];
+    const includeHidden = optBool(input, 'includeHidden') ?? false;
+    const describe = input.describe === false ? undefined : input.describe;
+    const opts = describe === undefined ? undefined : parseDescribeOptions(describe);
+    out.objects = listObjects(ctx.deps.db, ctx.subject, folder, { includeHidden }).map((o) =>
+      opts
+        ? { id: o.id, describe: describeLoaded(ctx.deps, loadObject(ctx.deps, o.id), opts) }
+        : { id: o.id },
+    );
   }
   if (only !== 'objects') out.folders = subfolders(ctx.deps.db, ctx.subject, folder);
   return out;
@@ -179,7 +199,8 @@ function decreasePermissions(ctx: RouteContext) {
   const { db } = ctx.deps;
   const changes: Array<[string, GrantLevel | null]> = [];
   for (const [entity, level] of Object.entries(ctx.input)) {
-    if (level !== null && !isGrantLevel(level)) throw invalidInput(`${entity}: level must be a level name or null`);
+    if (level !== null && !isGrantLevel(level))
+      throw invalidInput(`${entity}: level must be a level name or null`);
     changes.push([entity, level]);
   }
   tx(db, () => {
@@ -187,7 +208,8 @@ function decreasePermissions(ctx: RouteContext) {
       const current = memberLevel(db, ctx.subject, entity);
       if (!current) throw invalidInput(`${entity} is not a member of ${ctx.subject}`);
       if (level === null) removeMember(db, ctx.subject, entity);
-      else if (levelRank(level) > levelRank(current)) throw invalidInput(`${entity}: ${level} would increase access`);
+      else if (levelRank(level) > levelRank(current))
+        throw invalidInput(`${entity}: ${level} would increase access`);
       else setMember(db, ctx.subject, entity, level);
     }
     updateProject(db, ctx.subject, {}, ctx.deps.now());

@@ -14,7 +14,10 @@ function nameMatcher(name: unknown): (s: string) => boolean {
   if (name === undefined) return () => true;
   if (typeof name === 'string') return (s) => s === name;
   if (isPlainObject(name) && typeof name.glob === 'string') {
-    const src = name.glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const src = name.glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     const re = new RegExp(`^${src}$`, 's');
     return (s) => re.test(s);
   }
@@ -57,7 +60,10 @@ function createdMatcher(created: unknown): (t: number) => boolean {
   if (created === undefined) return () => true;
   if (!isPlainObject(created)) throw invalidInput('created must be {"after": ms, "before": ms}');
   const { after, before } = created;
-  if ((after !== undefined && typeof after !== 'number') || (before !== undefined && typeof before !== 'number')) {
+  if (
+    (after !== undefined && typeof after !== 'number') ||
+    (before !== undefined && typeof before !== 'number')
+  ) {
     throw invalidInput('created.after and created.before must be numbers');
   }
   return (t) => (after === undefined || t >= after) && (before === undefined || t <= before);
@@ -74,7 +80,8 @@ function findProjects(ctx: RouteContext) {
   const { input, deps } = ctx;
   const principal = ctx.principal();
   const minLevel: Level = input.level === undefined ? 'VIEW' : (input.level as Level);
-  if (!isGrantLevel(minLevel)) throw invalidInput('level must be one of VIEW, UPLOAD, CONTRIBUTE, ADMINISTER');
+  if (!isGrantLevel(minLevel))
+    throw invalidInput('level must be one of VIEW, UPLOAD, CONTRIBUTE, ADMINISTER');
   const describe = input.describe;
   if (describe !== undefined && typeof describe !== 'boolean' && !isPlainObject(describe)) {
     throw invalidInput('describe must be a boolean or a describe input mapping');

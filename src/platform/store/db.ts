@@ -99,8 +99,7 @@ function migrate(db: Db): void {
       if (sql.trim() === '') continue;
       const hash = createHash('sha256').update(sql).digest('hex');
       const row = db.prepare('SELECT sha256 FROM schema_parts WHERE name = ?').get(name) as
-        | { sha256: string }
-        | undefined;
+        { sha256: string } | undefined;
       if (row?.sha256 === hash) continue;
       db.exec(sql);
       db.prepare('INSERT OR REPLACE INTO schema_parts (name, sha256) VALUES (?, ?)').run(name, hash);

@@ -35,7 +35,9 @@ export function parentFolder(path: string): string {
 /** Whether a canonical folder exists; the root always does. */
 export function folderExists(db: Db, projectId: string, path: string): boolean {
   if (path === '/') return true;
-  return db.prepare('SELECT 1 FROM folders WHERE project = ? AND path = ?').get(projectId, path) !== undefined;
+  return (
+    db.prepare('SELECT 1 FROM folders WHERE project = ? AND path = ?').get(projectId, path) !== undefined
+  );
 }
 
 /**
@@ -50,7 +52,10 @@ export function ensureFolder(db: Db, projectId: string, path: unknown, parents: 
   const missing: string[] = [];
   for (let p = canonical; !folderExists(db, projectId, p); p = parentFolder(p)) missing.push(p);
   if (missing.length > 1 && !parents) {
-    throw new ApiError('ResourceNotFound', `The folder ${parentFolder(canonical)} could not be found in ${projectId}`);
+    throw new ApiError(
+      'ResourceNotFound',
+      `The folder ${parentFolder(canonical)} could not be found in ${projectId}`,
+    );
   }
   const insert = db.prepare('INSERT INTO folders (project, path) VALUES (?, ?)');
   for (const p of missing.reverse()) insert.run(projectId, p);
@@ -59,7 +64,9 @@ export function ensureFolder(db: Db, projectId: string, path: unknown, parents: 
 
 /** Every folder of the project, root first, sorted. */
 export function allFolders(db: Db, projectId: string): string[] {
-  const rows = db.prepare('SELECT path FROM folders WHERE project = ? ORDER BY path').all(projectId) as Array<{
+  const rows = db
+    .prepare('SELECT path FROM folders WHERE project = ? ORDER BY path')
+    .all(projectId) as Array<{
     path: string;
   }>;
   return ['/', ...rows.map((r) => r.path)];
@@ -69,7 +76,9 @@ export function allFolders(db: Db, projectId: string): string[] {
 export function subfolders(db: Db, projectId: string, path: string): string[] {
   const prefix = path === '/' ? '/' : path + '/';
   const rows = db
-    .prepare("SELECT path FROM folders WHERE project = ? AND substr(path, 1, ?) = ? AND instr(substr(path, ?), '/') = 0 ORDER BY path")
+    .prepare(
+      "SELECT path FROM folders WHERE project = ? AND substr(path, 1, ?) = ? AND instr(substr(path, ?), '/') = 0 ORDER BY path",
+    )
     .all(projectId, prefix.length, prefix, prefix.length + 1) as Array<{ path: string }>;
   return rows.map((r) => r.path);
 }

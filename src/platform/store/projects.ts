@@ -29,7 +29,13 @@ export interface ProjectRecord {
 export type ProjectPatch = Partial<
   Pick<
     ProjectRecord,
-    'name' | 'summary' | 'description' | 'protected' | 'restricted' | 'externalUploadRestricted' | 'defaultSymlink'
+    | 'name'
+    | 'summary'
+    | 'description'
+    | 'protected'
+    | 'restricted'
+    | 'externalUploadRestricted'
+    | 'defaultSymlink'
   >
 >;
 
@@ -111,7 +117,15 @@ export function updateProject(db: Db, id: string, patch: ProjectPatch, modified:
     const v = patch[key];
     sets.push(`${column} = @${key}`);
     params[key] =
-      typeof v === 'boolean' ? (v ? 1 : 0) : key === 'defaultSymlink' ? (v === null ? null : JSON.stringify(v)) : v;
+      typeof v === 'boolean'
+        ? v
+          ? 1
+          : 0
+        : key === 'defaultSymlink'
+          ? v === null
+            ? null
+            : JSON.stringify(v)
+          : v;
   }
   db.prepare(`UPDATE projects SET ${sets.join(', ')} WHERE id = @id`).run(params);
 }
@@ -130,9 +144,9 @@ export function projectsOfUser(db: Db, userId: string): Array<{ project: Project
 // ---- members ----
 
 export function memberLevel(db: Db, projectId: string, userId: string): GrantLevel | undefined {
-  const row = db.prepare('SELECT level FROM members WHERE project = ? AND user = ?').get(projectId, userId) as
-    | { level: GrantLevel }
-    | undefined;
+  const row = db
+    .prepare('SELECT level FROM members WHERE project = ? AND user = ?')
+    .get(projectId, userId) as { level: GrantLevel } | undefined;
   return row?.level;
 }
 
@@ -148,7 +162,9 @@ export function removeMember(db: Db, projectId: string, userId: string): void {
 }
 
 export function listMembers(db: Db, projectId: string): Record<string, GrantLevel> {
-  const rows = db.prepare('SELECT user, level FROM members WHERE project = ? ORDER BY user').all(projectId) as Array<{
+  const rows = db
+    .prepare('SELECT user, level FROM members WHERE project = ? ORDER BY user')
+    .all(projectId) as Array<{
     user: string;
     level: GrantLevel;
   }>;
