@@ -1,7 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/platform/app.js';
+import { callApi, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 let tp: TestPlatform;
 beforeAll(async () => {
@@ -205,5 +207,37 @@ describe('fault hooks', () => {
     await tp.call(`${tp.project}/describe`);
     await tp.call(`${tp.project}/describe`);
     expect(tp.platform.stats.apiCalls.get('project-*/describe')).toBe(before + 2);
+  });
+});
+
+describe('unexpected errors', () => {
+  it('answer InternalError 500 with a generic message and log without the token', async () => {
+    const app = createApp(
+      tp.platform.deps,
+      {
+        'system/boom': () => {
+          throw new Error('kaboom at the bottom');
+        },
+      },
+      { quiet: false },
+    );
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const logged: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      logged.push(String(chunk));
+      return true;
+    });
+    try {
+      const { port } = app.address() as AddressInfo;
+      const res = await callApi(`http://127.0.0.1:${port}`, 'system/boom', {}, tp.token);
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: { type: 'InternalError', message: 'An internal error occurred' } });
+    } finally {
+      spy.mockRestore();
+      app.closeAllConnections();
+      await new Promise((r) => app.close(r));
+    }
+    expect(logged.join('')).toContain('kaboom at the bottom');
+    expect(logged.join('')).not.toContain(tp.token);
   });
 });
