@@ -1,12 +1,13 @@
 import type { RouteTable } from '../http/route.js';
 import { fileRoutes } from './files.js';
+import { findRoutes } from './find.js';
 import { projectRoutes } from './projects.js';
 import { recordRoutes } from './records.js';
 import { systemRoutes } from './system.js';
 
 /** Every API route the server answers. Add an area's table here; keys must not collide. */
 export function allRoutes(): RouteTable {
-  const tables: RouteTable[] = [systemRoutes, projectRoutes, fileRoutes, recordRoutes];
+  const tables: RouteTable[] = [systemRoutes, projectRoutes, fileRoutes, recordRoutes, findRoutes];
   const merged: RouteTable = {};
   for (const table of tables) {
     for (const [key, handler] of Object.entries(table)) {
