@@ -60,7 +60,14 @@ export function createReporting(o: ReportingOptions): Reporting {
     const r =
       stderr.isTTY === true
         ? new TtyProgress({ stats, stream: stderr, clock: o.clock })
-        : new PlainProgress({ stats, stream: stderr, clock: o.clock, timers: o.timers, throttle: o.throttle, intervalMs: o.intervalMs });
+        : new PlainProgress({
+            stats,
+            stream: stderr,
+            clock: o.clock,
+            timers: o.timers,
+            throttle: o.throttle,
+            intervalMs: o.intervalMs,
+          });
     renderers.push(r);
     log = (line) => r.log(line);
   }

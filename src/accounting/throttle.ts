@@ -50,7 +50,8 @@ export class TokenBucket {
   private updatedMs: number;
 
   constructor(o: TokenBucketOptions) {
-    if (!(o.rate > 0) || !Number.isFinite(o.rate)) throw new RangeError(`throttle rate must be > 0, got ${o.rate}`);
+    if (!(o.rate > 0) || !Number.isFinite(o.rate))
+      throw new RangeError(`throttle rate must be > 0, got ${o.rate}`);
     this.rate = o.rate;
     this.burst = Math.max(1, o.burst ?? o.rate);
     this.clock = o.clock ?? systemTimerClock;
@@ -131,10 +132,12 @@ export function partBody(
   signal?: AbortSignal,
 ): Uint8Array | AsyncIterable<Uint8Array> {
   if (bucket === undefined && onBytes === undefined) return data;
-  const slice = bucket === undefined ? 64 * 1024 : Math.min(64 * 1024, Math.max(1024, Math.floor(bucket.rate / 10)));
+  const slice =
+    bucket === undefined ? 64 * 1024 : Math.min(64 * 1024, Math.max(1024, Math.floor(bucket.rate / 10)));
   return throttled(slices(data, slice), bucket, onBytes, signal) as AsyncIterable<Uint8Array>;
 }
 
 function* slices(data: Uint8Array, size: number): Iterable<Uint8Array> {
-  for (let off = 0; off < data.byteLength; off += size) yield data.subarray(off, Math.min(off + size, data.byteLength));
+  for (let off = 0; off < data.byteLength; off += size)
+    yield data.subarray(off, Math.min(off + size, data.byteLength));
 }

@@ -1,11 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import type { SummaryEvent } from '../../../src/accounting/events.js';
-import { formatBytes, formatDuration, formatEta, formatRate, formatSummary } from '../../../src/accounting/format.js';
+import {
+  formatBytes,
+  formatDuration,
+  formatEta,
+  formatRate,
+  formatSummary,
+} from '../../../src/accounting/format.js';
 
 const GIB = 2 ** 30;
 
 function summary(o: Partial<SummaryEvent>): SummaryEvent {
-  return { type: 'summary', ok: 0, failed: 0, resumed: 0, skipped: 0, rawBytes: 0, sentBytes: 0, retries: 0, elapsedMs: 0, mbPerSec: 0, ...o };
+  return {
+    type: 'summary',
+    ok: 0,
+    failed: 0,
+    resumed: 0,
+    skipped: 0,
+    rawBytes: 0,
+    sentBytes: 0,
+    retries: 0,
+    elapsedMs: 0,
+    mbPerSec: 0,
+    ...o,
+  };
 }
 
 describe('units', () => {
@@ -35,9 +53,20 @@ describe('units', () => {
 describe('formatSummary', () => {
   it('gives the counts, the bytes, the time and the rate on one line', () => {
     const line = formatSummary(
-      summary({ ok: 12, failed: 1, resumed: 3, skipped: 1, rawBytes: 9.87 * GIB, sentBytes: 9.87 * GIB, elapsedMs: 83_000, mbPerSec: 118.94 }),
+      summary({
+        ok: 12,
+        failed: 1,
+        resumed: 3,
+        skipped: 1,
+        rawBytes: 9.87 * GIB,
+        sentBytes: 9.87 * GIB,
+        elapsedMs: 83_000,
+        mbPerSec: 118.94,
+      }),
     );
-    expect(line).toBe('Uploaded 12 files (3 resumed, 1 already complete), 1 failed; 9.87 GiB in 1m23s, 118.9 MiB/s');
+    expect(line).toBe(
+      'Uploaded 12 files (3 resumed, 1 already complete), 1 failed; 9.87 GiB in 1m23s, 118.9 MiB/s',
+    );
   });
 
   it('mentions compressed bytes and retries only when there are some, and speaks singular', () => {
@@ -45,8 +74,19 @@ describe('formatSummary', () => {
       'Uploaded 1 file; 2.00 KiB in 500ms, 0.0 MiB/s',
     );
     expect(
-      formatSummary(summary({ ok: 2, rawBytes: 4 * 2 ** 20, sentBytes: 2 ** 20, retries: 1, elapsedMs: 1000, mbPerSec: 1 })),
+      formatSummary(
+        summary({
+          ok: 2,
+          rawBytes: 4 * 2 ** 20,
+          sentBytes: 2 ** 20,
+          retries: 1,
+          elapsedMs: 1000,
+          mbPerSec: 1,
+        }),
+      ),
     ).toBe('Uploaded 2 files; 4.00 MiB (1.00 MiB sent) in 1.0s, 1.0 MiB/s; 1 retry');
-    expect(formatSummary(summary({ failed: 3, retries: 4 }))).toBe('Uploaded 0 files, 3 failed; 0 B in 0ms, 0.0 MiB/s; 4 retries');
+    expect(formatSummary(summary({ failed: 3, retries: 4 }))).toBe(
+      'Uploaded 0 files, 3 failed; 0 B in 0ms, 0.0 MiB/s; 4 retries',
+    );
   });
 });

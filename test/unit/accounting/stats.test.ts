@@ -49,8 +49,28 @@ describe('TransferStats', () => {
   it('tracks per-file classic percentages including resumed bytes, and the overall fraction', () => {
     const clock = new FakeClock();
     const s = startRun(clock);
-    s.record({ type: 'file-start', order: 0, localPath: 'a.bin', remoteName: 'a.bin', project: 'project-x', fileId: 'file-a', size: 2 * MIB, resumed: true, doneBytes: MIB });
-    s.record({ type: 'file-start', order: 1, localPath: 'b.bin', remoteName: 'b.bin', project: 'project-x', fileId: 'file-b', size: 2 * MIB, resumed: false, doneBytes: 0 });
+    s.record({
+      type: 'file-start',
+      order: 0,
+      localPath: 'a.bin',
+      remoteName: 'a.bin',
+      project: 'project-x',
+      fileId: 'file-a',
+      size: 2 * MIB,
+      resumed: true,
+      doneBytes: MIB,
+    });
+    s.record({
+      type: 'file-start',
+      order: 1,
+      localPath: 'b.bin',
+      remoteName: 'b.bin',
+      project: 'project-x',
+      fileId: 'file-b',
+      size: 2 * MIB,
+      resumed: false,
+      doneBytes: 0,
+    });
     expect(s.fileFraction(0)).toBe(0.5);
     expect(s.fileFraction(1)).toBe(0);
     clock.t += 1000;
@@ -66,10 +86,28 @@ describe('TransferStats', () => {
   it('counts wire bytes once when part-progress precedes part-done, and keeps bytes of failed attempts', () => {
     const clock = new FakeClock();
     const s = startRun(clock);
-    s.record({ type: 'file-start', order: 0, localPath: 'a', remoteName: 'a', project: 'p', fileId: 'file-a', size: 3 * MIB, resumed: false, doneBytes: 0 });
+    s.record({
+      type: 'file-start',
+      order: 0,
+      localPath: 'a',
+      remoteName: 'a',
+      project: 'p',
+      fileId: 'file-a',
+      size: 3 * MIB,
+      resumed: false,
+      doneBytes: 0,
+    });
     clock.t += 500;
     s.record({ type: 'part-progress', order: 0, index: 1, sentBytes: MIB / 2 });
-    s.record({ type: 'part-retry', order: 0, fileId: 'file-a', index: 1, attempt: 1, delayMs: 100, reason: 'reset' });
+    s.record({
+      type: 'part-retry',
+      order: 0,
+      fileId: 'file-a',
+      index: 1,
+      attempt: 1,
+      delayMs: 100,
+      reason: 'reset',
+    });
     clock.t += 500;
     s.record({ type: 'part-progress', order: 0, index: 1, sentBytes: MIB / 2 });
     s.record({ type: 'part-done', order: 0, fileId: 'file-a', index: 1, rawBytes: MIB, sentBytes: MIB });
@@ -86,7 +124,17 @@ describe('TransferStats', () => {
   it('shows in-flight bytes in the live fraction but never 100% before the file is done', () => {
     const clock = new FakeClock();
     const s = startRun(clock);
-    s.record({ type: 'file-start', order: 0, localPath: 'a', remoteName: 'a', project: 'p', fileId: 'file-a', size: MIB, resumed: false, doneBytes: 0 });
+    s.record({
+      type: 'file-start',
+      order: 0,
+      localPath: 'a',
+      remoteName: 'a',
+      project: 'p',
+      fileId: 'file-a',
+      size: MIB,
+      resumed: false,
+      doneBytes: 0,
+    });
     s.record({ type: 'part-progress', order: 0, index: 1, sentBytes: MIB / 4 });
     expect(s.fileFraction(0)).toBe(0);
     expect(s.fileLiveFraction(0)).toBe(0.25);
@@ -100,7 +148,17 @@ describe('TransferStats', () => {
     const clock = new FakeClock();
     const s = new TransferStats({ clock });
     s.record({ type: 'run-start', files: 1, totalBytes: 100 * MIB });
-    s.record({ type: 'file-start', order: 0, localPath: 'a', remoteName: 'a', project: 'p', fileId: 'file-a', size: 100 * MIB, resumed: false, doneBytes: 0 });
+    s.record({
+      type: 'file-start',
+      order: 0,
+      localPath: 'a',
+      remoteName: 'a',
+      project: 'p',
+      fileId: 'file-a',
+      size: 100 * MIB,
+      resumed: false,
+      doneBytes: 0,
+    });
     for (let i = 1; i <= 10; i++) {
       clock.t += 1000;
       // 1 MiB/s for 10 s ...
@@ -122,19 +180,76 @@ describe('TransferStats', () => {
     const clock = new FakeClock();
     const s = new TransferStats({ clock });
     s.record({ type: 'run-start', files: 5, totalBytes: 3 * MIB });
-    s.record({ type: 'file-start', order: 0, localPath: 'empty', remoteName: 'empty', project: 'p', fileId: 'file-e', size: 0, resumed: false, doneBytes: 0 });
+    s.record({
+      type: 'file-start',
+      order: 0,
+      localPath: 'empty',
+      remoteName: 'empty',
+      project: 'p',
+      fileId: 'file-e',
+      size: 0,
+      resumed: false,
+      doneBytes: 0,
+    });
     expect(s.fileFraction(0)).toBe(0);
     s.record({ type: 'part-done', order: 0, fileId: 'file-e', index: 1, rawBytes: 0, sentBytes: 0 });
     expect(s.fileFraction(0)).toBe(1);
-    s.record({ type: 'file-done', order: 0, localPath: 'empty', fileId: 'file-e', outcome: 'uploaded', bytes: 0 });
-    s.record({ type: 'file-done', order: 1, localPath: 'old', fileId: 'file-o', outcome: 'already-closed', bytes: MIB });
+    s.record({
+      type: 'file-done',
+      order: 0,
+      localPath: 'empty',
+      fileId: 'file-e',
+      outcome: 'uploaded',
+      bytes: 0,
+    });
+    s.record({
+      type: 'file-done',
+      order: 1,
+      localPath: 'old',
+      fileId: 'file-o',
+      outcome: 'already-closed',
+      bytes: MIB,
+    });
     expect(s.fileFraction(1)).toBe(1);
-    s.record({ type: 'file-start', order: 2, localPath: 'r', remoteName: 'r', project: 'p', fileId: 'file-r', size: 2 * MIB, resumed: true, doneBytes: MIB });
+    s.record({
+      type: 'file-start',
+      order: 2,
+      localPath: 'r',
+      remoteName: 'r',
+      project: 'p',
+      fileId: 'file-r',
+      size: 2 * MIB,
+      resumed: true,
+      doneBytes: MIB,
+    });
     s.record({ type: 'part-done', order: 2, fileId: 'file-r', index: 2, rawBytes: MIB, sentBytes: MIB / 2 });
-    s.record({ type: 'part-retry', order: 2, fileId: 'file-r', index: 2, attempt: 1, delayMs: 5, reason: 'x' });
+    s.record({
+      type: 'part-retry',
+      order: 2,
+      fileId: 'file-r',
+      index: 2,
+      attempt: 1,
+      delayMs: 5,
+      reason: 'x',
+    });
     s.record({ type: 'api-retry', route: 'file-r/close', attempt: 1, delayMs: 5, reason: 'x' });
-    s.record({ type: 'file-done', order: 2, localPath: 'r', fileId: 'file-r', outcome: 'resumed', bytes: 2 * MIB });
-    s.record({ type: 'file-done', order: 3, localPath: 'bad', fileId: null, outcome: 'failed', error: 'nope', bytes: 5 });
+    s.record({
+      type: 'file-done',
+      order: 2,
+      localPath: 'r',
+      fileId: 'file-r',
+      outcome: 'resumed',
+      bytes: 2 * MIB,
+    });
+    s.record({
+      type: 'file-done',
+      order: 3,
+      localPath: 'bad',
+      fileId: null,
+      outcome: 'failed',
+      error: 'nope',
+      bytes: 5,
+    });
     clock.t += 2000;
     expect(s.summary()).toEqual({
       type: 'summary',
