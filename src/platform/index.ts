@@ -10,6 +10,7 @@ import type { RouteDeps } from './http/route.js';
 import { allRoutes } from './routes/index.js';
 import { ServerStats } from './stats.js';
 import { openDb } from './store/db.js';
+import { pruneNonces } from './store/nonces.js';
 
 export { openAdmin, type PlatformAdmin };
 export { Faults, type FaultRule } from './faults.js';
@@ -50,6 +51,7 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
   mkdirSync(dataDir, { recursive: true });
   const host = o.host ?? '127.0.0.1';
   const db = openDb(dataDir);
+  pruneNonces(db, Date.now()); // rows past the replay window are dead weight
   let port = 0;
   const deps: RouteDeps = {
     db,
