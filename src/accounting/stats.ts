@@ -143,13 +143,15 @@ export class TransferStats {
         this.retries++;
         return;
       case 'file-done': {
+        const started = this.files.has(e.order);
         const f = this.fileRecord(e.order, e.localPath, now);
         if (f.outcome !== undefined) return; // a second file-done for one file is ignored
         f.inFlight.clear();
         f.outcome = e.outcome;
         f.error = e.error;
         f.fileId = e.fileId ?? f.fileId;
-        f.size = e.bytes;
+        // file-start's size is authoritative; `bytes` only sizes files that failed before starting.
+        if (!started) f.size = e.bytes;
         f.endedMs = now;
         if (e.outcome === 'failed') {
           this.abandoned += Math.max(0, f.size - f.doneBytes);

@@ -49,7 +49,9 @@ export class TokenBucket {
   private level = 0;
   private updatedMs: number;
 
-  constructor(o: TokenBucketOptions) {
+  /** `new TokenBucket(bytesPerSecond)` or with options. */
+  constructor(rateOrOptions: number | TokenBucketOptions) {
+    const o = typeof rateOrOptions === 'number' ? { rate: rateOrOptions } : rateOrOptions;
     if (!(o.rate > 0) || !Number.isFinite(o.rate))
       throw new RangeError(`throttle rate must be > 0, got ${o.rate}`);
     this.rate = o.rate;
@@ -101,16 +103,43 @@ export function createThrottle(rate: number | undefined, clock?: TimerClock): To
 export type ByteCounter = (bytes: number) => void;
 
 /**
- * Wraps a request body: each chunk waits on the bucket, then is counted, then yielded. Returns the
- * source itself when there is neither a bucket nor a counter, so the unthrottled path costs nothing.
+ * Wraps a request body so each chunk waits on the bucket, then is counted (`onBytes`), then handed on.
+ *
+ * - With neither a bucket nor a counter it returns `source` itself: the unthrottled path costs nothing.
+ * - A Uint8Array (a whole part) is cut, without copying, into slices of about a tenth of a second's
+ *   worth (1 KiB..64 KiB) so the rate is smooth; the caller must then set Content-Length, as an
+ *   iterable body is otherwise sent chunked.
+ * - An iterable is passed through chunk by chunk.
+ * Abort rejects the iteration with AbortedError.
  */
 export function throttled(
-  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  source: Uint8Array,
   bucket: TokenBucket | undefined,
-  onBytes?: ByteCounter,
   signal?: AbortSignal,
-): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
-  if (bucket === undefined && onBytes === undefined) return chunks;
+  onBytes?: ByteCounter,
+): Uint8Array | AsyncIterable<Uint8Array>;
+export function throttled(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  bucket: TokenBucket | undefined,
+  signal?: AbortSignal,
+  onBytes?: ByteCounter,
+): AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+export function throttled(
+  source: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  bucket: TokenBucket | undefined,
+  signal?: AbortSignal,
+  onBytes?: ByteCounter,
+): Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+  if (bucket === undefined && onBytes === undefined) return source;
+  const chunks =
+    source instanceof Uint8Array
+      ? slices(
+          source,
+          bucket === undefined
+            ? 64 * 1024
+            : Math.min(64 * 1024, Math.max(1024, Math.floor(bucket.rate / 10))),
+        )
+      : source;
   return (async function* () {
     for await (const chunk of chunks) {
       if (bucket !== undefined) await bucket.take(chunk.byteLength, signal);
@@ -118,23 +147,6 @@ export function throttled(
       yield chunk;
     }
   })();
-}
-
-/**
- * A part's bytes as a request body. Unthrottled and uncounted: the buffer itself (undici sends it in one
- * go). Otherwise slices of about a tenth of a second's worth (1 KiB..64 KiB, no copies) through
- * `throttled`. The caller must set Content-Length, as an iterable body is otherwise sent chunked.
- */
-export function partBody(
-  data: Uint8Array,
-  bucket: TokenBucket | undefined,
-  onBytes?: ByteCounter,
-  signal?: AbortSignal,
-): Uint8Array | AsyncIterable<Uint8Array> {
-  if (bucket === undefined && onBytes === undefined) return data;
-  const slice =
-    bucket === undefined ? 64 * 1024 : Math.min(64 * 1024, Math.max(1024, Math.floor(bucket.rate / 10)));
-  return throttled(slices(data, slice), bucket, onBytes, signal) as AsyncIterable<Uint8Array>;
 }
 
 function* slices(data: Uint8Array, size: number): Iterable<Uint8Array> {

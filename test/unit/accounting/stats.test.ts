@@ -176,6 +176,41 @@ describe('TransferStats', () => {
     expect(s.overall().etaSec).toBeCloseTo(20, 5);
   });
 
+  it("keeps file-start's size when file-done reports other bytes", () => {
+    const clock = new FakeClock();
+    const s = startRun(clock);
+    s.record({
+      type: 'file-start',
+      order: 0,
+      localPath: 'z.gz',
+      remoteName: 'z.gz',
+      project: 'p',
+      fileId: 'file-z',
+      size: 2 * MIB,
+      resumed: false,
+      doneBytes: 0,
+    });
+    s.record({
+      type: 'part-done',
+      order: 0,
+      fileId: 'file-z',
+      index: 1,
+      rawBytes: 2 * MIB,
+      sentBytes: MIB / 2,
+    });
+    s.record({
+      type: 'file-done',
+      order: 0,
+      localPath: 'z.gz',
+      fileId: 'file-z',
+      outcome: 'uploaded',
+      bytes: MIB / 2,
+    });
+    expect(s.file(0)?.size).toBe(2 * MIB);
+    expect(s.fileFraction(0)).toBe(1);
+    expect(s.overall().doneBytes).toBe(2 * MIB);
+  });
+
   it('summarises outcomes; files that never finished count as failed; the empty file is 100% once its part is done', () => {
     const clock = new FakeClock();
     const s = new TransferStats({ clock });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AbortedError } from '../../../src/errors.js';
-import { TokenBucket, createThrottle, partBody, throttled } from '../../../src/accounting/throttle.js';
+import { TokenBucket, createThrottle, throttled } from '../../../src/accounting/throttle.js';
 import { FakeClock } from './fakes.js';
 
 const MIB = 2 ** 20;
@@ -90,7 +90,8 @@ describe('TokenBucket', () => {
     await expect(bucket.take(1, ac.signal)).rejects.toBeInstanceOf(AbortedError);
   });
 
-  it('refuses a rate that is not positive', () => {
+  it('refuses a rate that is not positive, and takes a plain number', () => {
+    expect(new TokenBucket(2048).burst).toBe(2048);
     expect(() => new TokenBucket({ rate: 0 })).toThrow(RangeError);
     expect(createThrottle(undefined)).toBeUndefined();
     expect(createThrottle(4096)?.rate).toBe(4096);
@@ -102,7 +103,7 @@ describe('throttled bodies', () => {
     const chunks = [new Uint8Array(3)];
     expect(throttled(chunks, undefined)).toBe(chunks);
     const data = new Uint8Array(10);
-    expect(partBody(data, undefined)).toBe(data);
+    expect(throttled(data, undefined)).toBe(data);
   });
 
   it('yields the same bytes, counts them, and paces them with the bucket', async () => {
@@ -111,7 +112,7 @@ describe('throttled bodies', () => {
     const data = new Uint8Array(300 * 1024);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
     let counted = 0;
-    const body = partBody(data, bucket, (n) => (counted += n)) as AsyncIterable<Uint8Array>;
+    const body = throttled(data, bucket, undefined, (n) => (counted += n)) as AsyncIterable<Uint8Array>;
     const got: Uint8Array[] = [];
     const reading = (async () => {
       for await (const c of body) got.push(c);
