@@ -1,0 +1,150 @@
+import { release, type as osType, version as osVersion, machine } from 'node:os';
+import { fanOut } from '../accounting/events.js';
+import { createReporting } from '../accounting/progress.js';
+import { resolveApiConfig, redactToken, type ApiConfig } from '../config/env.js';
+import { UsageError, validate } from '../config/options.js';
+import { RunError, upload } from '../index.js';
+import { createHttpAgent, UA_VERSION } from '../transfer/http.js';
+import { PlatformClient } from '../transfer/platform/api.js';
+import { parseArgs, helpText, type ParsedArgs } from './args.js';
+import { errorLine, ResultLines, userInfo, userMessages } from './output.js';
+
+const NO_TOKEN = 'No Authentication token found, please provide a correct auth token (you may use --auth-token option)';
+
+/** `ua [options] FILE...`: returns the exit code (0 ok, 1 usage/any file failed, 3 server/token). */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (err.showHelp) process.stderr.write(`Error processing arguments: ${err.message}\n\n${helpText()}\n`);
+    else errorLine(err.message);
+    return 1;
+  }
+  const { action, options: o, positionals } = parsed;
+  if (action === 'version') {
+    process.stdout.write(versionBlock());
+    return 0;
+  }
+  if (action === 'help') {
+    process.stderr.write(`${helpText()}\n`);
+    return parsed.helpExitCode ?? 0;
+  }
+  const cfg = resolveApiConfig({ cli: { apiserverProtocol: o.apiserverProtocol, apiserverHost: o.apiserverHost, apiserverPort: o.apiserverPort, authToken: o.authToken, certificateFile: o.certificateFile } });
+  for (const w of cfg.configWarnings) process.stderr.write(`${w}\n`);
+  if (!cfg.token) {
+    errorLine(NO_TOKEN);
+    return 1;
+  }
+  if (action === 'env') return printEnv(cfg);
+  if (action === 'test') return runTest(cfg);
+
+  try {
+    for (const line of validate(o, positionals, cfg.projectContext)) userInfo(line);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    errorLine(err.message);
+    return 1;
+  }
+  const reporting = createReporting({ progress: o.progress, json: o.json, throttle: o.throttle });
+  const results = new ResultLines({ json: o.json });
+  const events = fanOut(reporting.sink, results.sink, userMessages({ out: reporting.log }));
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const out = await upload({ options: o, positionals, server: cfg, token: cfg.token, projectContext: cfg.projectContext, events, signal: ac.signal, retry: retryOverride() });
+    events(reporting.stats.summary());
+    reporting.stop();
+    results.flush();
+    // A hole means a file never reached a result: count it as failed, as its stdout line says.
+    return Array.from(out, (r) => r?.outcome ?? 'failed').includes('failed') ? 1 : 0;
+  } catch (err) {
+    reporting.stop();
+    if (err instanceof RunError) {
+      errorLine(err.message, process.stderr, true);
+      return err.exitCode;
+    }
+    if (err instanceof UsageError) {
+      errorLine(err.message);
+      return 1;
+    }
+    errorLine((err as Error).message ?? String(err), process.stderr, true);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Tests shorten retry waits through the environment; users never need to. */
+function retryOverride() {
+  const ms = Number(process.env.UA_RETRY_MIN_DELAY_MS);
+  return Number.isFinite(ms) && ms > 0 ? { minDelayMs: ms, maxDelayMs: ms * 8 } : undefined;
+}
+
+function versionBlock(): string {
+  return `Upload Agent Version: ${UA_VERSION} (ua, compatible with 1.5.33)\n  node version: ${process.versions.node}\n  undici version: ${process.versions.undici ?? 'bundled'}\n`;
+}
+
+function serverLines(cfg: ApiConfig): string {
+  return `  API server protocol: ${cfg.protocol}\n  API server host:     ${cfg.host}\n  API server port:     ${cfg.port}\n`;
+}
+
+async function currentProject(cfg: ApiConfig): Promise<string> {
+  if (!cfg.projectContext) return 'Current Project: None\n';
+  const agent = createHttpAgent({ connections: 1 });
+  try {
+    const api = new PlatformClient({ server: cfg, token: cfg.token, agent });
+    const d = await api.call<{ name: string }>(`${cfg.projectContext}/describe`, {}, { attempts: 1 });
+    return `Current Project: ${d.name} (${cfg.projectContext})\n`;
+  } catch (err) {
+    return `Current Project:  (${cfg.projectContext})${(err as Error).message}\n`;
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Like the classic `--env`, but the token is shown only as a short prefix. */
+async function printEnv(cfg: ApiConfig): Promise<number> {
+  process.stdout.write(`Upload Agent v${UA_VERSION}, environment info:\n${serverLines(cfg)}  Auth token: ${redactToken(cfg.token)} (from ${cfg.tokenSource})\n`);
+  process.stdout.write(await currentProject(cfg));
+  return 0;
+}
+
+/** The classic `--test` sections; connectivity is tested against the configured API server itself. */
+async function runTest(cfg: ApiConfig): Promise<number> {
+  const out = (s: string) => process.stdout.write(s);
+  out(versionBlock());
+  out(`Upload Agent v${UA_VERSION}, environment info:\n${serverLines(cfg)}`);
+  const agent = createHttpAgent({ connections: 2 });
+  const api = new PlatformClient({ server: cfg, token: cfg.token, agent });
+  let ok = true;
+  try {
+    try {
+      const g = await api.call<{ update?: { available?: boolean; version?: string } }>('system/greet', { client: 'dnanexus-upload-agent', version: '1.5.33', platform: 'linux' }, { attempts: 1 });
+      out(g.update?.available ? `A new version is available: ${g.update.version}\n` : 'Your copy of Upload Agent is up to date.\n');
+    } catch (err) {
+      ok = false;
+      out(`Error contacting the api: ${(err as Error).message}\n`);
+    }
+    try {
+      out(`Current User: ${(await api.call<{ id: string }>('system/whoami', {}, { attempts: 1 })).id}\n`);
+    } catch (err) {
+      ok = false;
+      out(`Current User: unknown (${(err as Error).message})\n`);
+    }
+    out(await currentProject(cfg));
+    out('Proxy Settings:\n');
+    const proxies = ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY'].filter((k) => process.env[k]);
+    if (proxies.length === 0) out('  No proxy set in environment.\n');
+    for (const k of proxies) out(`  ${k}: ${process.env[k]!.replace(/\/\/[^@/]*@/, '//****@')}\n`);
+    out(`Operating System:\n  Name:    ${osType()}\n  Release: ${release()}\n  Version: ${osVersion()}\n  Machine: ${machine()}\n`);
+    out(`CA Certificate: ${cfg.caCert ?? "Node's bundled CA store"}\n`);
+  } finally {
+    await agent.close();
+  }
+  return ok ? 0 : 1;
+}

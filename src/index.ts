@@ -1,0 +1,170 @@
+import { cpus } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { EventSink } from './accounting/events.js';
+import { TokenBucket, throttled } from './accounting/throttle.js';
+import type { UaOptions } from './config/options.js';
+import { ApiCallError, ConnectionError, UaError } from './errors.js';
+import { expandInputs, type UploadEntry } from './plan/inputs.js';
+import { planFile, readHead, type FilePlan } from './plan/plan.js';
+import { duplicateCheck } from './plan/signature.js';
+import { ByteBudget } from './read/budget.js';
+import { readParts } from './read/stdin.js';
+import { createHttpAgent } from './transfer/http.js';
+import { PlatformClient, type ApiServer } from './transfer/platform/api.js';
+import { PlatformDestination } from './transfer/platform/destination.js';
+import { resolveProject, type ResolvedProject } from './transfer/platform/projects.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './transfer/retry.js';
+import { runUploads, type BufferedPart, type FileResult, type ScheduledFile } from './transfer/scheduler.js';
+import { PartPool } from './work/pool.js';
+
+export type { FileResult } from './transfer/scheduler.js';
+
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+/** Default bound on bytes of parts in flight; keeps RSS flat whatever the file count or size. */
+export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
+
+export interface UploadRequest {
+  options: UaOptions;
+  positionals: string[];
+  server: ApiServer;
+  token: string;
+  /** The project used when no --project is given (DX_PROJECT_CONTEXT_ID …). */
+  projectContext?: string;
+  stdin?: Readable;
+  events: EventSink;
+  signal: AbortSignal;
+  /** Retry timing override (tests use short delays). */
+  retry?: Partial<RetryPolicy>;
+  memoryBudget?: number;
+}
+
+/** Failures that stop the whole run before any file object is made; `exitCode` follows the classic agent. */
+export class RunError extends UaError {
+  readonly exitCode: number;
+  constructor(code: string, message: string, exitCode: number, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'RunError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** Uploads every input; resolves to one result per input (in input order) or throws RunError. */
+export async function upload(req: UploadRequest): Promise<FileResult[]> {
+  const o = req.options;
+  const agent = createHttpAgent({ connections: o.uploadThreads + 8 });
+  const retry = { ...DEFAULT_RETRY, ...req.retry };
+  const api = new PlatformClient({
+    server: req.server,
+    token: req.token,
+    agent,
+    retry,
+    onRetry: (route, attempt, delayMs, reason) => req.events({ type: 'api-retry', route, attempt, delayMs, reason }),
+  });
+  const pool = new PartPool({ threads: o.compressThreads });
+  try {
+    await greet(api, req.signal);
+    const entries = await expandInputs(req.positionals, o, req.projectContext);
+    const projects = await resolveProjects(api, entries, req.signal);
+    const plans: ScheduledFile[] = [];
+    for (const entry of entries) {
+      if (entry.stdin) continue;
+      plans.push({ plan: planFile(entry, o, readHead(entry.absPath)), projectId: projects.get(entry.projectSpec)!.id });
+    }
+    if (!o.doNotResume) duplicateCheck(plans.map((p) => ({ projectId: p.projectId, entry: p.plan.entry })));
+    const budget = new ByteBudget(req.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
+    const stdinEntry = entries.find((e) => e.stdin);
+    if (stdinEntry) plans.push(await stdinFile(stdinEntry, o, projects.get(stdinEntry.projectSpec)!, req.stdin ?? process.stdin, budget));
+    const orderOf = new Map<string, number>();
+    const events: EventSink = (e) => {
+      if (e.type === 'file-start') orderOf.set(e.fileId, e.order);
+      req.events(e);
+    };
+    const bucket = o.throttle ? new TokenBucket(o.throttle) : undefined;
+    const destination = new PlatformDestination({
+      api,
+      agent,
+      partRetry: { ...retry, attempts: o.tries },
+      resume: !o.doNotResume,
+      throttle: bucket ? (data, signal) => throttled(data, bucket, signal) : undefined,
+      onPartRetry: (fileId, index, attempt, delayMs, reason) =>
+        req.events({ type: 'part-retry', order: orderOf.get(fileId) ?? -1, fileId, index, attempt, delayMs, reason }),
+    });
+    const totalBytes = plans.reduce((n, p) => n + p.plan.entry.size, 0);
+    req.events({ type: 'run-start', files: plans.length, totalBytes });
+    return await runUploads(plans, {
+      destination,
+      pool,
+      budget,
+      uploadThreads: o.uploadThreads,
+      compressLevel: o.compressLevel,
+      minPartSize: MIN_PART_SIZE,
+      waitOnClose: o.waitOnClose,
+      verify: o.verify,
+      events,
+      signal: req.signal,
+    });
+  } finally {
+    await pool.destroy();
+    await agent.close();
+  }
+}
+
+/** The classic first call; a 401 here means the token itself is bad (exit 3). */
+async function greet(api: PlatformClient, signal: AbortSignal): Promise<void> {
+  try {
+    const reply = await api.greet(signal);
+    if (reply.update?.available && reply.update.level === 'required') {
+      throw new RunError('UA_ERR_TOO_OLD', `**********\nUpload Agent being used is too old to continue.\nPlease download latest version (v${reply.update.version}) from ${reply.update.url}\n**********`, 3);
+    }
+  } catch (err) {
+    if (err instanceof RunError) throw err;
+    if (err instanceof ApiCallError && err.status === 401) {
+      throw new RunError('UA_ERR_AUTH', `Invalid authentication token. Please provide a correct token by running 'dx login' or using the '--auth-token' option. (${err.type}: ${err.apiMessage})`, 3, err);
+    }
+    if (err instanceof ApiCallError) throw new RunError('UA_ERR_API', `Unable to connect to API server: an unexpected error occurred. (${err.message})`, 3, err);
+    if (err instanceof ConnectionError) {
+      throw new RunError('UA_ERR_CONNECT', `Unable to connect to API server. Run 'ua --env' to see the current configuration.\n\nDetailed message (for advanced users only):\n${err.message}`, 3, err);
+    }
+    throw err;
+  }
+}
+
+/** Every distinct project once, sorted, before any file object exists. */
+async function resolveProjects(api: PlatformClient, entries: UploadEntry[], signal: AbortSignal): Promise<Map<string, ResolvedProject>> {
+  const out = new Map<string, ResolvedProject>();
+  for (const spec of [...new Set(entries.map((e) => e.projectSpec))].sort()) {
+    try {
+      out.set(spec, await resolveProject(api, spec, signal));
+    } catch (err) {
+      if (err instanceof UaError) throw new RunError(err.code, err.message, 1, err);
+      throw err;
+    }
+  }
+  return out;
+}
+
+/** stdin: parts are read as they come, each kept until acknowledged so a failed part is re-sent. */
+async function stdinFile(entry: UploadEntry, o: UaOptions, project: ResolvedProject, input: Readable, budget: ByteBudget): Promise<ScheduledFile> {
+  const chunk = o.chunkSize;
+  const iterator = readParts(input, () => chunk, async () => {
+    await budget.acquire(chunk);
+    return new ArrayBuffer(chunk);
+  })[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const head = first.done ? new Uint8Array(0) : new Uint8Array(first.value.buffer, 0, Math.min(first.value.length, 65536));
+  const plan: FilePlan = planFile({ ...entry, size: 0 }, o, head);
+  async function* parts(): AsyncGenerator<BufferedPart> {
+    let next = first;
+    while (!next.done) {
+      const p = next.value;
+      yield { index: p.index, buffer: p.buffer, length: p.length, last: p.last, release: () => budget.release(chunk) };
+      if (p.last) return;
+      next = await iterator.next();
+    }
+  }
+  return { plan, projectId: project.id, bufferedParts: parts() };
+}
+
+export function defaultCompressThreads(): number {
+  return Math.min(8, Math.max(cpus().length - 1, 1));
+}
