@@ -1,0 +1,89 @@
+/**
+ * Worker-thread side of the part pool: read one part of a file (or take bytes already in the
+ * buffer), MD5 it and optionally gzip it. Buffers travel by transfer, never by copy.
+ *
+ * Failures are returned as values, not thrown, so the error's name survives the thread boundary
+ * (structured clone keeps only standard error names) and the buffer still comes back.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { Piscina } from 'piscina';
+import { gzipMember, padPart } from './gzip.js';
+
+export interface PartTaskInput {
+  path?: string;
+  offset: number;
+  length: number;
+  buffer: ArrayBuffer;
+  expect?: { size: number; mtimeMs: number };
+  compress: boolean;
+  level: number;
+  last: boolean;
+  minPartSize: number;
+}
+
+export type PartTaskOutput =
+  | { ok: true; md5: string; size: number; buffer: ArrayBuffer; compressed?: ArrayBuffer }
+  | { ok: false; name: string; message: string; path?: string; detail?: string; buffer: ArrayBuffer };
+
+class FileChanged extends Error {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(`${path}: ${detail}`);
+    this.name = 'FileChangedError';
+  }
+}
+
+function readRange(path: string, view: Uint8Array, offset: number, expect?: PartTaskInput['expect']): void {
+  const fd = openSync(path, 'r');
+  try {
+    let got = 0;
+    while (got < view.length) {
+      const n = readSync(fd, view, got, view.length - got, offset + got);
+      if (n === 0) throw new FileChanged(path, `it ended at ${offset + got} bytes while reading ${view.length} bytes at offset ${offset}`);
+      got += n;
+    }
+    if (expect) {
+      const st = fstatSync(fd);
+      if (st.size !== expect.size) throw new FileChanged(path, `size was ${expect.size} bytes, now ${st.size}`);
+      if (st.mtimeMs !== expect.mtimeMs) throw new FileChanged(path, `modification time was ${new Date(expect.mtimeMs).toISOString()}, now ${new Date(st.mtimeMs).toISOString()}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An ArrayBuffer holding exactly `b`: zlib's small outputs live in Node's shared pool, which must never be transferred. */
+function ownBuffer(b: Buffer): ArrayBuffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  const copy = new ArrayBuffer(b.byteLength);
+  new Uint8Array(copy).set(b);
+  return copy;
+}
+
+/** Wraps the result so piscina transfers every buffer in it back to the main thread. */
+function moved(value: PartTaskOutput): PartTaskOutput {
+  const list: ArrayBuffer[] = [value.buffer];
+  if (value.ok && value.compressed) list.push(value.compressed);
+  return Piscina.move({ [Piscina.transferableSymbol]: list, [Piscina.valueSymbol]: value } as never) as never;
+}
+
+export default function partTask(job: PartTaskInput): PartTaskOutput {
+  try {
+    const view = new Uint8Array(job.buffer, 0, job.length);
+    if (job.path !== undefined) readRange(job.path, view, job.offset, job.expect);
+    if (job.compress && job.length > 0) {
+      const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);
+      const md5 = createHash('md5').update(data).digest('hex');
+      return moved({ ok: true, md5, size: data.length, buffer: job.buffer, compressed: ownBuffer(data) });
+    }
+    const md5 = createHash('md5').update(view).digest('hex');
+    return moved({ ok: true, md5, size: job.length, buffer: job.buffer });
+  } catch (err) {
+    const e = err as Error;
+    const fc = err instanceof FileChanged ? { path: err.path, detail: err.detail } : {};
+    return moved({ ok: false, name: e?.name ?? 'Error', message: e?.message ?? String(err), ...fc, buffer: job.buffer });
+  }
+}

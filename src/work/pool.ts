@@ -1,0 +1,73 @@
+/**
+ * The hash/compress stage: a piscina pool running `part-task` on worker threads. Part buffers are
+ * moved into the worker and back (no copies); the caller owns and reuses them.
+ *
+ * Worker file: `part-task.js` next to this module (dist/src/work/ in the build). When this module
+ * runs from TypeScript sources (vitest), there is no .js next to it, so the pool falls back to the
+ * built `dist/src/work/part-task.js`: tests that use the pool need `npx tsc -p tsconfig.build.json`
+ * first (test/unit/work/build-worker.ts does that when the build is missing or stale).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { FileChangedError } from '../errors.js';
+import type { PartTaskInput, PartTaskOutput } from './part-task.js';
+
+export interface PartJob {
+  /** Read `length` bytes at `offset` from this file; without it the bytes are already in `buffer`. */
+  path?: string;
+  offset: number;
+  length: number;
+  /** At least `length` bytes; moved to the worker and returned in the result. */
+  buffer: ArrayBuffer;
+  /** The file's size and mtime when planned; a mismatch after the read is a FileChangedError. */
+  expect?: { size: number; mtimeMs: number };
+  compress: boolean;
+  level: number;
+  last: boolean;
+  minPartSize: number;
+}
+
+export interface PartResult {
+  /** Hex MD5 of `data`, the bytes to send. */
+  md5: string;
+  size: number;
+  /** The part's bytes: a view over `buffer`, or (compressed) a separate buffer. */
+  data: Uint8Array;
+  /** The job's buffer, handed back for reuse. */
+  buffer: ArrayBuffer;
+}
+
+export function partTaskFile(): string {
+  const beside = fileURLToPath(new URL('./part-task.js', import.meta.url));
+  if (existsSync(beside)) return beside;
+  const built = fileURLToPath(new URL('../../dist/src/work/part-task.js', import.meta.url));
+  if (existsSync(built)) return built;
+  throw new Error(`part worker not found at ${beside} or ${built}; run npx tsc -p tsconfig.build.json`);
+}
+
+export class PartPool {
+  readonly threads: number;
+  readonly #pool: Piscina<PartTaskInput, PartTaskOutput>;
+
+  constructor(o: { threads: number; filename?: string }) {
+    this.threads = Math.max(1, Math.floor(o.threads));
+    this.#pool = new Piscina({ filename: o.filename ?? partTaskFile(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
+  }
+
+  async run(job: PartJob, signal?: AbortSignal): Promise<PartResult> {
+    if (job.length > job.buffer.byteLength) throw new RangeError(`part length ${job.length} exceeds its buffer (${job.buffer.byteLength} bytes)`);
+    const input: PartTaskInput = { ...job };
+    const out = await this.#pool.run(input, { transferList: [job.buffer], signal });
+    if (!out.ok) {
+      if (out.name === 'FileChangedError') throw new FileChangedError(out.path ?? job.path ?? '', out.detail ?? out.message);
+      throw new Error(out.message);
+    }
+    const data = out.compressed ? new Uint8Array(out.compressed) : new Uint8Array(out.buffer, 0, job.length);
+    return { md5: out.md5, size: out.size, data, buffer: out.buffer };
+  }
+
+  destroy(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}
