@@ -16,6 +16,8 @@ export interface RunUaOptions {
   stdin?: Buffer | string;
   /** Called with each stderr chunk; may kill the child (for kill -9 tests). */
   onStderr?(chunk: string, child: ChildProcess): void;
+  /** Called once the child is running (e.g. to kill it when the server has seen enough). */
+  onSpawn?(child: ChildProcess): void;
   timeoutMs?: number;
 }
 
@@ -38,6 +40,7 @@ export function runUa(args: string[], o: RunUaOptions = {}): Promise<UaRun> {
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
     child.on('error', reject);
+    o.onSpawn?.(child);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
