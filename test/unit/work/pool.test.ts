@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileChangedError } from '../../../src/errors.js';
+import { EMPTY_GZIP_MEMBER } from '../../../src/work/gzip.js';
+import { PartPool, type PartJob } from '../../../src/work/pool.js';
+import { tempDir, writeRandomFile, writeTextFile } from '../../helpers/files.js';
+import { buildPartWorker } from './build-worker.js';
+
+const MIN = 5 * 1024 * 1024;
+const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+
+describe('PartPool', () => {
+  const tmp = tempDir('ua-pool-');
+  let worker: ReturnType<typeof buildPartWorker>;
+  let pool: PartPool;
+  let textPath: string;
+  let text: Buffer;
+  let expect_: { size: number; mtimeMs: number };
+
+  beforeAll(() => {
+    worker = buildPartWorker();
+    pool = new PartPool({ threads: 2, filename: worker.filename });
+    textPath = join(tmp.dir, 'reads.fastq');
+    text = writeTextFile(textPath, 3 * 1024 * 1024 + 123);
+    const st = statSync(textPath);
+    expect_ = { size: st.size, mtimeMs: st.mtimeMs };
+  });
+  afterAll(async () => {
+    await pool?.destroy();
+    worker?.cleanup();
+    tmp.cleanup();
+  });
+
+  const job = (o: Partial<PartJob>): PartJob => ({ offset: 0, length: 0, buffer: new ArrayBuffer(0), compress: false, level: 6, last: false, minPartSize: MIN, ...o });
+
+  it('reads a range, hashes it and hands the same buffer back, moved rather than copied', async () => {
+    const buffer = new ArrayBuffer(2 * 1024 * 1024);
+    const r = await pool.run(job({ path: textPath, offset: 1_000_001, length: 1_500_000, buffer, expect: expect_ }));
+    expect(buffer.byteLength).toBe(0); // detached: it went to the worker
+    expect(r.buffer.byteLength).toBe(2 * 1024 * 1024);
+    expect(r.size).toBe(1_500_000);
+    expect(r.data.buffer).toBe(r.buffer);
+    expect(Buffer.from(r.data).equals(text.subarray(1_000_001, 2_500_001))).toBe(true);
+    expect(r.md5).toBe(md5(text.subarray(1_000_001, 2_500_001)));
+  });
+
+  it('compresses a range into one padded gzip member whose MD5 and size are of the compressed bytes', async () => {
+    const r = await pool.run(job({ path: textPath, offset: 4096, length: 1 << 20, buffer: new ArrayBuffer(1 << 20), compress: true, last: false, expect: expect_ }));
+    expect(r.buffer.byteLength).toBe(1 << 20);
+    expect(r.data.buffer).not.toBe(r.buffer);
+    expect(r.size).toBe(r.data.length);
+    expect(r.size).toBeGreaterThanOrEqual(MIN);
+    expect(Buffer.from(r.data.subarray(r.size - 20)).equals(EMPTY_GZIP_MEMBER)).toBe(true);
+    expect(r.md5).toBe(md5(r.data));
+    expect(gunzipSync(r.data).equals(text.subarray(4096, 4096 + (1 << 20)))).toBe(true);
+  });
+
+  it('does not pad the last part, and works from bytes already in the buffer (stdin)', async () => {
+    const buffer = new ArrayBuffer(4096);
+    const src = Buffer.from('tail of a stream\n');
+    new Uint8Array(buffer).set(src);
+    const r = await pool.run(job({ length: src.length, buffer, compress: true, last: true }));
+    expect(r.size).toBeLessThan(100);
+    expect(gunzipSync(r.data).equals(src)).toBe(true);
+    expect(r.md5).toBe(md5(r.data));
+    expect(r.buffer.byteLength).toBe(4096);
+  });
+
+  it('sends an empty part as is, never compressed', async () => {
+    const r = await pool.run(job({ length: 0, buffer: new ArrayBuffer(16), compress: true, last: true }));
+    expect(r.size).toBe(0);
+    expect(r.md5).toBe(md5(new Uint8Array(0)));
+  });
+
+  it('hashes incompressible data at parts of several sizes identically to crypto', async () => {
+    const path = join(tmp.dir, 'random.bin');
+    const data = writeRandomFile(path, 700_000);
+    let buffer = new ArrayBuffer(1 << 20);
+    for (const [offset, length] of [[0, 700_000], [1, 65_536], [699_999, 1]]) {
+      const r = await pool.run(job({ path, offset, length, buffer }));
+      expect(r.md5).toBe(md5(data.subarray(offset, offset + length)));
+      buffer = r.buffer;
+    }
+  });
+
+  it('rejects with FileChangedError when the file was rewritten with another size', async () => {
+    const path = join(tmp.dir, 'changing.txt');
+    writeFileSync(path, 'a'.repeat(1000));
+    const st = statSync(path);
+    writeFileSync(path, 'b'.repeat(2000));
+    const err = await pool.run(job({ path, offset: 0, length: 1000, buffer: new ArrayBuffer(1000), expect: { size: st.size, mtimeMs: st.mtimeMs } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileChangedError);
+    expect((err as Error).message).toContain('size was 1000 bytes, now 2000');
+    expect((err as Error).message).toContain(path);
+  });
+
+  it('rejects with FileChangedError when only the mtime changed, or the file is shorter than planned', async () => {
+    const path = join(tmp.dir, 'touched.txt');
+    writeFileSync(path, 'c'.repeat(500));
+    const st = statSync(path);
+    utimesSync(path, new Date(st.mtimeMs + 5000), new Date(st.mtimeMs + 5000));
+    const touched = await pool.run(job({ path, length: 500, buffer: new ArrayBuffer(500), expect: { size: 500, mtimeMs: st.mtimeMs } })).catch((e: unknown) => e);
+    expect(touched).toBeInstanceOf(FileChangedError);
+    expect((touched as Error).message).toContain('modification time');
+    const short = await pool.run(job({ path, offset: 400, length: 200, buffer: new ArrayBuffer(200) })).catch((e: unknown) => e);
+    expect(short).toBeInstanceOf(FileChangedError);
+    expect((short as Error).message).toContain('ended at 500 bytes');
+  });
+
+  it('rethrows other worker failures as plain errors with the worker message', async () => {
+    const err = await pool.run(job({ path: join(tmp.dir, 'missing'), length: 10, buffer: new ArrayBuffer(10) })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(FileChangedError);
+    expect((err as Error).message).toContain('ENOENT');
+  });
+
+  it('rejects an aborted job with AbortError', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = await pool.run(job({ path: textPath, length: 10, buffer: new ArrayBuffer(10) }), ac.signal).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('AbortError');
+  });
+});
