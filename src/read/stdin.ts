@@ -43,7 +43,10 @@ export async function* readParts(
     for (let index = 1; ; index++) {
       const size = chunkSizeFor(index);
       const buffer = await acquireBuffer(size);
-      if (buffer.byteLength < size) throw new RangeError(`part buffer of ${buffer.byteLength} bytes is smaller than the part size ${size}`);
+      if (buffer.byteLength < size)
+        throw new RangeError(
+          `part buffer of ${buffer.byteLength} bytes is smaller than the part size ${size}`,
+        );
       const view = new Uint8Array(buffer, 0, size);
       let length = 0;
       while (length < size) {

@@ -9,7 +9,10 @@ import { gzipSync } from 'node:zlib';
 const CHUNK = 1024 * 1024;
 
 /** gzip of the empty string with zlib defaults on Unix (mtime 0, XFL 0, OS 3). */
-export const EMPTY_GZIP_MEMBER: Buffer = Buffer.from('1f8b0800000000000003' + '0300' + '00000000' + '00000000', 'hex');
+export const EMPTY_GZIP_MEMBER: Buffer = Buffer.from(
+  '1f8b0800000000000003' + '0300' + '00000000' + '00000000',
+  'hex',
+);
 
 export function gzipMember(data: Uint8Array, level: number): Buffer {
   return gzipSync(data, { level, chunkSize: CHUNK });

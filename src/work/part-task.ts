@@ -42,13 +42,22 @@ function readRange(path: string, view: Uint8Array, offset: number, expect?: Part
     let got = 0;
     while (got < view.length) {
       const n = readSync(fd, view, got, view.length - got, offset + got);
-      if (n === 0) throw new FileChanged(path, `it ended at ${offset + got} bytes while reading ${view.length} bytes at offset ${offset}`);
+      if (n === 0)
+        throw new FileChanged(
+          path,
+          `it ended at ${offset + got} bytes while reading ${view.length} bytes at offset ${offset}`,
+        );
       got += n;
     }
     if (expect) {
       const st = fstatSync(fd);
-      if (st.size !== expect.size) throw new FileChanged(path, `size was ${expect.size} bytes, now ${st.size}`);
-      if (st.mtimeMs !== expect.mtimeMs) throw new FileChanged(path, `modification time was ${new Date(expect.mtimeMs).toISOString()}, now ${new Date(st.mtimeMs).toISOString()}`);
+      if (st.size !== expect.size)
+        throw new FileChanged(path, `size was ${expect.size} bytes, now ${st.size}`);
+      if (st.mtimeMs !== expect.mtimeMs)
+        throw new FileChanged(
+          path,
+          `modification time was ${new Date(expect.mtimeMs).toISOString()}, now ${new Date(st.mtimeMs).toISOString()}`,
+        );
     }
   } finally {
     closeSync(fd);
@@ -57,7 +66,8 @@ function readRange(path: string, view: Uint8Array, offset: number, expect?: Part
 
 /** An ArrayBuffer holding exactly `b`: zlib's small outputs live in Node's shared pool, which must never be transferred. */
 function ownBuffer(b: Buffer): ArrayBuffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer)
+    return b.buffer;
   const copy = new ArrayBuffer(b.byteLength);
   new Uint8Array(copy).set(b);
   return copy;
@@ -84,6 +94,12 @@ export default function partTask(job: PartTaskInput): PartTaskOutput {
   } catch (err) {
     const e = err as Error;
     const fc = err instanceof FileChanged ? { path: err.path, detail: err.detail } : {};
-    return moved({ ok: false, name: e?.name ?? 'Error', message: e?.message ?? String(err), ...fc, buffer: job.buffer });
+    return moved({
+      ok: false,
+      name: e?.name ?? 'Error',
+      message: e?.message ?? String(err),
+      ...fc,
+      buffer: job.buffer,
+    });
   }
 }

@@ -52,15 +52,22 @@ export class PartPool {
 
   constructor(o: { threads: number; filename?: string }) {
     this.threads = Math.max(1, Math.floor(o.threads));
-    this.#pool = new Piscina({ filename: o.filename ?? partTaskFile(), minThreads: this.threads, maxThreads: this.threads, idleTimeout: 60_000 });
+    this.#pool = new Piscina({
+      filename: o.filename ?? partTaskFile(),
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: 60_000,
+    });
   }
 
   async run(job: PartJob, signal?: AbortSignal): Promise<PartResult> {
-    if (job.length > job.buffer.byteLength) throw new RangeError(`part length ${job.length} exceeds its buffer (${job.buffer.byteLength} bytes)`);
+    if (job.length > job.buffer.byteLength)
+      throw new RangeError(`part length ${job.length} exceeds its buffer (${job.buffer.byteLength} bytes)`);
     const input: PartTaskInput = { ...job };
     const out = await this.#pool.run(input, { transferList: [job.buffer], signal });
     if (!out.ok) {
-      if (out.name === 'FileChangedError') throw new FileChangedError(out.path ?? job.path ?? '', out.detail ?? out.message);
+      if (out.name === 'FileChangedError')
+        throw new FileChangedError(out.path ?? job.path ?? '', out.detail ?? out.message);
       throw new Error(out.message);
     }
     const data = out.compressed ? new Uint8Array(out.compressed) : new Uint8Array(out.buffer, 0, job.length);

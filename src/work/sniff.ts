@@ -46,7 +46,7 @@ function isBgzf(head: Uint8Array): boolean {
   if (head.length < 12 || (head[3] & FEXTRA) === 0) return false;
   const xlen = head[10] | (head[11] << 8);
   const end = Math.min(12 + xlen, head.length);
-  for (let p = 12; p + 4 <= end; ) {
+  for (let p = 12; p + 4 <= end;) {
     const slen = head[p + 2] | (head[p + 3] << 8);
     if (head[p] === 0x42 && head[p + 1] === 0x43) return true;
     p += 4 + slen;
@@ -85,7 +85,13 @@ function looksLikeText(head: Uint8Array): boolean {
 
 export function sniffCompression(head: Uint8Array): Sniffed {
   if (head.length === 0) return { compressed: false, format: null, media: '' };
-  if (startsWith(head, [0x1f, 0x8b])) return { compressed: true, format: isBgzf(head) ? 'bgzf' : 'gzip', media: GZIP_MEDIA };
-  for (const m of MAGICS) if (startsWith(head, m.bytes)) return { compressed: true, format: m.format, media: m.media };
-  return { compressed: false, format: null, media: looksLikeText(head) ? 'text/plain' : 'application/octet-stream' };
+  if (startsWith(head, [0x1f, 0x8b]))
+    return { compressed: true, format: isBgzf(head) ? 'bgzf' : 'gzip', media: GZIP_MEDIA };
+  for (const m of MAGICS)
+    if (startsWith(head, m.bytes)) return { compressed: true, format: m.format, media: m.media };
+  return {
+    compressed: false,
+    format: null,
+    media: looksLikeText(head) ? 'text/plain' : 'application/octet-stream',
+  };
 }

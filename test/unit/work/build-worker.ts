@@ -15,6 +15,29 @@ export function buildPartWorker(): { filename: string; cleanup(): void } {
   mkdirSync(cache, { recursive: true });
   const out = mkdtempSync(join(cache, 'ua-part-task-'));
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, join(ROOT, 'src/work/part-task.ts'), '--outDir', out, '--rootDir', join(ROOT, 'src/work'), '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node'], { stdio: 'pipe' });
-  return { filename: join(out, 'part-task.js'), cleanup: () => rmSync(out, { recursive: true, force: true }) };
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      join(ROOT, 'src/work/part-task.ts'),
+      '--outDir',
+      out,
+      '--rootDir',
+      join(ROOT, 'src/work'),
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--skipLibCheck',
+      '--types',
+      'node',
+    ],
+    { stdio: 'pipe' },
+  );
+  return {
+    filename: join(out, 'part-task.js'),
+    cleanup: () => rmSync(out, { recursive: true, force: true }),
+  };
 }

@@ -20,7 +20,9 @@ describe('gzipMember', () => {
   });
 
   it('independent members concatenate into a multi-member gzip of the whole source', () => {
-    const src = Buffer.from(Array.from({ length: 20000 }, (_, i) => `@r${i}\nACGTTGCA\n+\nFFFFFFFF\n`).join(''));
+    const src = Buffer.from(
+      Array.from({ length: 20000 }, (_, i) => `@r${i}\nACGTTGCA\n+\nFFFFFFFF\n`).join(''),
+    );
     const cuts = [0, 7, 100_000, 250_001, src.length];
     const members = cuts.slice(1).map((end, i) => gzipMember(src.subarray(cuts[i], end), 6));
     expect(gunzipSync(Buffer.concat(members)).equals(src)).toBe(true);
@@ -36,7 +38,8 @@ describe('padPart', () => {
     expect(padded.length).toBeGreaterThanOrEqual(MIN);
     expect(padded.length - 20).toBeLessThan(MIN);
     expect(padded.subarray(0, part.length).equals(part)).toBe(true);
-    for (const at of [part.length, part.length + 20 * 7, padded.length - 20]) expect(padded.subarray(at, at + 20).equals(EMPTY_GZIP_MEMBER)).toBe(true);
+    for (const at of [part.length, part.length + 20 * 7, padded.length - 20])
+      expect(padded.subarray(at, at + 20).equals(EMPTY_GZIP_MEMBER)).toBe(true);
     expect(gunzipSync(padded).toString()).toBe('hello\n');
   });
 

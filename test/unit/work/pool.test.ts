@@ -34,11 +34,22 @@ describe('PartPool', () => {
     tmp.cleanup();
   });
 
-  const job = (o: Partial<PartJob>): PartJob => ({ offset: 0, length: 0, buffer: new ArrayBuffer(0), compress: false, level: 6, last: false, minPartSize: MIN, ...o });
+  const job = (o: Partial<PartJob>): PartJob => ({
+    offset: 0,
+    length: 0,
+    buffer: new ArrayBuffer(0),
+    compress: false,
+    level: 6,
+    last: false,
+    minPartSize: MIN,
+    ...o,
+  });
 
   it('reads a range, hashes it and hands the same buffer back, moved rather than copied', async () => {
     const buffer = new ArrayBuffer(2 * 1024 * 1024);
-    const r = await pool.run(job({ path: textPath, offset: 1_000_001, length: 1_500_000, buffer, expect: expect_ }));
+    const r = await pool.run(
+      job({ path: textPath, offset: 1_000_001, length: 1_500_000, buffer, expect: expect_ }),
+    );
     expect(buffer.byteLength).toBe(0); // detached: it went to the worker
     expect(r.buffer.byteLength).toBe(2 * 1024 * 1024);
     expect(r.size).toBe(1_500_000);
@@ -48,7 +59,17 @@ describe('PartPool', () => {
   });
 
   it('compresses a range into one padded gzip member whose MD5 and size are of the compressed bytes', async () => {
-    const r = await pool.run(job({ path: textPath, offset: 4096, length: 1 << 20, buffer: new ArrayBuffer(1 << 20), compress: true, last: false, expect: expect_ }));
+    const r = await pool.run(
+      job({
+        path: textPath,
+        offset: 4096,
+        length: 1 << 20,
+        buffer: new ArrayBuffer(1 << 20),
+        compress: true,
+        last: false,
+        expect: expect_,
+      }),
+    );
     expect(r.buffer.byteLength).toBe(1 << 20);
     expect(r.data.buffer).not.toBe(r.buffer);
     expect(r.size).toBe(r.data.length);
@@ -79,7 +100,11 @@ describe('PartPool', () => {
     const path = join(tmp.dir, 'random.bin');
     const data = writeRandomFile(path, 700_000);
     let buffer = new ArrayBuffer(1 << 20);
-    for (const [offset, length] of [[0, 700_000], [1, 65_536], [699_999, 1]]) {
+    for (const [offset, length] of [
+      [0, 700_000],
+      [1, 65_536],
+      [699_999, 1],
+    ]) {
       const r = await pool.run(job({ path, offset, length, buffer }));
       expect(r.md5).toBe(md5(data.subarray(offset, offset + length)));
       buffer = r.buffer;
@@ -91,7 +116,17 @@ describe('PartPool', () => {
     writeFileSync(path, 'a'.repeat(1000));
     const st = statSync(path);
     writeFileSync(path, 'b'.repeat(2000));
-    const err = await pool.run(job({ path, offset: 0, length: 1000, buffer: new ArrayBuffer(1000), expect: { size: st.size, mtimeMs: st.mtimeMs } })).catch((e: unknown) => e);
+    const err = await pool
+      .run(
+        job({
+          path,
+          offset: 0,
+          length: 1000,
+          buffer: new ArrayBuffer(1000),
+          expect: { size: st.size, mtimeMs: st.mtimeMs },
+        }),
+      )
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileChangedError);
     expect((err as Error).message).toContain('size was 1000 bytes, now 2000');
     expect((err as Error).message).toContain(path);
@@ -102,16 +137,24 @@ describe('PartPool', () => {
     writeFileSync(path, 'c'.repeat(500));
     const st = statSync(path);
     utimesSync(path, new Date(st.mtimeMs + 5000), new Date(st.mtimeMs + 5000));
-    const touched = await pool.run(job({ path, length: 500, buffer: new ArrayBuffer(500), expect: { size: 500, mtimeMs: st.mtimeMs } })).catch((e: unknown) => e);
+    const touched = await pool
+      .run(
+        job({ path, length: 500, buffer: new ArrayBuffer(500), expect: { size: 500, mtimeMs: st.mtimeMs } }),
+      )
+      .catch((e: unknown) => e);
     expect(touched).toBeInstanceOf(FileChangedError);
     expect((touched as Error).message).toContain('modification time');
-    const short = await pool.run(job({ path, offset: 400, length: 200, buffer: new ArrayBuffer(200) })).catch((e: unknown) => e);
+    const short = await pool
+      .run(job({ path, offset: 400, length: 200, buffer: new ArrayBuffer(200) }))
+      .catch((e: unknown) => e);
     expect(short).toBeInstanceOf(FileChangedError);
     expect((short as Error).message).toContain('ended at 500 bytes');
   });
 
   it('rethrows other worker failures as plain errors with the worker message', async () => {
-    const err = await pool.run(job({ path: join(tmp.dir, 'missing'), length: 10, buffer: new ArrayBuffer(10) })).catch((e: unknown) => e);
+    const err = await pool
+      .run(job({ path: join(tmp.dir, 'missing'), length: 10, buffer: new ArrayBuffer(10) }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(FileChangedError);
     expect((err as Error).message).toContain('ENOENT');
@@ -120,7 +163,9 @@ describe('PartPool', () => {
   it('rejects an aborted job with AbortError', async () => {
     const ac = new AbortController();
     ac.abort();
-    const err = await pool.run(job({ path: textPath, length: 10, buffer: new ArrayBuffer(10) }), ac.signal).catch((e: unknown) => e);
+    const err = await pool
+      .run(job({ path: textPath, length: 10, buffer: new ArrayBuffer(10) }), ac.signal)
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
   });
 });

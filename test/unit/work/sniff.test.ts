@@ -16,8 +16,16 @@ describe('sniffCompression', () => {
   });
 
   it('tells plain gzip from BGZF by the BC extra subfield', () => {
-    expect(sniffCompression(gzipSync(Buffer.from('ACGT\n')))).toEqual({ compressed: true, format: 'gzip', media: 'application/x-gzip' });
-    expect(sniffCompression(bgzfHead())).toEqual({ compressed: true, format: 'bgzf', media: 'application/x-gzip' });
+    expect(sniffCompression(gzipSync(Buffer.from('ACGT\n')))).toEqual({
+      compressed: true,
+      format: 'gzip',
+      media: 'application/x-gzip',
+    });
+    expect(sniffCompression(bgzfHead())).toEqual({
+      compressed: true,
+      format: 'bgzf',
+      media: 'application/x-gzip',
+    });
     // FEXTRA with a different subfield is still plain gzip.
     const other = bgzfHead();
     other[12] = 0x41;
@@ -47,8 +55,14 @@ describe('sniffCompression', () => {
   });
 
   it('reports binary for NUL bytes or mostly non-text bytes', () => {
-    expect(sniffCompression(Buffer.from('abc\0def'))).toEqual({ compressed: false, format: null, media: 'application/octet-stream' });
-    expect(sniffCompression(bytes(0x80, 0x81, 0xfe, 0xff, 0x41, 0x42)).media).toBe('application/octet-stream');
+    expect(sniffCompression(Buffer.from('abc\0def'))).toEqual({
+      compressed: false,
+      format: null,
+      media: 'application/octet-stream',
+    });
+    expect(sniffCompression(bytes(0x80, 0x81, 0xfe, 0xff, 0x41, 0x42)).media).toBe(
+      'application/octet-stream',
+    );
   });
 
   it('does not match a magic that is cut short', () => {
