@@ -141,7 +141,7 @@ export function expandInputs(positionals: readonly string[], o: UaOptions, proje
 /** Matches of a glob argument, relative to its static base for --exclude, sorted. */
 function globFiles(pattern: string, exclude: readonly string[], isExcluded: (rel: string) => boolean): string[] {
   const segments = pattern.split('/');
-  const firstDynamic = segments.findIndex((s) => fg.isDynamicPattern(s));
+  const firstDynamic = segments.findIndex((s) => s !== '' && fg.isDynamicPattern(s)); // '' (absolute paths) makes fast-glob throw
   const baseSegs = segments.slice(0, firstDynamic);
   const base = baseSegs.length === 0 ? '' : baseSegs.join('/') || '/';
   const rest = segments.slice(firstDynamic).join('/');
