@@ -65,7 +65,7 @@ function readRange(path: string, view: Uint8Array, offset: number, expect?: Part
 }
 
 /** An ArrayBuffer holding exactly `b`: zlib's small outputs live in Node's shared pool, which must never be transferred. */
-function ownBuffer(b: Buffer): ArrayBuffer {
+function ownBuffer(b: Uint8Array): ArrayBuffer {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer)
     return b.buffer;
   const copy = new ArrayBuffer(b.byteLength);
