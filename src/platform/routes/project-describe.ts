@@ -26,7 +26,7 @@ export function fileUploadParameters(region: string) {
 }
 
 /** Fields only sent when asked for, by `fields` or by a legacy flag of the same name. */
-const ON_REQUEST = new Set(['fileUploadParameters']);
+const ON_REQUEST = new Set(['fileUploadParameters', 'membershipLevel']);
 
 /** Objects in the project, when the files half's `files` table can tell; undefined otherwise. */
 function countObjects(db: Db, projectId: string): number | undefined {
@@ -45,8 +45,20 @@ function countObjects(db: Db, projectId: string): number | undefined {
  * `/project-xxxx/describe` output for a caller with `level` (already checked ≥ VIEW). Input is either
  * `{fields: {name: true, …}}` (only those fields) or the legacy form (defaults plus flags such as
  * `fileUploadParameters: true`). `permissions` is only ever shown to ADMINISTER.
+ *
+ * `membershipLevel` (on request only; our addition, not in the reference): the calling user's own
+ * membership level, before the token's scope caps it (`level` is the capped, effective one). It
+ * lets a client tell "the user has VIEW" from "the user has UPLOAD but this token is scoped lower"
+ * (issue 4). It is only shown to a token that can already see the project, so a scoped token
+ * learns nothing about projects outside its scope.
  */
-export function describeProject(db: Db, p: ProjectRecord, level: Level, input: Record<string, unknown>) {
+export function describeProject(
+  db: Db,
+  p: ProjectRecord,
+  level: Level,
+  input: Record<string, unknown>,
+  membership?: Level,
+) {
   const fields = input.fields;
   if (fields !== undefined && !isPlainObject(fields))
     throw invalidInput('fields must be a mapping of names to booleans');
@@ -82,5 +94,6 @@ export function describeProject(db: Db, p: ProjectRecord, level: Level, input: R
   add('defaultSymlink', () => p.defaultSymlink ?? (fields !== undefined ? null : undefined));
   add('permissions', () => (level === 'ADMINISTER' ? listMembers(db, p.id) : undefined));
   add('fileUploadParameters', () => fileUploadParameters(p.region));
+  add('membershipLevel', () => membership);
   return out;
 }

@@ -131,7 +131,8 @@ function projectOf(ctx: RouteContext): ProjectRecord {
 
 function describe(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'VIEW');
-  return describeProject(ctx.deps.db, projectOf(ctx), ctx.levelIn(ctx.subject), ctx.input);
+  const membership = memberLevel(ctx.deps.db, ctx.subject, ctx.principal().userId) ?? 'NONE';
+  return describeProject(ctx.deps.db, projectOf(ctx), ctx.levelIn(ctx.subject), ctx.input, membership);
 }
 
 function newFolder(ctx: RouteContext) {

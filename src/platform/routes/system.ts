@@ -2,7 +2,8 @@ import { atLeast, isGrantLevel, levelRank, type Level } from '../../common/level
 import { effectiveLevel } from '../auth/policy.js';
 import { invalidInput } from '../errors.js';
 import type { RouteContext, RouteTable } from '../http/route.js';
-import { projectsOfUser, type ProjectRecord } from '../store/projects.js';
+import { memberLevel, projectsOfUser, type ProjectRecord } from '../store/projects.js';
+import { tokenById } from '../store/tokens.js';
 import { getUser } from '../store/users.js';
 import { isPlainObject, optInt } from './input-checks.js';
 import { describeProject } from './project-describe.js';
@@ -115,23 +116,40 @@ function findProjects(ctx: RouteContext) {
   const page = matches.slice(from, from + limit);
   const next = from + limit < matches.length ? matches[from + limit].project.id : null;
   const describeInput = isPlainObject(describe) ? describe : {};
+  const memberOf = (id: string): Level => memberLevel(deps.db, id, principal.userId) ?? 'NONE';
   return {
     results: page.map(({ project, level }) => ({
       id: project.id,
       level,
-      ...(describe ? { describe: describeProject(deps.db, project, level, describeInput) } : {}),
+      ...(describe
+        ? { describe: describeProject(deps.db, project, level, describeInput, memberOf(project.id)) }
+        : {}),
     })),
     next,
+  };
+}
+
+/**
+ * `{id, handle, token}`. The reference only confirms `id` (§3); `token` is our addition so a client
+ * can diagnose a refused upload by itself (issue 4): it describes the caller's own token — its ID,
+ * creation and expiry times (ms, expiry null = never) and scope (null = the user's full access,
+ * else `{projects: {<project-id or *>: LEVEL}}`). Never the token text or its hash. A token can
+ * only ever learn about itself this way.
+ */
+function whoami(ctx: RouteContext) {
+  const { userId, tokenId, scope } = ctx.principal();
+  const user = getUser(ctx.deps.db, userId);
+  const rec = tokenById(ctx.deps.db, tokenId);
+  return {
+    id: userId,
+    ...(user ? { handle: user.handle } : {}),
+    token: { id: tokenId, created: rec?.created ?? null, expires: rec?.expires ?? null, scope },
   };
 }
 
 export const systemRoutes: RouteTable = {
   // ua sends {client, version, platform} (§9.1); any object is accepted. No update is ever offered.
   'system/greet': () => ({ update: { available: false }, messages: [] }),
-  'system/whoami': (ctx) => {
-    const { userId } = ctx.principal();
-    const user = getUser(ctx.deps.db, userId);
-    return { id: userId, ...(user ? { handle: user.handle } : {}) };
-  },
+  'system/whoami': whoami,
   'system/findProjects': findProjects,
 };
