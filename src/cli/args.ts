@@ -39,27 +39,84 @@ interface OptionSpec {
 export const OPTIONS: readonly OptionSpec[] = [
   { long: 'help', short: 'h', kind: 'flag', help: 'Produce a help message' },
   { long: 'version', kind: 'flag', help: 'Print the version' },
-  { long: 'env', short: 'e', kind: 'flag', help: 'Print environment information (the token is shown redacted)' },
+  {
+    long: 'env',
+    short: 'e',
+    kind: 'flag',
+    help: 'Print environment information (the token is shown redacted)',
+  },
   { long: 'auth-token', short: 'a', kind: 'value', help: 'Specify the authentication token' },
-  { long: 'project', short: 'p', kind: 'list', help: 'Name or ID of a project (repeat: one per file, matched by position)' },
-  { long: 'folder', short: 'f', kind: 'list', help: 'Name of folder to upload to (default "/"; repeat: one per file)' },
-  { long: 'name', short: 'n', kind: 'list', help: 'Name of the remote file (repeat: one per file; default: the local name)' },
-  { long: 'manifest', short: 'm', kind: 'flag', help: 'The first file argument is a JSON manifest of files to upload' },
+  {
+    long: 'project',
+    short: 'p',
+    kind: 'list',
+    help: 'Name or ID of a project (repeat: one per file, matched by position)',
+  },
+  {
+    long: 'folder',
+    short: 'f',
+    kind: 'list',
+    help: 'Name of folder to upload to (default "/"; repeat: one per file)',
+  },
+  {
+    long: 'name',
+    short: 'n',
+    kind: 'list',
+    help: 'Name of the remote file (repeat: one per file; default: the local name)',
+  },
+  {
+    long: 'manifest',
+    short: 'm',
+    kind: 'flag',
+    help: 'The first file argument is a JSON manifest of files to upload',
+  },
   { long: 'visibility', kind: 'value', help: 'Use "visible" or "hidden" (default "visible")' },
-  { long: 'property', kind: 'list', help: 'Key-value pair to add as a property; repeat as necessary, e.g. "--property key1=val1 --property key2=val2" (the value may contain "=")' },
+  {
+    long: 'property',
+    kind: 'list',
+    help: 'Key-value pair to add as a property; repeat as necessary, e.g. "--property key1=val1 --property key2=val2" (the value may contain "=")',
+  },
   { long: 'type', kind: 'list', help: 'Type of the data object; repeat as necessary' },
   { long: 'tag', kind: 'list', help: 'Tag of the data object; repeat as necessary' },
   { long: 'details', kind: 'value', help: 'JSON object or array to store as details' },
   { long: 'recursive', kind: 'flag', help: 'Upload directories recursively' },
   { long: 'read-threads', kind: 'value', help: 'Number of parallel disk read threads (default 2)' },
-  { long: 'compress-threads', short: 'c', kind: 'value', help: 'Number of parallel compression threads (default min(8, cores-1))' },
-  { long: 'upload-threads', short: 'u', kind: 'value', help: 'Number of parallel upload threads (default 8)' },
-  { long: 'chunk-size', short: 's', kind: 'value', help: 'Size of chunks in which the file should be uploaded, e.g. 75M (units B, K, M, G, T; default 75M; minimum 5M)' },
-  { long: 'throttle', kind: 'value', help: 'Limit upload speed to this many bytes/sec (units B, K, M, G; minimum 4K)' },
-  { long: 'tries', short: 'r', kind: 'value', help: 'Number of retries per chunk after the first attempt (default 3, i.e. 4 attempts in all)' },
+  {
+    long: 'compress-threads',
+    short: 'c',
+    kind: 'value',
+    help: 'Number of parallel compression threads (default min(8, cores-1))',
+  },
+  {
+    long: 'upload-threads',
+    short: 'u',
+    kind: 'value',
+    help: 'Number of parallel upload threads (default 8)',
+  },
+  {
+    long: 'chunk-size',
+    short: 's',
+    kind: 'value',
+    help: 'Size of chunks in which the file should be uploaded, e.g. 75M (units B, K, M, G, T; default 75M; minimum 5M)',
+  },
+  {
+    long: 'throttle',
+    kind: 'value',
+    help: 'Limit upload speed to this many bytes/sec (units B, K, M, G; minimum 4K)',
+  },
+  {
+    long: 'tries',
+    short: 'r',
+    kind: 'value',
+    help: 'Number of retries per chunk after the first attempt (default 3, i.e. 4 attempts in all)',
+  },
   { long: 'do-not-compress', kind: 'flag', help: 'Do not compress files before uploading' },
   { long: 'compress-level', kind: 'value', help: 'gzip level 1-9 for compressed uploads (default 6)' },
-  { long: 'exclude', kind: 'list', help: 'Skip files matching this glob (relative path or base name); repeat as necessary' },
+  {
+    long: 'exclude',
+    kind: 'list',
+    help: 'Skip files matching this glob (relative path or base name); repeat as necessary',
+  },
   { long: 'progress', short: 'g', kind: 'flag', help: 'Report upload progress' },
   { long: 'verbose', short: 'v', kind: 'flag', help: 'Verbose logging' },
   { long: 'json', kind: 'flag', help: 'Write JSON lines (events and one result per file) on stdout' },
@@ -67,7 +124,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'verify', kind: 'flag', help: 'After close, check every remote part against what was sent' },
   { long: 'do-not-resume', kind: 'flag', help: 'Do not attempt to resume any incomplete uploads' },
   { long: 'test', kind: 'flag', help: 'Test upload agent settings' },
-  { long: 'read-from-stdin', short: 'i', kind: 'flag', help: 'Read file content from stdin (the file argument gives the remote name)' },
+  {
+    long: 'read-from-stdin',
+    short: 'i',
+    kind: 'flag',
+    help: 'Read file content from stdin (the file argument gives the remote name)',
+  },
   // hidden (classic §1.3)
   { long: 'file', kind: 'list', hidden: true, help: 'File or directory to upload' },
   { long: 'apiserver-protocol', kind: 'value', hidden: true, help: 'API server protocol' },
@@ -116,7 +178,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const int = (long: string): number | undefined => {
     const v = single(long);
     if (v === undefined) return undefined;
-    if (!/^[+-]?\d+$/.test(v.trim())) throw parseError(`the argument ('${v}') for option '--${long}' is invalid`);
+    if (!/^[+-]?\d+$/.test(v.trim()))
+      throw parseError(`the argument ('${v}') for option '--${long}' is invalid`);
     return Number(v);
   };
   const size = (long: string): number | undefined => {
@@ -169,7 +232,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   o.refGenome = single('ref-genome');
 
   // `--file X` and bare positionals both name files; `--file` values come first (boost kept argv order).
-  const positionals = [...list('file'), ...(raw._ as unknown[]).map(String), ...((raw['--'] as unknown[] | undefined) ?? []).map(String)];
+  const positionals = [
+    ...list('file'),
+    ...(raw._ as unknown[]).map(String),
+    ...((raw['--'] as unknown[] | undefined) ?? []).map(String),
+  ];
 
   let action: Action = 'upload';
   let helpExitCode: 0 | 1 | undefined;

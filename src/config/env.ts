@@ -46,7 +46,13 @@ export interface ApiConfigInput {
   /** Home directory holding `.dnanexus_config`; default os.homedir(). */
   home?: string;
   /** Command-line overrides (--apiserver-*, --auth-token, --certificate-file). */
-  cli?: { apiserverProtocol?: string; apiserverHost?: string; apiserverPort?: number; authToken?: string; certificateFile?: string };
+  cli?: {
+    apiserverProtocol?: string;
+    apiserverHost?: string;
+    apiserverPort?: number;
+    authToken?: string;
+    certificateFile?: string;
+  };
 }
 
 /** First 4 characters and an ellipsis: the only form in which a token may be printed. */
@@ -67,19 +73,29 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
   const warnings: string[] = [];
   const envSource: Source = { name: 'environment', values: {} };
   for (const k of CONFIG_KEYS) if (env[k] !== undefined && env[k] !== '') envSource.values[k] = env[k];
-  const sources = [envSource, readJsonConfig(join(dir, 'environment.json'), warnings), readShellConfig(join(dir, 'environment'))];
+  const sources = [
+    envSource,
+    readJsonConfig(join(dir, 'environment.json'), warnings),
+    readShellConfig(join(dir, 'environment')),
+  ];
   const pick = (k: ConfigKey): { value?: string; source?: Source } => {
     for (const s of sources) if (s.values[k] !== undefined) return { value: s.values[k], source: s };
     return {};
   };
-  for (const s of sources) if (s.path && s.values.DX_SECURITY_CONTEXT !== undefined) warnIfLoose(s.path, warnings);
+  for (const s of sources)
+    if (s.path && s.values.DX_SECURITY_CONTEXT !== undefined) warnIfLoose(s.path, warnings);
 
   const cli = input.cli ?? {};
   const protocol = cli.apiserverProtocol ?? pick('DX_APISERVER_PROTOCOL').value ?? DEFAULT_SERVER.protocol;
   const host = cli.apiserverHost ?? pick('DX_APISERVER_HOST').value ?? DEFAULT_SERVER.host;
   const port = cli.apiserverPort ?? portOf(pick('DX_APISERVER_PORT'));
 
-  const looked = ['--auth-token', ...sources.map((s) => (s.path ? `${s.path} (DX_SECURITY_CONTEXT)` : 'DX_SECURITY_CONTEXT environment variable'))];
+  const looked = [
+    '--auth-token',
+    ...sources.map((s) =>
+      s.path ? `${s.path} (DX_SECURITY_CONTEXT)` : 'DX_SECURITY_CONTEXT environment variable',
+    ),
+  ];
   let token: string | undefined;
   let tokenType: string | undefined;
   let tokenSource: TokenSource = 'none';
@@ -96,7 +112,9 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
         tokenType = parsed.type;
         tokenSource = ctx.source === envSource ? 'env' : 'config-file';
       } else {
-        warnings.push(`WARNING: DX_SECURITY_CONTEXT from ${ctx.source!.path ?? 'the environment'} is not a valid security context; ignored`);
+        warnings.push(
+          `WARNING: DX_SECURITY_CONTEXT from ${ctx.source!.path ?? 'the environment'} is not a valid security context; ignored`,
+        );
       }
     }
   }
@@ -104,14 +122,27 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
   const jobId = pick('DX_JOB_ID').value;
   const projectContext = jobId ? pick('DX_WORKSPACE_ID').value : pick('DX_PROJECT_CONTEXT_ID').value;
   const caCert = cli.certificateFile ?? pick('DX_CA_CERT').value;
-  return { protocol, host, port, token, tokenType, tokenSource, projectContext, caCert, configWarnings: warnings, looked };
+  return {
+    protocol,
+    host,
+    port,
+    token,
+    tokenType,
+    tokenSource,
+    projectContext,
+    caCert,
+    configWarnings: warnings,
+    looked,
+  };
 }
 
 function portOf(p: { value?: string; source?: Source }): number {
   if (p.value === undefined) return DEFAULT_SERVER.port;
   const n = /^\d+$/.test(p.value.trim()) ? Number(p.value.trim()) : NaN;
   if (!(n >= 1 && n <= 65535)) {
-    throw new UsageError(`Invalid DX_APISERVER_PORT '${p.value}' (from ${p.source?.path ?? 'the environment'}); expected a port number`);
+    throw new UsageError(
+      `Invalid DX_APISERVER_PORT '${p.value}' (from ${p.source?.path ?? 'the environment'}); expected a port number`,
+    );
   }
   return n;
 }
@@ -121,7 +152,10 @@ function parseSecurityContext(s: string): { token: string; type: string } | unde
   try {
     const v = JSON.parse(s) as { auth_token?: unknown; auth_token_type?: unknown };
     if (v && typeof v.auth_token === 'string' && v.auth_token !== '') {
-      return { token: v.auth_token, type: typeof v.auth_token_type === 'string' ? v.auth_token_type : 'Bearer' };
+      return {
+        token: v.auth_token,
+        type: typeof v.auth_token_type === 'string' ? v.auth_token_type : 'Bearer',
+      };
     }
   } catch {
     // fall through: malformed
@@ -174,9 +208,13 @@ function readShellConfig(path: string): Source {
 function unquote(v: string): string {
   if (v.startsWith("'")) {
     // Shell single quotes, with '\'' standing for a literal quote.
-    return v.replace(/'\\''/g, '\u0000').replace(/^'|'$/g, '').replace(/\u0000/g, "'");
+    return v
+      .split("'\\''")
+      .map((piece) => piece.replace(/^'|'$/g, ''))
+      .join("'");
   }
-  if (v.startsWith('"') && v.endsWith('"') && v.length >= 2) return v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+  if (v.startsWith('"') && v.endsWith('"') && v.length >= 2)
+    return v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
   return v;
 }
 
@@ -191,7 +229,9 @@ function readIfExists(path: string): string | undefined {
 function warnIfLoose(path: string, warnings: string[]): void {
   try {
     if (process.platform !== 'win32' && (statSync(path).mode & 0o044) !== 0) {
-      warnings.push(`WARNING: ${path} holds an auth token and can be read by other users; run: chmod 600 ${path}`);
+      warnings.push(
+        `WARNING: ${path} holds an auth token and can be read by other users; run: chmod 600 ${path}`,
+      );
     }
   } catch {
     // unreadable now: nothing to say

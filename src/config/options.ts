@@ -171,7 +171,14 @@ export function defaultOptions(): UaOptions {
 
 export const DEFAULTS: Readonly<UaOptions> = Object.freeze(defaultOptions());
 
-const UNITS: Record<string, bigint> = { '': 1n, B: 1n, K: 1024n, M: 1024n ** 2n, G: 1024n ** 3n, T: 1024n ** 4n };
+const UNITS: Record<string, bigint> = {
+  '': 1n,
+  B: 1n,
+  K: 1024n,
+  M: 1024n ** 2n,
+  G: 1024n ** 3n,
+  T: 1024n ** 4n,
+};
 
 /** `<digits>[B|K|M|G|T]`, units in either case, powers of 1024; exact up to 2^53 − 1, an error above. */
 export function parseSize(s: string): number {
@@ -180,7 +187,9 @@ export function parseSize(s: string): number {
     const n = BigInt(m[1]) * UNITS[m[2].toUpperCase()];
     if (n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
   }
-  throw parseError(`Invalid size argument: '${s}'; provide an integer optionally followed by units (B, K, M, or G)`);
+  throw parseError(
+    `Invalid size argument: '${s}'; provide an integer optionally followed by units (B, K, M, or G)`,
+  );
 }
 
 /** `--property k=v`: split on the first '='; key and value non-empty; the last of a repeated key wins. */
@@ -188,7 +197,8 @@ export function parseProperties(list: readonly string[]): Record<string, string>
   const out: Record<string, string> = {};
   for (const p of list) {
     const eq = p.indexOf('=');
-    if (eq <= 0 || eq === p.length - 1) throw parseError('Invalid property argument; provide properties in key=value format');
+    if (eq <= 0 || eq === p.length - 1)
+      throw parseError('Invalid property argument; provide properties in key=value format');
     out[p.slice(0, eq)] = p.slice(eq + 1);
   }
   return out;
@@ -232,22 +242,33 @@ export function validate(o: UaOptions, positionals: readonly string[], projectCo
     if (o.manifest) throw fail('--manifest cannot be used with --read-from-stdin.');
   }
   if (o.names.length > 0 && o.names.length !== n) {
-    throw fail(`Must specify a name for each file; there are ${n} files, but only ${o.names.length} names were provided.`);
+    throw fail(
+      `Must specify a name for each file; there are ${n} files, but only ${o.names.length} names were provided.`,
+    );
   }
   if (o.projects.length === 0 && !projectContext) {
-    throw fail('A project must be specified (or present in environment variables/config file). You may use --project to specify project id/name on command line');
+    throw fail(
+      'A project must be specified (or present in environment variables/config file). You may use --project to specify project id/name on command line',
+    );
   }
   if (o.projects.length > 1 && o.projects.length !== n) {
-    throw fail(`Must specify a project for each file; there are ${n} files, but only ${o.projects.length} projects were provided.`);
+    throw fail(
+      `Must specify a project for each file; there are ${n} files, but only ${o.projects.length} projects were provided.`,
+    );
   }
   if (o.folders.length !== 1 && o.folders.length !== n) {
-    throw fail(`Must specify a folder for each file; there are ${n} files, but only ${o.folders.length} folders were provided.`);
+    throw fail(
+      `Must specify a folder for each file; there are ${n} files, but only ${o.folders.length} folders were provided.`,
+    );
   }
   if (!(o.readThreads >= 1)) throw fail(`Number of read threads must be positive: ${o.readThreads}`);
-  if (!(o.compressThreads >= 1)) throw fail(`Number of compression threads must be positive: ${o.compressThreads}`);
+  if (!(o.compressThreads >= 1))
+    throw fail(`Number of compression threads must be positive: ${o.compressThreads}`);
   if (!(o.uploadThreads >= 1)) throw fail(`Number of upload threads must be positive: ${o.uploadThreads}`);
-  if (!(o.chunkSize >= MIN_CHUNK_SIZE)) throw fail(`Minimum chunk size is ${MIN_CHUNK_SIZE} (5 MB): ${o.chunkSize}`);
-  if (o.chunkSize > MAX_CHUNK_SIZE) throw fail(`Maximum chunk size is ${MAX_CHUNK_SIZE} (5 GB): ${o.chunkSize}`);
+  if (!(o.chunkSize >= MIN_CHUNK_SIZE))
+    throw fail(`Minimum chunk size is ${MIN_CHUNK_SIZE} (5 MB): ${o.chunkSize}`);
+  if (o.chunkSize > MAX_CHUNK_SIZE)
+    throw fail(`Maximum chunk size is ${MAX_CHUNK_SIZE} (5 GB): ${o.chunkSize}`);
   if (!(o.tries >= 1)) throw fail(`Number of tries per chunk must be positive: ${o.tries}`);
   if (!Number.isInteger(o.compressLevel) || o.compressLevel < 1 || o.compressLevel > 9) {
     throw fail(`Compression level must be an integer from 1 to 9: ${o.compressLevel}`);
@@ -258,10 +279,14 @@ export function validate(o: UaOptions, positionals: readonly string[], projectCo
   if (o.details !== undefined && (o.details === null || typeof o.details !== 'object')) {
     throw fail('JSON Data must be a JSON object or JSON array');
   }
-  if (!o.overrideFileLimit && !o.readFromStdin && n > MAX_FILES) throw fail(`The number of files to upload is limited to ${MAX_FILES}`);
+  if (!o.overrideFileLimit && !o.readFromStdin && n > MAX_FILES)
+    throw fail(`The number of files to upload is limited to ${MAX_FILES}`);
   if (o.throttle !== undefined) {
     const t = o.throttle;
-    if (t < MIN_THROTTLE) throw fail(`Uploads are throttled to ${t} bytes/sec, which is less than 4 Kbytes/sec. Choose a larger value.`);
+    if (t < MIN_THROTTLE)
+      throw fail(
+        `Uploads are throttled to ${t} bytes/sec, which is less than 4 Kbytes/sec. Choose a larger value.`,
+      );
     notices.push(
       t < LOW_THROTTLE
         ? `WARNING: Uploads are throttled to ${t} bytes/sec, which is less than 256 KBytes/sec. We recommend allowing higher speeds for better performance.`
@@ -275,20 +300,30 @@ export function validate(o: UaOptions, positionals: readonly string[], projectCo
 function validateImportFlags(o: UaOptions, n: number): void {
   const set = (['reads', 'pairedReads', 'mappings', 'variants'] as const).filter((f) => o[f]);
   if (set.length > 1) {
-    throw new UsageError('Only one of these flags can be used in a single call: --reads, --paired-reads, --mappings, and --variants.');
+    throw new UsageError(
+      'Only one of these flags can be used in a single call: --reads, --paired-reads, --mappings, and --variants.',
+    );
   }
   const needsRef = o.mappings || o.variants;
   if (needsRef && !o.refGenome) {
-    throw new UsageError('Reference Genome must be specified (using --ref-genome flag) if --mappings, or --variants is present.');
+    throw new UsageError(
+      'Reference Genome must be specified (using --ref-genome flag) if --mappings, or --variants is present.',
+    );
   }
   if (!needsRef && o.refGenome !== undefined) {
-    throw new UsageError('Reference Genome (--ref-genome) can only be specified if --mappings, or --variants is present.');
+    throw new UsageError(
+      'Reference Genome (--ref-genome) can only be specified if --mappings, or --variants is present.',
+    );
   }
   if (o.pairedReads && n % 2 !== 0) {
-    throw new UsageError('Even number of files (pairs of left, and right reads) must be provided if --paired-reads flag is present');
+    throw new UsageError(
+      'Even number of files (pairs of left, and right reads) must be provided if --paired-reads flag is present',
+    );
   }
   if (set.length === 1) {
     const flag = `--${set[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new UsageError(`${flag} is not supported: this upload agent does not run the legacy import apps; upload the files, then run the import app on them.`);
+    throw new UsageError(
+      `${flag} is not supported: this upload agent does not run the legacy import apps; upload the files, then run the import app on them.`,
+    );
   }
 }

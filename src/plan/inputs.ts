@@ -17,7 +17,7 @@
  * they match the path relative to the argument's base (a directory, a glob's static part, a file's
  * own directory) or the base name; a matching directory is not descended into.
  */
-import { lstatSync, readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
@@ -53,7 +53,8 @@ export interface ExpandHooks {
   onWarning?: (message: string) => void;
 }
 
-const at = (list: readonly string[], i: number): string | undefined => (list.length === 1 ? list[0] : list[i]);
+const at = (list: readonly string[], i: number): string | undefined =>
+  list.length === 1 ? list[0] : list[i];
 
 /** Classic (boost v3) file name: `dir/` → `.`. */
 function classicBasename(p: string): string {
@@ -66,14 +67,20 @@ function appendFolder(folder: string, name: string): string {
 }
 
 /** Expands positionals in argument order; throws UsageError (exit 1, no help) on the first bad input. */
-export function expandInputs(positionals: readonly string[], o: UaOptions, projectContext?: string, hooks: ExpandHooks = {}): UploadEntry[] {
+export function expandInputs(
+  positionals: readonly string[],
+  o: UaOptions,
+  projectContext?: string,
+  hooks: ExpandHooks = {},
+): UploadEntry[] {
   const warn = hooks.onWarning ?? (() => {});
   const entries: UploadEntry[] = [];
   const excluded = o.exclude.length ? picomatch(o.exclude, { dot: true }) : () => false;
   const isExcluded = (rel: string) => excluded(rel) || excluded(basename(rel));
   let counted = 0;
   const count = () => {
-    if (!o.overrideFileLimit && ++counted > MAX_FILES) throw new UsageError(`The number of files to upload is limited to ${MAX_FILES}`);
+    if (!o.overrideFileLimit && ++counted > MAX_FILES)
+      throw new UsageError(`The number of files to upload is limited to ${MAX_FILES}`);
   };
   if (!o.overrideFileLimit && !o.readFromStdin && positionals.length > MAX_FILES) {
     throw new UsageError(`The number of files to upload is limited to ${MAX_FILES}`);
@@ -81,27 +88,59 @@ export function expandInputs(positionals: readonly string[], o: UaOptions, proje
   type Dest = Pick<UploadEntry, 'projectSpec' | 'folder' | 'name' | 'source' | 'argIndex'>;
   const add = (localPath: string, st: Stats, dest: Dest) => {
     const absPath = resolve(localPath);
-    entries.push({ order: entries.length, localPath, absPath, canonicalPath: canonicalPath(absPath), size: st.size, mtimeMs: st.mtimeMs, ...dest });
+    entries.push({
+      order: entries.length,
+      localPath,
+      absPath,
+      canonicalPath: canonicalPath(absPath),
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ...dest,
+    });
   };
 
   positionals.forEach((arg, i) => {
     const projectSpec = at(o.projects, i) ?? projectContext;
     if (!projectSpec) {
-      throw new UsageError('A project must be specified (or present in environment variables/config file). You may use --project to specify project id/name on command line');
+      throw new UsageError(
+        'A project must be specified (or present in environment variables/config file). You may use --project to specify project id/name on command line',
+      );
     }
     const folder = at(o.folders, i) ?? '/';
     const name = o.names[i];
     if (o.readFromStdin) {
       const stdinName = name ?? classicBasename(arg);
-      entries.push({ order: entries.length, localPath: arg, absPath: '', canonicalPath: '', size: 0, mtimeMs: 0, projectSpec, folder, name: stdinName, source: 'stdin', argIndex: i, stdin: true });
+      entries.push({
+        order: entries.length,
+        localPath: arg,
+        absPath: '',
+        canonicalPath: '',
+        size: 0,
+        mtimeMs: 0,
+        projectSpec,
+        folder,
+        name: stdinName,
+        source: 'stdin',
+        argIndex: i,
+        stdin: true,
+      });
       return;
     }
     if (o.manifest && i === 0) {
       for (const m of readManifest(arg)) {
         const st = statOrUndefined(m.path);
-        if (!st) throw new UsageError(`File "${m.path}" does not exist (listed in the manifest file '${arg}' for project '${m.project}')`);
+        if (!st)
+          throw new UsageError(
+            `File "${m.path}" does not exist (listed in the manifest file '${arg}' for project '${m.project}')`,
+          );
         if (!st.isFile()) throw new UsageError(`Argument ${m.path} is not a regular file or directory.`);
-        add(m.path, st, { projectSpec: m.project, folder: m.folder, name: m.name, source: 'manifest', argIndex: i });
+        add(m.path, st, {
+          projectSpec: m.project,
+          folder: m.folder,
+          name: m.name,
+          source: 'manifest',
+          argIndex: i,
+        });
       }
       return;
     }
@@ -109,7 +148,13 @@ export function expandInputs(positionals: readonly string[], o: UaOptions, proje
     if (st?.isFile()) {
       count();
       if (isExcluded(basename(arg))) return warn(`Skipping "${arg}": it matches --exclude`);
-      return add(arg, st, { projectSpec, folder, name: name ?? classicBasename(arg), source: 'file', argIndex: i });
+      return add(arg, st, {
+        projectSpec,
+        folder,
+        name: name ?? classicBasename(arg),
+        source: 'file',
+        argIndex: i,
+      });
     }
     if (st?.isDirectory()) {
       let own = name ?? classicBasename(arg);
@@ -117,18 +162,29 @@ export function expandInputs(positionals: readonly string[], o: UaOptions, proje
       const base = own === '.' ? folder : appendFolder(folder, own);
       for (const f of walk(arg, o.recursive, isExcluded, warn)) {
         count();
-        add(f.path, f.st, { projectSpec, folder: f.relDir ? appendFolder(base, f.relDir) : base, name: basename(f.path), source: 'directory', argIndex: i });
+        add(f.path, f.st, {
+          projectSpec,
+          folder: f.relDir ? appendFolder(base, f.relDir) : base,
+          name: basename(f.path),
+          source: 'directory',
+          argIndex: i,
+        });
       }
       return;
     }
     if (st) throw new UsageError(`Argument ${arg} is not a regular file or directory.`);
-    if (lstatSync(arg, { throwIfNoEntry: false }) || !fg.isDynamicPattern(arg)) throw new UsageError(`File "${arg}" does not exist`);
+    if (lstatSync(arg, { throwIfNoEntry: false }) || !fg.isDynamicPattern(arg))
+      throw new UsageError(`File "${arg}" does not exist`);
     const matches = globFiles(arg, o.exclude, isExcluded);
     if (matches.length === 0) {
-      throw new UsageError(`No files match "${arg}"; check the path, or quote the pattern so that ua expands it rather than the shell`);
+      throw new UsageError(
+        `No files match "${arg}"; check the path, or quote the pattern so that ua expands it rather than the shell`,
+      );
     }
     if (name !== undefined && matches.length > 1) {
-      throw new UsageError(`A single --name ("${name}") was given for "${arg}", which matches ${matches.length} files`);
+      throw new UsageError(
+        `A single --name ("${name}") was given for "${arg}", which matches ${matches.length} files`,
+      );
     }
     for (const p of matches) {
       count();
@@ -139,13 +195,24 @@ export function expandInputs(positionals: readonly string[], o: UaOptions, proje
 }
 
 /** Matches of a glob argument, relative to its static base for --exclude, sorted. */
-function globFiles(pattern: string, exclude: readonly string[], isExcluded: (rel: string) => boolean): string[] {
+function globFiles(
+  pattern: string,
+  exclude: readonly string[],
+  isExcluded: (rel: string) => boolean,
+): string[] {
   const segments = pattern.split('/');
   const firstDynamic = segments.findIndex((s) => s !== '' && fg.isDynamicPattern(s)); // '' (absolute paths) makes fast-glob throw
   const baseSegs = segments.slice(0, firstDynamic);
   const base = baseSegs.length === 0 ? '' : baseSegs.join('/') || '/';
   const rest = segments.slice(firstDynamic).join('/');
-  const rel = fg.sync(rest, { cwd: base || '.', ignore: [...exclude], onlyFiles: true, dot: false, followSymbolicLinks: true, unique: true });
+  const rel = fg.sync(rest, {
+    cwd: base || '.',
+    ignore: [...exclude],
+    onlyFiles: true,
+    dot: false,
+    followSymbolicLinks: true,
+    unique: true,
+  });
   return rel
     .filter((r) => !isExcluded(r))
     .sort()
@@ -160,7 +227,12 @@ interface Walked {
 }
 
 /** Regular files under `dir`, sorted by name, descending only with `recursive`. */
-function walk(dir: string, recursive: boolean, isExcluded: (rel: string) => boolean, warn: (m: string) => void): Walked[] {
+function walk(
+  dir: string,
+  recursive: boolean,
+  isExcluded: (rel: string) => boolean,
+  warn: (m: string) => void,
+): Walked[] {
   const out: Walked[] = [];
   const visited = new Map<string, string>(); // real directory → the path it was walked under
   const visit = (d: string, relDir: string) => {

@@ -29,7 +29,9 @@ export function parseManifest(text: string, file: string): ManifestEntry[] {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`An error occurred while trying to parse the manifest file '${file}' (${(err as Error).message})`);
+    throw new UsageError(
+      `An error occurred while trying to parse the manifest file '${file}' (${(err as Error).message})`,
+    );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new UsageError(`The manifest file '${file}' does not contain a valid JSON hash.`);
@@ -38,7 +40,10 @@ export function parseManifest(text: string, file: string): ManifestEntry[] {
   const byProject = json as Record<string, unknown>;
   for (const project of Object.keys(byProject).sort()) {
     const list = byProject[project];
-    if (!Array.isArray(list)) throw new UsageError(`The manifest file '${file}' does not contain a valid JSON hash value for project '${project}'.`);
+    if (!Array.isArray(list))
+      throw new UsageError(
+        `The manifest file '${file}' does not contain a valid JSON hash value for project '${project}'.`,
+      );
     list.forEach((e: unknown, i) => {
       const where = `The manifest file '${file}' contains an invalid entry for project '${project}' at index '${i}'`;
       if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new UsageError(`${where}.`);

@@ -44,7 +44,9 @@ export function planFile(entry: UploadEntry, o: UaOptions, head: Uint8Array): Fi
   const empty = entry.stdin ? head.length === 0 : entry.size === 0;
   const compress = !o.doNotCompress && !sniffed.compressed && !empty;
   const chunkSize = entry.stdin ? o.chunkSize : effectiveChunkSize(entry.size, o.chunkSize);
-  const signature = entry.stdin ? undefined : fileSignature(entry.size, entry.mtimeMs, compress, chunkSize, entry.canonicalPath);
+  const signature = entry.stdin
+    ? undefined
+    : fileSignature(entry.size, entry.mtimeMs, compress, chunkSize, entry.canonicalPath);
   return {
     entry,
     compress,

@@ -19,7 +19,13 @@ export function canonicalPath(path: string): string {
  * `<size> <mtime, integer seconds> <compress 1|0> <effective chunk size> <canonical absolute path>`.
  * The path is last and may contain spaces. `chunkSize` must be the value after the 10,000-part raise.
  */
-export function fileSignature(size: number, mtimeMs: number, compress: boolean, chunkSize: number, canonical: string): string {
+export function fileSignature(
+  size: number,
+  mtimeMs: number,
+  compress: boolean,
+  chunkSize: number,
+  canonical: string,
+): string {
   return `${size} ${Math.floor(mtimeMs / 1000)} ${compress ? 1 : 0} ${chunkSize} ${canonical.replace(/\\/g, '/')}`;
 }
 

@@ -19,11 +19,42 @@ describe('parseArgs', () => {
     const r = parseArgs(['reads.fq']);
     expect(r.action).toBe('upload');
     expect(r.positionals).toEqual(['reads.fq']);
-    expect(r.options).toMatchObject({ projects: [], folders: ['/'], names: [], chunkSize: 75 * MiB, tries: 3, readThreads: 2, visibility: 'visible', doNotCompress: false });
+    expect(r.options).toMatchObject({
+      projects: [],
+      folders: ['/'],
+      names: [],
+      chunkSize: 75 * MiB,
+      tries: 3,
+      readThreads: 2,
+      visibility: 'visible',
+      doNotCompress: false,
+    });
   });
 
   it('knows every classic short flag', () => {
-    const r = parseArgs(['-a', 'TOKEN', '-p', 'P', '-f', '/F', '-n', 'N', '-m', '-g', '-v', '-r', '5', '-u', '4', '-c', '3', '-s', '10M', '-i', 'x']);
+    const r = parseArgs([
+      '-a',
+      'TOKEN',
+      '-p',
+      'P',
+      '-f',
+      '/F',
+      '-n',
+      'N',
+      '-m',
+      '-g',
+      '-v',
+      '-r',
+      '5',
+      '-u',
+      '4',
+      '-c',
+      '3',
+      '-s',
+      '10M',
+      '-i',
+      'x',
+    ]);
     expect(r.options).toMatchObject({
       authToken: 'TOKEN',
       projects: ['P'],
@@ -44,7 +75,26 @@ describe('parseArgs', () => {
   });
 
   it('collects repeated flags in order, accepts --opt=value, and keeps --file with the positionals', () => {
-    const r = parseArgs(['--project=A', '-p', 'B', '--folder', '/x', '--folder=/y', '--tag', 't1', '--tag', 't2', '--type', 'T', 'a', 'b', '--file', 'c', '--', '-d']);
+    const r = parseArgs([
+      '--project=A',
+      '-p',
+      'B',
+      '--folder',
+      '/x',
+      '--folder=/y',
+      '--tag',
+      't1',
+      '--tag',
+      't2',
+      '--type',
+      'T',
+      'a',
+      'b',
+      '--file',
+      'c',
+      '--',
+      '-d',
+    ]);
     expect(r.options.projects).toEqual(['A', 'B']);
     expect(r.options.folders).toEqual(['/x', '/y']);
     expect(r.options.tags).toEqual(['t1', 't2']);
@@ -54,9 +104,33 @@ describe('parseArgs', () => {
 
   it('parses sizes, properties, details, visibility and our options', () => {
     const r = parseArgs([
-      '-s', '5g', '--throttle', '2M', '--property', 'k=v=w', '--property', 'run=7', '--details', '{"a":1}', '--visibility', 'hidden',
-      '--compress-level', '1', '--exclude', '*.tmp', '--exclude', 'logs/**', '--json', '--verify', '--recursive', '--do-not-compress',
-      '--do-not-resume', '--wait-on-close', '--read-threads', '6', 'x',
+      '-s',
+      '5g',
+      '--throttle',
+      '2M',
+      '--property',
+      'k=v=w',
+      '--property',
+      'run=7',
+      '--details',
+      '{"a":1}',
+      '--visibility',
+      'hidden',
+      '--compress-level',
+      '1',
+      '--exclude',
+      '*.tmp',
+      '--exclude',
+      'logs/**',
+      '--json',
+      '--verify',
+      '--recursive',
+      '--do-not-compress',
+      '--do-not-resume',
+      '--wait-on-close',
+      '--read-threads',
+      '6',
+      'x',
     ]);
     expect(r.options).toMatchObject({
       chunkSize: 5 * 1024 * MiB,
@@ -79,10 +153,29 @@ describe('parseArgs', () => {
 
   it('accepts the hidden options', () => {
     const r = parseArgs([
-      '--apiserver-protocol', 'http', '--apiserver-host', '127.0.0.1', '--apiserver-port', '8124', '--certificate-file', 'NOVERIFY',
-      '--override-file-limit', '--reads', '--ref-genome', 'g', 'x',
+      '--apiserver-protocol',
+      'http',
+      '--apiserver-host',
+      '127.0.0.1',
+      '--apiserver-port',
+      '8124',
+      '--certificate-file',
+      'NOVERIFY',
+      '--override-file-limit',
+      '--reads',
+      '--ref-genome',
+      'g',
+      'x',
     ]);
-    expect(r.options).toMatchObject({ apiserverProtocol: 'http', apiserverHost: '127.0.0.1', apiserverPort: 8124, certificateFile: 'NOVERIFY', overrideFileLimit: true, reads: true, refGenome: 'g' });
+    expect(r.options).toMatchObject({
+      apiserverProtocol: 'http',
+      apiserverHost: '127.0.0.1',
+      apiserverPort: 8124,
+      certificateFile: 'NOVERIFY',
+      overrideFileLimit: true,
+      reads: true,
+      refGenome: 'g',
+    });
     expect(parseArgs(['--apiserver-port', '-1', 'x']).options.apiserverPort).toBeUndefined();
   });
 
@@ -102,18 +195,34 @@ describe('parseArgs', () => {
   });
 
   it('reports parse errors in the classic wording, with help', () => {
-    expect(parseFailure(['--foo', 'x']).message).toBe("Error processing arguments: unrecognised option '--foo'");
-    expect(parseFailure(['--foo=1', 'x']).message).toBe("Error processing arguments: unrecognised option '--foo'");
+    expect(parseFailure(['--foo', 'x']).message).toBe(
+      "Error processing arguments: unrecognised option '--foo'",
+    );
+    expect(parseFailure(['--foo=1', 'x']).message).toBe(
+      "Error processing arguments: unrecognised option '--foo'",
+    );
     expect(parseFailure(['-x', 'f']).message).toBe("Error processing arguments: unrecognised option '-x'");
-    expect(parseFailure(['--authToken', 't', 'f']).message).toBe("Error processing arguments: unrecognised option '--authToken'");
-    expect(parseFailure(['-u', 'abc', 'x']).message).toBe("Error processing arguments: the argument ('abc') for option '--upload-threads' is invalid");
+    expect(parseFailure(['--authToken', 't', 'f']).message).toBe(
+      "Error processing arguments: unrecognised option '--authToken'",
+    );
+    expect(parseFailure(['-u', 'abc', 'x']).message).toBe(
+      "Error processing arguments: the argument ('abc') for option '--upload-threads' is invalid",
+    );
     expect(parseFailure(['-s', '1.5M', 'x']).message).toBe(
       "Error processing arguments: Invalid size argument: '1.5M'; provide an integer optionally followed by units (B, K, M, or G)",
     );
-    expect(parseFailure(['--project']).message).toBe("Error processing arguments: the required argument for option '--project' is missing");
-    expect(parseFailure(['-s', '5M', '-s', '6M', 'x']).message).toBe("Error processing arguments: option '--chunk-size' cannot be specified more than once");
-    expect(parseFailure(['--property', 'novalue', 'x']).message).toBe('Error processing arguments: Invalid property argument; provide properties in key=value format');
-    expect(parseFailure(['--details', '"str"', 'x']).message).toBe('Error processing arguments: JSON Data must be a JSON object or JSON array');
+    expect(parseFailure(['--project']).message).toBe(
+      "Error processing arguments: the required argument for option '--project' is missing",
+    );
+    expect(parseFailure(['-s', '5M', '-s', '6M', 'x']).message).toBe(
+      "Error processing arguments: option '--chunk-size' cannot be specified more than once",
+    );
+    expect(parseFailure(['--property', 'novalue', 'x']).message).toBe(
+      'Error processing arguments: Invalid property argument; provide properties in key=value format',
+    );
+    expect(parseFailure(['--details', '"str"', 'x']).message).toBe(
+      'Error processing arguments: JSON Data must be a JSON object or JSON array',
+    );
   });
 });
 
@@ -121,10 +230,24 @@ describe('helpText', () => {
   it('has the classic header and lists visible options only', () => {
     const h = helpText();
     expect(h.startsWith('Usage: ua [options] <file> [...]\n\nAvailable options:\n')).toBe(true);
-    for (const visible of ['-a [ --auth-token ] arg', '-r [ --tries ] arg', '--recursive', '-i [ --read-from-stdin ]', '--exclude arg', '--compress-level arg']) {
+    for (const visible of [
+      '-a [ --auth-token ] arg',
+      '-r [ --tries ] arg',
+      '--recursive',
+      '-i [ --read-from-stdin ]',
+      '--exclude arg',
+      '--compress-level arg',
+    ]) {
       expect(h).toContain(visible);
     }
-    for (const hidden of ['--file', '--apiserver-host', '--certificate-file', '--override-file-limit', '--ref-genome', '--paired-reads']) {
+    for (const hidden of [
+      '--file',
+      '--apiserver-host',
+      '--certificate-file',
+      '--override-file-limit',
+      '--ref-genome',
+      '--paired-reads',
+    ]) {
       expect(h).not.toContain(hidden);
     }
     expect(h).toMatch(/--tries.*retries .*after the first attempt/);

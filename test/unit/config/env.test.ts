@@ -32,7 +32,13 @@ function writeShell(text: string, mode = 0o600): string {
 describe('resolveApiConfig', () => {
   it('defaults to https://api.dnanexus.com:443 with no token', () => {
     const c = resolveApiConfig({ env: {}, home: home.dir });
-    expect(c).toMatchObject({ protocol: 'https', host: 'api.dnanexus.com', port: 443, tokenSource: 'none', configWarnings: [] });
+    expect(c).toMatchObject({
+      protocol: 'https',
+      host: 'api.dnanexus.com',
+      port: 443,
+      tokenSource: 'none',
+      configWarnings: [],
+    });
     expect(c.token).toBeUndefined();
     expect(c.projectContext).toBeUndefined();
     expect(c.looked).toEqual([
@@ -44,7 +50,11 @@ describe('resolveApiConfig', () => {
   });
 
   it('takes each key from env, then environment.json, then environment', () => {
-    writeJson({ DX_APISERVER_HOST: 'json-host', DX_APISERVER_PORT: 8124, DX_SECURITY_CONTEXT: ctx('json-token') });
+    writeJson({
+      DX_APISERVER_HOST: 'json-host',
+      DX_APISERVER_PORT: 8124,
+      DX_SECURITY_CONTEXT: ctx('json-token'),
+    });
     writeShell(
       [
         "export DX_APISERVER_HOST='shell-host'",
@@ -74,26 +84,49 @@ describe('resolveApiConfig', () => {
     const fromFlag = resolveApiConfig({
       env,
       home: home.dir,
-      cli: { authToken: 'flag-token', apiserverHost: '127.0.0.1', apiserverPort: 9000, apiserverProtocol: 'http', certificateFile: 'NOVERIFY' },
+      cli: {
+        authToken: 'flag-token',
+        apiserverHost: '127.0.0.1',
+        apiserverPort: 9000,
+        apiserverProtocol: 'http',
+        certificateFile: 'NOVERIFY',
+      },
     });
-    expect(fromFlag).toMatchObject({ token: 'flag-token', tokenSource: 'flag', host: '127.0.0.1', port: 9000, protocol: 'http', caCert: 'NOVERIFY' });
+    expect(fromFlag).toMatchObject({
+      token: 'flag-token',
+      tokenSource: 'flag',
+      host: '127.0.0.1',
+      port: 9000,
+      protocol: 'http',
+      caCert: 'NOVERIFY',
+    });
   });
 
   it('in a job the current project is DX_WORKSPACE_ID, otherwise DX_PROJECT_CONTEXT_ID', () => {
     const env = { DX_PROJECT_CONTEXT_ID: 'project-ctx', DX_WORKSPACE_ID: 'container-ws' };
     expect(resolveApiConfig({ env, home: home.dir }).projectContext).toBe('project-ctx');
-    expect(resolveApiConfig({ env: { ...env, DX_JOB_ID: 'job-1' }, home: home.dir }).projectContext).toBe('container-ws');
+    expect(resolveApiConfig({ env: { ...env, DX_JOB_ID: 'job-1' }, home: home.dir }).projectContext).toBe(
+      'container-ws',
+    );
   });
 
   it('ignores the whole environment.json with a WARNING when a value is not a string or an integer', () => {
-    const p = writeJson({ DX_APISERVER_HOST: 'json-host', DX_SECURITY_CONTEXT: ctx('json-token'), DX_USERNAME: null });
+    const p = writeJson({
+      DX_APISERVER_HOST: 'json-host',
+      DX_SECURITY_CONTEXT: ctx('json-token'),
+      DX_USERNAME: null,
+    });
     writeShell("export DX_APISERVER_HOST='shell-host'\n");
     const c = resolveApiConfig({ env: {}, home: home.dir });
     expect(c.host).toBe('shell-host');
     expect(c.token).toBeUndefined();
-    expect(c.configWarnings).toEqual([`WARNING: ignoring ${p}: the value of 'DX_USERNAME' is not a string or an integer`]);
+    expect(c.configWarnings).toEqual([
+      `WARNING: ignoring ${p}: the value of 'DX_USERNAME' is not a string or an integer`,
+    ]);
     writeJson({ DX_APISERVER_PORT: 1.5 });
-    expect(resolveApiConfig({ env: {}, home: home.dir }).configWarnings[0]).toMatch(/the value of 'DX_APISERVER_PORT' is not a string or an integer/);
+    expect(resolveApiConfig({ env: {}, home: home.dir }).configWarnings[0]).toMatch(
+      /the value of 'DX_APISERVER_PORT' is not a string or an integer/,
+    );
   });
 
   it('warns about an unparsable environment.json and a malformed security context, never showing the token', () => {
@@ -103,7 +136,9 @@ describe('resolveApiConfig', () => {
     expect(c.token).toBeUndefined();
     expect(c.configWarnings).toHaveLength(2);
     expect(c.configWarnings[0]).toMatch(/^WARNING: ignoring .*environment\.json: not valid JSON/);
-    expect(c.configWarnings[1]).toBe(`WARNING: DX_SECURITY_CONTEXT from ${join(cfg, 'environment')} is not a valid security context; ignored`);
+    expect(c.configWarnings[1]).toBe(
+      `WARNING: DX_SECURITY_CONTEXT from ${join(cfg, 'environment')} is not a valid security context; ignored`,
+    );
     expect(c.configWarnings.join('\n')).not.toContain('s3cr3t');
   });
 
@@ -111,7 +146,9 @@ describe('resolveApiConfig', () => {
     const p = writeShell(`export DX_SECURITY_CONTEXT='${ctx('loose-token-123')}'\n`, 0o644);
     const c = resolveApiConfig({ env: {}, home: home.dir });
     expect(c.token).toBe('loose-token-123');
-    expect(c.configWarnings).toEqual([`WARNING: ${p} holds an auth token and can be read by other users; run: chmod 600 ${p}`]);
+    expect(c.configWarnings).toEqual([
+      `WARNING: ${p} holds an auth token and can be read by other users; run: chmod 600 ${p}`,
+    ]);
     chmodSync(p, 0o600);
     expect(resolveApiConfig({ env: {}, home: home.dir }).configWarnings).toEqual([]);
     writeShell("export DX_APISERVER_HOST='h'\n", 0o644); // no token: nothing to protect
@@ -119,13 +156,23 @@ describe('resolveApiConfig', () => {
   });
 
   it('reads shell quoting: single quotes with escapes, double quotes, bare values, no export', () => {
-    writeShell(["export DX_APISERVER_HOST='it'\\''s'", 'DX_APISERVER_PROTOCOL="http"', 'export DX_APISERVER_PORT=8080', '# comment', 'junk line'].join('\n'));
+    writeShell(
+      [
+        "export DX_APISERVER_HOST='it'\\''s'",
+        'DX_APISERVER_PROTOCOL="http"',
+        'export DX_APISERVER_PORT=8080',
+        '# comment',
+        'junk line',
+      ].join('\n'),
+    );
     const c = resolveApiConfig({ env: {}, home: home.dir });
     expect(c).toMatchObject({ host: "it's", protocol: 'http', port: 8080 });
   });
 
   it('rejects a port that is not a number', () => {
-    expect(() => resolveApiConfig({ env: { DX_APISERVER_PORT: 'eighty' }, home: home.dir })).toThrow(UsageError);
+    expect(() => resolveApiConfig({ env: { DX_APISERVER_PORT: 'eighty' }, home: home.dir })).toThrow(
+      UsageError,
+    );
   });
 });
 

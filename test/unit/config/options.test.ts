@@ -48,7 +48,20 @@ describe('parseSize', () => {
   });
 
   it('rejects anything else with the classic text, as a parse error (help shown)', () => {
-    for (const bad of ['', 'M', '1.5M', '-1', '10 M', '10MB', '10KiB', ' 10', '0x10', '8192P', '9007199254740992', '9000000000000G']) {
+    for (const bad of [
+      '',
+      'M',
+      '1.5M',
+      '-1',
+      '10 M',
+      '10MB',
+      '10KiB',
+      ' 10',
+      '0x10',
+      '8192P',
+      '9007199254740992',
+      '9000000000000G',
+    ]) {
       let err: unknown;
       try {
         parseSize(bad);
@@ -75,7 +88,9 @@ describe('parseProperties / parseDetails', () => {
   });
   it('rejects a missing key or value with the classic text', () => {
     for (const bad of ['novalue', '=v', 'k=', '=']) {
-      expect(() => parseProperties([bad]), bad).toThrow('Error processing arguments: Invalid property argument; provide properties in key=value format');
+      expect(() => parseProperties([bad]), bad).toThrow(
+        'Error processing arguments: Invalid property argument; provide properties in key=value format',
+      );
     }
   });
   it('accepts a JSON object or array; empty ones are not sent', () => {
@@ -88,7 +103,9 @@ describe('parseProperties / parseDetails', () => {
   it('rejects bad JSON and JSON scalars with the classic texts', () => {
     expect(() => parseDetails('{bad')).toThrow(/^Error processing arguments: Error formating Json Data: /);
     for (const scalar of ['1', '"s"', 'null', 'true']) {
-      expect(() => parseDetails(scalar)).toThrow('Error processing arguments: JSON Data must be a JSON object or JSON array');
+      expect(() => parseDetails(scalar)).toThrow(
+        'Error processing arguments: JSON Data must be a JSON object or JSON array',
+      );
     }
   });
 });
@@ -152,24 +169,40 @@ describe('validate', () => {
 
   it('checks thread counts, chunk size and tries with the classic texts', () => {
     expect(validationError({ readThreads: 0 }).message).toBe('Number of read threads must be positive: 0');
-    expect(validationError({ compressThreads: -2 }).message).toBe('Number of compression threads must be positive: -2');
-    expect(validationError({ uploadThreads: 0 }).message).toBe('Number of upload threads must be positive: 0');
-    expect(validationError({ chunkSize: 5 * MiB - 1 }).message).toBe('Minimum chunk size is 5242880 (5 MB): 5242879');
+    expect(validationError({ compressThreads: -2 }).message).toBe(
+      'Number of compression threads must be positive: -2',
+    );
+    expect(validationError({ uploadThreads: 0 }).message).toBe(
+      'Number of upload threads must be positive: 0',
+    );
+    expect(validationError({ chunkSize: 5 * MiB - 1 }).message).toBe(
+      'Minimum chunk size is 5242880 (5 MB): 5242879',
+    );
     expect(validate(opts({ chunkSize: 5 * MiB }), ['a'])).toEqual([]);
     expect(validate(opts({ chunkSize: 5 * 1024 * MiB }), ['a'])).toEqual([]);
-    expect(validationError({ chunkSize: 5 * 1024 * MiB + 1 }).message).toBe('Maximum chunk size is 5368709120 (5 GB): 5368709121');
+    expect(validationError({ chunkSize: 5 * 1024 * MiB + 1 }).message).toBe(
+      'Maximum chunk size is 5368709120 (5 GB): 5368709121',
+    );
     expect(validationError({ tries: 0 }).message).toBe('Number of tries per chunk must be positive: 0');
-    expect(validationError({ compressLevel: 10 }).message).toBe('Compression level must be an integer from 1 to 9: 10');
-    expect(validationError({ compressLevel: 0 }).message).toBe('Compression level must be an integer from 1 to 9: 0');
+    expect(validationError({ compressLevel: 10 }).message).toBe(
+      'Compression level must be an integer from 1 to 9: 10',
+    );
+    expect(validationError({ compressLevel: 0 }).message).toBe(
+      'Compression level must be an integer from 1 to 9: 0',
+    );
   });
 
   it('accepts visible|hidden only', () => {
     expect(validate(opts({ visibility: 'hidden' }), ['a'])).toEqual([]);
-    expect(validationError({ visibility: 'Hidden' }).message).toBe("Invalid visibility 'Hidden'; use 'visible' or 'hidden'");
+    expect(validationError({ visibility: 'Hidden' }).message).toBe(
+      "Invalid visibility 'Hidden'; use 'visible' or 'hidden'",
+    );
   });
 
   it('rejects details that are not an object or array (programmatic options)', () => {
-    expect(validationError({ details: 'text' }).message).toBe('JSON Data must be a JSON object or JSON array');
+    expect(validationError({ details: 'text' }).message).toBe(
+      'JSON Data must be a JSON object or JSON array',
+    );
   });
 
   it('limits positionals to 1000 unless --override-file-limit', () => {
@@ -186,7 +219,9 @@ describe('validate', () => {
     expect(validate(opts({ throttle: 4096 }), ['a'])).toEqual([
       'WARNING: Uploads are throttled to 4096 bytes/sec, which is less than 256 KBytes/sec. We recommend allowing higher speeds for better performance.',
     ]);
-    expect(validate(opts({ throttle: 262144 }), ['a'])).toEqual(['Uploads are throttled to 262144 bytes/sec.']);
+    expect(validate(opts({ throttle: 262144 }), ['a'])).toEqual([
+      'Uploads are throttled to 262144 bytes/sec.',
+    ]);
   });
 
   it('caps upload threads at one per started MiB/s, without the classic epsilon', () => {
@@ -201,8 +236,12 @@ describe('validate', () => {
   });
 
   it('stdin: exactly one positional, and no manifest', () => {
-    expect(validationError({ readFromStdin: true }, ['a', 'b']).message).toBe('Only one filename can be specified when reading from stdin.');
-    expect(validationError({ readFromStdin: true, manifest: true }, ['a']).message).toBe('--manifest cannot be used with --read-from-stdin.');
+    expect(validationError({ readFromStdin: true }, ['a', 'b']).message).toBe(
+      'Only one filename can be specified when reading from stdin.',
+    );
+    expect(validationError({ readFromStdin: true, manifest: true }, ['a']).message).toBe(
+      '--manifest cannot be used with --read-from-stdin.',
+    );
     expect(validate(opts({ readFromStdin: true }), ['name.txt'])).toEqual([]);
   });
 
@@ -219,7 +258,11 @@ describe('validate', () => {
     expect(validationError({ pairedReads: true }, ['l', 'r', 'x']).message).toBe(
       'Even number of files (pairs of left, and right reads) must be provided if --paired-reads flag is present',
     );
-    expect(validationError({ pairedReads: true }, ['l', 'r']).message).toMatch(/^--paired-reads is not supported: /);
-    expect(validationError({ variants: true, refGenome: 'g' }).message).toMatch(/^--variants is not supported: /);
+    expect(validationError({ pairedReads: true }, ['l', 'r']).message).toMatch(
+      /^--paired-reads is not supported: /,
+    );
+    expect(validationError({ variants: true, refGenome: 'g' }).message).toMatch(
+      /^--variants is not supported: /,
+    );
   });
 });

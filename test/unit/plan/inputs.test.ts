@@ -46,7 +46,10 @@ describe('files', () => {
   it('one entry per file, with index-matched projects, folders and names', () => {
     const a = touch('a.txt', 'abc');
     const b = touch('b.txt');
-    const es = expandInputs([a, b], opts({ projects: ['P1', 'P2'], folders: ['/x', '/y'], names: ['A', 'B'] }));
+    const es = expandInputs(
+      [a, b],
+      opts({ projects: ['P1', 'P2'], folders: ['/x', '/y'], names: ['A', 'B'] }),
+    );
     expect(es.map((e) => [e.order, e.projectSpec, e.folder, e.name, e.source, e.argIndex])).toEqual([
       [0, 'P1', '/x', 'A', 'file', 0],
       [1, 'P2', '/y', 'B', 'file', 1],
@@ -90,7 +93,13 @@ describe('directories', () => {
 
   it('--recursive descends, each subdirectory appending its name, in sorted order', () => {
     const es = expandInputs([tree()], opts({ recursive: true }));
-    expect(where(es)).toEqual(['/dir|.hidden', '/dir|a.txt', '/dir|b.txt', '/dir/sub|c.txt', '/dir/sub/deeper|d.txt']);
+    expect(where(es)).toEqual([
+      '/dir|.hidden',
+      '/dir|a.txt',
+      '/dir|b.txt',
+      '/dir/sub|c.txt',
+      '/dir/sub/deeper|d.txt',
+    ]);
     expect(es.map((e) => e.order)).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -99,10 +108,21 @@ describe('directories', () => {
     symlinkSync(dir, join(dir, 'sub', 'loop'));
     symlinkSync(join(dir, 'a.txt'), join(dir, 'sub', 'z-link.txt'));
     const warnings: string[] = [];
-    const es = expandInputs([dir], opts({ recursive: true }), undefined, { onWarning: (m) => warnings.push(m) });
-    expect(where(es)).toEqual(['/dir|.hidden', '/dir|a.txt', '/dir|b.txt', '/dir/sub|c.txt', '/dir/sub/deeper|d.txt', '/dir/sub|z-link.txt']);
+    const es = expandInputs([dir], opts({ recursive: true }), undefined, {
+      onWarning: (m) => warnings.push(m),
+    });
+    expect(where(es)).toEqual([
+      '/dir|.hidden',
+      '/dir|a.txt',
+      '/dir|b.txt',
+      '/dir/sub|c.txt',
+      '/dir/sub/deeper|d.txt',
+      '/dir/sub|z-link.txt',
+    ]);
     expect(es[5].canonicalPath).toBe(es[1].canonicalPath);
-    expect(warnings).toEqual([`Not descending into "${join(dir, 'sub', 'loop')}": it is the same directory as "${dir}" (symlink)`]);
+    expect(warnings).toEqual([
+      `Not descending into "${join(dir, 'sub', 'loop')}": it is the same directory as "${dir}" (symlink)`,
+    ]);
   });
 
   it('an empty directory yields nothing', () => {
@@ -125,10 +145,22 @@ describe('relative arguments', () => {
     touch('g/a.fq');
     try {
       process.chdir(join(root, 'dir'));
-      expect(where(expandInputs(['.'], opts({ folders: ['/f'] })))).toEqual(['/f|.hidden', '/f|a.txt', '/f|b.txt']);
+      expect(where(expandInputs(['.'], opts({ folders: ['/f'] })))).toEqual([
+        '/f|.hidden',
+        '/f|a.txt',
+        '/f|b.txt',
+      ]);
       process.chdir(root);
       const es = expandInputs(['dir', 'dir/', 'g/*.fq'], opts());
-      expect(where(es)).toEqual(['/dir|.hidden', '/dir|a.txt', '/dir|b.txt', '/|.hidden', '/|a.txt', '/|b.txt', '/|a.fq']);
+      expect(where(es)).toEqual([
+        '/dir|.hidden',
+        '/dir|a.txt',
+        '/dir|b.txt',
+        '/|.hidden',
+        '/|a.txt',
+        '/|b.txt',
+        '/|a.fq',
+      ]);
       expect(es[1]).toMatchObject({ localPath: join('dir', 'a.txt'), absPath: join(root, 'dir', 'a.txt') });
       expect(es[6]).toMatchObject({ localPath: 'g/a.fq', absPath: join(root, 'g', 'a.fq') });
     } finally {
@@ -144,7 +176,13 @@ describe('--exclude', () => {
     const byName = expandInputs([dir], opts({ recursive: true, exclude: ['*.tmp', 'b.txt'] }));
     expect(where(byName)).toEqual(['/dir|.hidden', '/dir|a.txt', '/dir/sub|c.txt', '/dir/sub/deeper|d.txt']);
     const byPath = expandInputs([dir], opts({ recursive: true, exclude: ['sub/deeper'] }));
-    expect(where(byPath)).toEqual(['/dir|.hidden', '/dir|a.txt', '/dir|b.txt', '/dir/sub|c.txt', '/dir/sub|skip.tmp']);
+    expect(where(byPath)).toEqual([
+      '/dir|.hidden',
+      '/dir|a.txt',
+      '/dir|b.txt',
+      '/dir/sub|c.txt',
+      '/dir/sub|skip.tmp',
+    ]);
     const deepGlob = expandInputs([dir], opts({ recursive: true, exclude: ['sub/**'] }));
     expect(where(deepGlob)).toEqual(['/dir|.hidden', '/dir|a.txt', '/dir|b.txt']);
   });
@@ -159,7 +197,9 @@ describe('--exclude', () => {
     touch('g/x.fq');
     touch('g/y.fq');
     touch('g/nested/z.fq');
-    expect(expandInputs([`${root}/g/**/*.fq`], opts({ exclude: ['y.fq', 'nested/**'] })).map((e) => e.name)).toEqual(['x.fq']);
+    expect(
+      expandInputs([`${root}/g/**/*.fq`], opts({ exclude: ['y.fq', 'nested/**'] })).map((e) => e.name),
+    ).toEqual(['x.fq']);
   });
 });
 
@@ -187,13 +227,17 @@ describe('globs', () => {
 
   it('a pattern matching nothing is an error with a hint', () => {
     const p = `${root}/nothing/*.fq`;
-    expect(inputError([p])).toBe(`No files match "${p}"; check the path, or quote the pattern so that ua expands it rather than the shell`);
+    expect(inputError([p])).toBe(
+      `No files match "${p}"; check the path, or quote the pattern so that ua expands it rather than the shell`,
+    );
   });
 
   it('one --name cannot name several matches', () => {
     touch('g/a.fq');
     touch('g/b.fq');
-    expect(inputError([`${root}/g/*.fq`], { names: ['one'] })).toBe(`A single --name ("one") was given for "${root}/g/*.fq", which matches 2 files`);
+    expect(inputError([`${root}/g/*.fq`], { names: ['one'] })).toBe(
+      `A single --name ("one") was given for "${root}/g/*.fq", which matches 2 files`,
+    );
     expect(expandInputs([`${root}/g/a*.fq`], opts({ names: ['one'] }))[0].name).toBe('one');
   });
 });
@@ -214,7 +258,10 @@ describe('--manifest', () => {
         { path: c, folder: '/a2', name: 'C' },
       ],
     });
-    const es = expandInputs([m, a], opts({ manifest: true, projects: ['P0', 'P1'], names: ['ignored', 'last'] }));
+    const es = expandInputs(
+      [m, a],
+      opts({ manifest: true, projects: ['P0', 'P1'], names: ['ignored', 'last'] }),
+    );
     expect(es.map((e) => [e.order, e.projectSpec, e.folder, e.name, e.source])).toEqual([
       [0, 'alpha-project', '/a1', 'B', 'manifest'],
       [1, 'alpha-project', '/a2', 'C', 'manifest'],
@@ -225,29 +272,45 @@ describe('--manifest', () => {
 
   it('reports every classic error, with the typos fixed', () => {
     const missing = join(root, 'no-manifest.json');
-    expect(inputError([missing], { manifest: true })).toBe(`file('${missing}') cannot be opened for reading...`);
+    expect(inputError([missing], { manifest: true })).toBe(
+      `file('${missing}') cannot be opened for reading...`,
+    );
     let m = manifest('{oops');
-    expect(inputError([m], { manifest: true })).toMatch(new RegExp(`^An error occurred while trying to parse the manifest file '${m}' \\(`));
+    expect(inputError([m], { manifest: true })).toMatch(
+      new RegExp(`^An error occurred while trying to parse the manifest file '${m}' \\(`),
+    );
     m = manifest([1]);
-    expect(inputError([m], { manifest: true })).toBe(`The manifest file '${m}' does not contain a valid JSON hash.`);
+    expect(inputError([m], { manifest: true })).toBe(
+      `The manifest file '${m}' does not contain a valid JSON hash.`,
+    );
     m = manifest({ P: {} });
-    expect(inputError([m], { manifest: true })).toBe(`The manifest file '${m}' does not contain a valid JSON hash value for project 'P'.`);
+    expect(inputError([m], { manifest: true })).toBe(
+      `The manifest file '${m}' does not contain a valid JSON hash value for project 'P'.`,
+    );
     m = manifest({ P: ['x'] });
-    expect(inputError([m], { manifest: true })).toBe(`The manifest file '${m}' contains an invalid entry for project 'P' at index '0'.`);
+    expect(inputError([m], { manifest: true })).toBe(
+      `The manifest file '${m}' contains an invalid entry for project 'P' at index '0'.`,
+    );
     for (const key of ['path', 'folder', 'name']) {
       const entry: Record<string, string> = { path: touch('f.txt'), folder: '/', name: 'n' };
       delete entry[key];
       m = manifest({ P: [{ path: touch('ok.txt'), folder: '/', name: 'ok' }, entry] });
-      expect(inputError([m], { manifest: true })).toBe(`The manifest file '${m}' contains an invalid entry for project 'P' at index '1' - missing key '${key}'.`);
+      expect(inputError([m], { manifest: true })).toBe(
+        `The manifest file '${m}' contains an invalid entry for project 'P' at index '1' - missing key '${key}'.`,
+      );
     }
     m = manifest({ P: [{ path: touch('f.txt'), folder: 7, name: 'n' }] });
-    expect(inputError([m], { manifest: true })).toBe(`The manifest file '${m}' contains an invalid entry for project 'P' at index '0' - key 'folder' must be a string.`);
+    expect(inputError([m], { manifest: true })).toBe(
+      `The manifest file '${m}' contains an invalid entry for project 'P' at index '0' - key 'folder' must be a string.`,
+    );
   });
 
   it('checks every listed path up front', () => {
     const gone = join(root, 'gone.txt');
     const m = manifest({ P: [{ path: gone, folder: '/', name: 'g' }] });
-    expect(inputError([m], { manifest: true })).toBe(`File "${gone}" does not exist (listed in the manifest file '${m}' for project 'P')`);
+    expect(inputError([m], { manifest: true })).toBe(
+      `File "${gone}" does not exist (listed in the manifest file '${m}' for project 'P')`,
+    );
     const m2 = manifest({ P: [{ path: root, folder: '/', name: 'd' }] });
     expect(inputError([m2], { manifest: true })).toBe(`Argument ${root} is not a regular file or directory.`);
   });
@@ -257,7 +320,20 @@ describe('stdin', () => {
   it('one entry named by the positional (which need not exist)', () => {
     const es = expandInputs(['does/not/exist.txt'], opts({ readFromStdin: true, folders: ['/s'] }));
     expect(es).toEqual([
-      { order: 0, localPath: 'does/not/exist.txt', absPath: '', canonicalPath: '', size: 0, mtimeMs: 0, projectSpec: 'P', folder: '/s', name: 'exist.txt', source: 'stdin', argIndex: 0, stdin: true },
+      {
+        order: 0,
+        localPath: 'does/not/exist.txt',
+        absPath: '',
+        canonicalPath: '',
+        size: 0,
+        mtimeMs: 0,
+        projectSpec: 'P',
+        folder: '/s',
+        name: 'exist.txt',
+        source: 'stdin',
+        argIndex: 0,
+        stdin: true,
+      },
     ]);
     expect(expandInputs(['x'], opts({ readFromStdin: true, names: ['given'] }))[0].name).toBe('given');
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveChunkSize, MAX_STREAM_PART, partsOf, streamCapacity, streamPartSize } from '../../../src/plan/parts.js';
+import {
+  effectiveChunkSize,
+  MAX_STREAM_PART,
+  partsOf,
+  streamCapacity,
+  streamPartSize,
+} from '../../../src/plan/parts.js';
 
 const MiB = 1024 * 1024;
 const TiB = 1024 ** 4;

@@ -6,11 +6,20 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultOptions, UsageError, type UaOptions } from '../../../src/config/options.js';
 import { expandInputs, type UploadEntry } from '../../../src/plan/inputs.js';
 import { planFile, readHead } from '../../../src/plan/plan.js';
-import { duplicateCheck, duplicateKey, fileSignature, SIGNATURE_PROPERTY } from '../../../src/plan/signature.js';
+import {
+  duplicateCheck,
+  duplicateKey,
+  fileSignature,
+  SIGNATURE_PROPERTY,
+} from '../../../src/plan/signature.js';
 import { tempDir, writeTextFile } from '../../helpers/files.js';
 
 const MiB = 1024 * 1024;
-const opts = (o: Partial<UaOptions> = {}): UaOptions => ({ ...defaultOptions(), projects: ['project-P'], ...o });
+const opts = (o: Partial<UaOptions> = {}): UaOptions => ({
+  ...defaultOptions(),
+  projects: ['project-P'],
+  ...o,
+});
 let tmp: { dir: string; cleanup(): void };
 beforeEach(() => (tmp = tempDir('ua-plan-')));
 afterEach(() => tmp.cleanup());
@@ -33,7 +42,9 @@ describe('signature', () => {
   });
 
   it('records the compress flag and the raised chunk size', () => {
-    expect(fileSignature(10_000 * 5 * MiB + 1, 1_000_999, false, 5 * MiB + 1, 'C:\\x\\y z')).toBe(`${10_000 * 5 * MiB + 1} 1000 0 ${5 * MiB + 1} C:/x/y z`);
+    expect(fileSignature(10_000 * 5 * MiB + 1, 1_000_999, false, 5 * MiB + 1, 'C:\\x\\y z')).toBe(
+      `${10_000 * 5 * MiB + 1} 1000 0 ${5 * MiB + 1} C:/x/y z`,
+    );
     expect(duplicateKey('project-P', 5, 2500, '/a b')).toBe('project-P 5 2 /a b');
   });
 
@@ -43,10 +54,18 @@ describe('signature', () => {
     const link = join(tmp.dir, 'b.txt');
     symlinkSync(f, link);
     const [a, b] = expandInputs([f, link], opts());
-    expect(() => duplicateCheck([{ projectId: 'project-1', entry: a }, { projectId: 'project-2', entry: b }])).not.toThrow();
+    expect(() =>
+      duplicateCheck([
+        { projectId: 'project-1', entry: a },
+        { projectId: 'project-2', entry: b },
+      ]),
+    ).not.toThrow();
     let err: unknown;
     try {
-      duplicateCheck([{ projectId: 'project-1', entry: a }, { projectId: 'project-1', entry: b }]);
+      duplicateCheck([
+        { projectId: 'project-1', entry: a },
+        { projectId: 'project-1', entry: b },
+      ]);
     } catch (e) {
       err = e;
     }
@@ -61,9 +80,23 @@ describe('planFile', () => {
   it('.fastq → .fastq.gz, application/x-gzip, user properties kept', () => {
     const f = join(tmp.dir, 'sample.fastq');
     writeTextFile(f, 1000);
-    const o = opts({ properties: { run: '7', [SIGNATURE_PROPERTY]: 'user value' }, tags: ['t'], types: ['Reads'], details: { a: 1 }, visibility: 'hidden' });
+    const o = opts({
+      properties: { run: '7', [SIGNATURE_PROPERTY]: 'user value' },
+      tags: ['t'],
+      types: ['Reads'],
+      details: { a: 1 },
+      visibility: 'hidden',
+    });
     const plan = planFile(entryFor(f, o), o, readHead(f));
-    expect(plan).toMatchObject({ compress: true, remoteName: 'sample.fastq.gz', media: 'application/x-gzip', tags: ['t'], types: ['Reads'], details: { a: 1 }, hidden: true });
+    expect(plan).toMatchObject({
+      compress: true,
+      remoteName: 'sample.fastq.gz',
+      media: 'application/x-gzip',
+      tags: ['t'],
+      types: ['Reads'],
+      details: { a: 1 },
+      hidden: true,
+    });
     expect(plan.properties.run).toBe('7');
     expect(plan.properties[SIGNATURE_PROPERTY]).toBe(plan.signature);
     expect(plan.parts).toEqual([{ index: 1, offset: 0, length: 1000, last: true }]);
@@ -84,15 +117,28 @@ describe('planFile', () => {
     const bin = join(tmp.dir, 'blob.bin');
     writeFileSync(bin, randomBytes(4096));
     const o = opts({ doNotCompress: true });
-    expect(planFile(entryFor(text, o), o, readHead(text))).toMatchObject({ compress: false, remoteName: 'notes.txt', media: 'text/plain' });
-    expect(planFile(entryFor(bin, o), o, readHead(bin))).toMatchObject({ compress: false, remoteName: 'blob.bin', media: 'application/octet-stream' });
+    expect(planFile(entryFor(text, o), o, readHead(text))).toMatchObject({
+      compress: false,
+      remoteName: 'notes.txt',
+      media: 'text/plain',
+    });
+    expect(planFile(entryFor(bin, o), o, readHead(bin))).toMatchObject({
+      compress: false,
+      remoteName: 'blob.bin',
+      media: 'application/octet-stream',
+    });
   });
 
   it('an empty file is not compressed, has media "" and one empty part', () => {
     const f = join(tmp.dir, 'empty.txt');
     writeFileSync(f, '');
     const plan = planFile(entryFor(f), opts(), readHead(f));
-    expect(plan).toMatchObject({ compress: false, remoteName: 'empty.txt', media: '', parts: [{ index: 1, offset: 0, length: 0, last: true }] });
+    expect(plan).toMatchObject({
+      compress: false,
+      remoteName: 'empty.txt',
+      media: '',
+      parts: [{ index: 1, offset: 0, length: 0, last: true }],
+    });
     expect(plan.signature).toMatch(/^0 \d+ 0 78643200 /);
   });
 
@@ -110,14 +156,30 @@ describe('planFile', () => {
   it('stdin: decided by the first chunk; no signature, no parts up front', () => {
     const o = opts({ readFromStdin: true });
     const [e] = expandInputs(['piped.txt'], o);
-    expect(e).toMatchObject({ stdin: true, name: 'piped.txt', folder: '/', projectSpec: 'project-P', source: 'stdin' });
+    expect(e).toMatchObject({
+      stdin: true,
+      name: 'piped.txt',
+      folder: '/',
+      projectSpec: 'project-P',
+      source: 'stdin',
+    });
     const text = planFile(e, o, Buffer.from('some text\n'));
-    expect(text).toMatchObject({ compress: true, remoteName: 'piped.txt.gz', media: 'application/x-gzip', parts: [], chunkSize: 75 * MiB });
+    expect(text).toMatchObject({
+      compress: true,
+      remoteName: 'piped.txt.gz',
+      media: 'application/x-gzip',
+      parts: [],
+      chunkSize: 75 * MiB,
+    });
     expect(text.signature).toBeUndefined();
     expect(text.properties).toEqual({});
     const gz = planFile(e, o, gzipSync(Buffer.from('x')));
     expect(gz).toMatchObject({ compress: false, remoteName: 'piped.txt', media: 'application/x-gzip' });
-    expect(planFile(e, o, new Uint8Array(0))).toMatchObject({ compress: false, remoteName: 'piped.txt', media: '' });
+    expect(planFile(e, o, new Uint8Array(0))).toMatchObject({
+      compress: false,
+      remoteName: 'piped.txt',
+      media: '',
+    });
   });
 });
 
