@@ -16,9 +16,9 @@ import { availableParallelism } from 'node:os';
 
 /**
  * A command-line problem; the CLI exits with `exitCode` (1, like the classic agent).
- * `showHelp` true = a parse error: the message already reads `Error processing arguments: …`; the
- * caller prints it, a blank line and the help. `showHelp` false = a validate()/input error: the caller
- * prints `ERROR: <message>` and no help.
+ * `showHelp` true = a parse error: the caller prints `Error processing arguments: <message>`, a blank
+ * line and the help (`displayLine` gives that first line). `showHelp` false = a validate()/input
+ * error: the caller prints `ERROR: <message>` and no help.
  */
 export class UsageError extends Error {
   readonly code = 'UA_ERR_USAGE';
@@ -29,11 +29,16 @@ export class UsageError extends Error {
     this.name = 'UsageError';
     this.showHelp = showHelp;
   }
+
+  /** The line the classic agent printed for it. */
+  get displayLine(): string {
+    return this.showHelp ? `Error processing arguments: ${this.message}` : `ERROR: ${this.message}`;
+  }
 }
 
-/** A parse-time UsageError: the classic `Error processing arguments: ` prefix, help shown. */
+/** A parse-time UsageError (boost's errors): help is shown after it. */
 export function parseError(detail: string): UsageError {
-  return new UsageError(`Error processing arguments: ${detail}`, true);
+  return new UsageError(detail, true);
 }
 
 export interface UaOptions {

@@ -195,33 +195,30 @@ describe('parseArgs', () => {
   });
 
   it('reports parse errors in the classic wording, with help', () => {
-    expect(parseFailure(['--foo', 'x']).message).toBe(
+    expect(parseFailure(['--foo', 'x']).message).toBe("unrecognised option '--foo'");
+    expect(parseFailure(['--foo', 'x']).displayLine).toBe(
       "Error processing arguments: unrecognised option '--foo'",
     );
-    expect(parseFailure(['--foo=1', 'x']).message).toBe(
-      "Error processing arguments: unrecognised option '--foo'",
-    );
-    expect(parseFailure(['-x', 'f']).message).toBe("Error processing arguments: unrecognised option '-x'");
-    expect(parseFailure(['--authToken', 't', 'f']).message).toBe(
-      "Error processing arguments: unrecognised option '--authToken'",
-    );
+    expect(parseFailure(['--foo=1', 'x']).message).toBe("unrecognised option '--foo'");
+    expect(parseFailure(['-x', 'f']).message).toBe("unrecognised option '-x'");
+    expect(parseFailure(['--authToken', 't', 'f']).message).toBe("unrecognised option '--authToken'");
     expect(parseFailure(['-u', 'abc', 'x']).message).toBe(
-      "Error processing arguments: the argument ('abc') for option '--upload-threads' is invalid",
+      "the argument ('abc') for option '--upload-threads' is invalid",
     );
     expect(parseFailure(['-s', '1.5M', 'x']).message).toBe(
-      "Error processing arguments: Invalid size argument: '1.5M'; provide an integer optionally followed by units (B, K, M, or G)",
+      "Invalid size argument: '1.5M'; provide an integer optionally followed by units (B, K, M, or G)",
     );
     expect(parseFailure(['--project']).message).toBe(
-      "Error processing arguments: the required argument for option '--project' is missing",
+      "the required argument for option '--project' is missing",
     );
     expect(parseFailure(['-s', '5M', '-s', '6M', 'x']).message).toBe(
-      "Error processing arguments: option '--chunk-size' cannot be specified more than once",
+      "option '--chunk-size' cannot be specified more than once",
     );
     expect(parseFailure(['--property', 'novalue', 'x']).message).toBe(
-      'Error processing arguments: Invalid property argument; provide properties in key=value format',
+      'Invalid property argument; provide properties in key=value format',
     );
     expect(parseFailure(['--details', '"str"', 'x']).message).toBe(
-      'Error processing arguments: JSON Data must be a JSON object or JSON array',
+      'JSON Data must be a JSON object or JSON array',
     );
   });
 });

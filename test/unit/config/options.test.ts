@@ -71,7 +71,7 @@ describe('parseSize', () => {
       expect(err, bad).toBeInstanceOf(UsageError);
       expect((err as UsageError).showHelp).toBe(true);
       expect((err as UsageError).message).toBe(
-        `Error processing arguments: Invalid size argument: '${bad}'; provide an integer optionally followed by units (B, K, M, or G)`,
+        `Invalid size argument: '${bad}'; provide an integer optionally followed by units (B, K, M, or G)`,
       );
     }
   });
@@ -89,7 +89,7 @@ describe('parseProperties / parseDetails', () => {
   it('rejects a missing key or value with the classic text', () => {
     for (const bad of ['novalue', '=v', 'k=', '=']) {
       expect(() => parseProperties([bad]), bad).toThrow(
-        'Error processing arguments: Invalid property argument; provide properties in key=value format',
+        'Invalid property argument; provide properties in key=value format',
       );
     }
   });
@@ -101,11 +101,9 @@ describe('parseProperties / parseDetails', () => {
     expect(parseDetails(undefined)).toBeUndefined();
   });
   it('rejects bad JSON and JSON scalars with the classic texts', () => {
-    expect(() => parseDetails('{bad')).toThrow(/^Error processing arguments: Error formating Json Data: /);
+    expect(() => parseDetails('{bad')).toThrow(/^Error formating Json Data: /);
     for (const scalar of ['1', '"s"', 'null', 'true']) {
-      expect(() => parseDetails(scalar)).toThrow(
-        'Error processing arguments: JSON Data must be a JSON object or JSON array',
-      );
+      expect(() => parseDetails(scalar)).toThrow('JSON Data must be a JSON object or JSON array');
     }
   });
 });
@@ -169,6 +167,9 @@ describe('validate', () => {
 
   it('checks thread counts, chunk size and tries with the classic texts', () => {
     expect(validationError({ readThreads: 0 }).message).toBe('Number of read threads must be positive: 0');
+    expect(validationError({ readThreads: 0 }).displayLine).toBe(
+      'ERROR: Number of read threads must be positive: 0',
+    );
     expect(validationError({ compressThreads: -2 }).message).toBe(
       'Number of compression threads must be positive: -2',
     );
