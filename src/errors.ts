@@ -66,9 +66,11 @@ export class PartPutError extends UaError {
 
 /** The local file changed (size or mtime) while it was being uploaded. */
 export class FileChangedError extends UaError {
+  readonly path: string;
   constructor(path: string, detail: string) {
     super('UA_ERR_FILE_CHANGED', `File "${path}" changed during upload (${detail}); rerun to upload its current contents`);
     this.name = 'FileChangedError';
+    this.path = path;
   }
 }
 

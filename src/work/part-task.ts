@@ -20,11 +20,22 @@ export interface PartTaskInput {
   level: number;
   last: boolean;
   minPartSize: number;
+  /** Also hash the raw bytes of a compressed part (uncompressed parts always report it: it is `md5`). */
+  rawMd5?: boolean;
 }
 
 export type PartTaskOutput =
-  | { ok: true; md5: string; size: number; buffer: ArrayBuffer; compressed?: ArrayBuffer }
-  | { ok: false; name: string; message: string; path?: string; detail?: string; buffer: ArrayBuffer };
+  | { ok: true; md5: string; size: number; buffer: ArrayBuffer; compressed?: ArrayBuffer; rawMd5?: string }
+  | {
+      ok: false;
+      name: string;
+      message: string;
+      /** The system error code (ENOENT, EACCES, EISDIR …), which structured clone would drop. */
+      code?: string;
+      path?: string;
+      detail?: string;
+      buffer: ArrayBuffer;
+    };
 
 class FileChanged extends Error {
   constructor(
@@ -85,12 +96,20 @@ export default function partTask(job: PartTaskInput): PartTaskOutput {
     const view = new Uint8Array(job.buffer, 0, job.length);
     if (job.path !== undefined) readRange(job.path, view, job.offset, job.expect);
     if (job.compress && job.length > 0) {
+      const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);
       const md5 = createHash('md5').update(data).digest('hex');
-      return moved({ ok: true, md5, size: data.length, buffer: job.buffer, compressed: ownBuffer(data) });
+      return moved({
+        ok: true,
+        md5,
+        size: data.length,
+        buffer: job.buffer,
+        compressed: ownBuffer(data),
+        rawMd5,
+      });
     }
     const md5 = createHash('md5').update(view).digest('hex');
-    return moved({ ok: true, md5, size: job.length, buffer: job.buffer });
+    return moved({ ok: true, md5, size: job.length, buffer: job.buffer, rawMd5: md5 });
   } catch (err) {
     const e = err as Error;
     const fc = err instanceof FileChanged ? { path: err.path, detail: err.detail } : {};
@@ -98,6 +117,9 @@ export default function partTask(job: PartTaskInput): PartTaskOutput {
       ok: false,
       name: e?.name ?? 'Error',
       message: e?.message ?? String(err),
+      ...(typeof (err as { code?: unknown })?.code === 'string'
+        ? { code: (err as { code: string }).code }
+        : {}),
       ...fc,
       buffer: job.buffer,
     });

@@ -8,9 +8,10 @@
  * first (test/unit/work/build-worker.ts does that when the build is missing or stale).
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { FileChangedError } from '../errors.js';
+import { FileChangedError, UaError } from '../errors.js';
 import type { PartTaskInput, PartTaskOutput } from './part-task.js';
 
 export interface PartJob {
@@ -26,6 +27,8 @@ export interface PartJob {
   level: number;
   last: boolean;
   minPartSize: number;
+  /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
+  rawMd5?: boolean;
 }
 
 export interface PartResult {
@@ -36,6 +39,20 @@ export interface PartResult {
   data: Uint8Array;
   /** The job's buffer, handed back for reuse. */
   buffer: ArrayBuffer;
+  /** Hex MD5 of the raw (uncompressed) bytes: always when not compressed, on request when compressed. */
+  rawMd5?: string;
+}
+
+/** Reading a part failed with a system error (ENOENT, EACCES, EIO …); `sysCode` keeps its code. */
+export class PartReadError extends UaError {
+  readonly path: string;
+  readonly sysCode: string;
+  constructor(path: string, sysCode: string, message: string) {
+    super('UA_ERR_READ', message);
+    this.name = 'PartReadError';
+    this.path = path;
+    this.sysCode = sysCode;
+  }
 }
 
 export function partTaskFile(): string {
@@ -50,8 +67,9 @@ export class PartPool {
   readonly threads: number;
   readonly #pool: Piscina<PartTaskInput, PartTaskOutput>;
 
-  constructor(o: { threads: number; filename?: string }) {
-    this.threads = Math.max(1, Math.floor(o.threads));
+  /** `threads` defaults to min(8, cores − 1), at least 1: the main thread keeps a core for HTTP. */
+  constructor(o: { threads?: number; filename?: string } = {}) {
+    this.threads = Math.max(1, Math.floor(o.threads ?? Math.min(8, availableParallelism() - 1)));
     this.#pool = new Piscina({
       filename: o.filename ?? partTaskFile(),
       minThreads: this.threads,
@@ -68,10 +86,11 @@ export class PartPool {
     if (!out.ok) {
       if (out.name === 'FileChangedError')
         throw new FileChangedError(out.path ?? job.path ?? '', out.detail ?? out.message);
-      throw new Error(out.message);
+      if (out.code !== undefined) throw new PartReadError(job.path ?? '', out.code, out.message);
+      throw Object.assign(new Error(out.message), { name: out.name });
     }
     const data = out.compressed ? new Uint8Array(out.compressed) : new Uint8Array(out.buffer, 0, job.length);
-    return { md5: out.md5, size: out.size, data, buffer: out.buffer };
+    return { md5: out.md5, size: out.size, data, buffer: out.buffer, rawMd5: out.rawMd5 };
   }
 
   destroy(): Promise<void> {

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileChangedError } from '../../../src/errors.js';
 import { EMPTY_GZIP_MEMBER } from '../../../src/work/gzip.js';
-import { PartPool, type PartJob } from '../../../src/work/pool.js';
+import { PartPool, PartReadError, type PartJob } from '../../../src/work/pool.js';
 import { tempDir, writeRandomFile, writeTextFile } from '../../helpers/files.js';
 import { buildPartWorker } from './build-worker.js';
 
@@ -90,6 +90,29 @@ describe('PartPool', () => {
     expect(r.buffer.byteLength).toBe(4096);
   });
 
+  it('reports the raw MD5 of a compressed part on request, and of an uncompressed part always', async () => {
+    const raw = text.subarray(0, 200_000);
+    const zipped = await pool.run(
+      job({
+        path: textPath,
+        length: raw.length,
+        buffer: new ArrayBuffer(raw.length),
+        compress: true,
+        last: true,
+        rawMd5: true,
+      }),
+    );
+    expect(zipped.rawMd5).toBe(md5(raw));
+    expect(zipped.md5).toBe(md5(zipped.data));
+    expect(zipped.md5).not.toBe(zipped.rawMd5);
+    const plain = await pool.run(job({ path: textPath, length: raw.length, buffer: zipped.buffer }));
+    expect(plain.rawMd5).toBe(md5(raw));
+    const unasked = await pool.run(
+      job({ path: textPath, length: raw.length, buffer: plain.buffer, compress: true, last: true }),
+    );
+    expect(unasked.rawMd5).toBeUndefined();
+  });
+
   it('sends an empty part as is, never compressed', async () => {
     const r = await pool.run(job({ length: 0, buffer: new ArrayBuffer(16), compress: true, last: true }));
     expect(r.size).toBe(0);
@@ -128,6 +151,7 @@ describe('PartPool', () => {
       )
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileChangedError);
+    expect((err as FileChangedError).path).toBe(path);
     expect((err as Error).message).toContain('size was 1000 bytes, now 2000');
     expect((err as Error).message).toContain(path);
   });
@@ -155,8 +179,9 @@ describe('PartPool', () => {
     const err = await pool
       .run(job({ path: join(tmp.dir, 'missing'), length: 10, buffer: new ArrayBuffer(10) }))
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(Error);
-    expect(err).not.toBeInstanceOf(FileChangedError);
+    expect(err).toBeInstanceOf(PartReadError);
+    expect((err as PartReadError).sysCode).toBe('ENOENT');
+    expect((err as PartReadError).path).toBe(join(tmp.dir, 'missing'));
     expect((err as Error).message).toContain('ENOENT');
   });
 
