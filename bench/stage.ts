@@ -1,26 +1,33 @@
 /**
- * Throughput of the agent's read → hash/compress stage (src/work).
+ * Throughput of the agent's read → hash/compress stage (src/work), and the bare reference pipeline.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/stage.js [--md5-mib 512] [--gzip-mib 64] [--part-mib 64] [--gzip-part-mib 32]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/stage.js [--size 512M] [--gzip-size 64M] [--part 64M] [--gzip-part 16M]
  *
  * Writes a synthetic FASTQ file to a temp dir (read back from the page cache, so this measures CPU,
  * not the disk), then measures: MD5 on the main thread over an in-memory buffer; MD5 of file parts
- * through PartPool with 1 and 2 threads; gzip (levels 1 and 6) + MD5 through PartPool with 2 threads.
- * Each pool loop owns one reused buffer, as the scheduler's buffer cache does. CPU is the whole
- * process (all threads), so CPU s/GB above 1 s per MB/s-equivalent means parallel work.
+ * through PartPool with 1 and 2 threads (one reused buffer per loop, as the scheduler's buffer cache
+ * does, and once with a fresh buffer per part to show what reuse saves); gzip (levels 1 and 6) + MD5
+ * through PartPool with 1 and 2 threads; the bare pipeline (read → MD5 on 2 plain workers → undici
+ * PUT to a local server that discards bodies). CPU is the whole process (all threads).
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartPool } from '../src/work/pool.js';
+import { runBarePipeline } from './bare-pipeline.js';
 import { fastqBytes, writeFastqFile } from './fastq.js';
 
 const MiB = 1024 * 1024;
 
-function arg(name: string, dflt: number): number {
+/** `--name 512M` style sizes (K, M, G are binary units); a bare number is bytes. */
+function sizeArg(name: string, dflt: string): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+  const v = i >= 0 ? process.argv[i + 1] : dflt;
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(v ?? '');
+  if (!m) throw new Error(`bad size for --${name}: ${v}`);
+  const unit = { '': 1, K: 1024, M: MiB, G: 1024 * MiB }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(m[1]) * unit);
 }
 
 interface Row {
@@ -46,31 +53,29 @@ async function measure(
   return { stage, threads, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, out: out ?? undefined };
 }
 
-/** Runs every part of [0, total) through the pool, `loops` at a time, each loop reusing one buffer. */
+/** Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. */
 async function throughPool(
   pool: PartPool,
   path: string,
   total: number,
   partSize: number,
-  compress: boolean,
-  level: number,
+  o: { compress: boolean; level: number; freshBuffers?: boolean },
 ): Promise<number> {
   let next = 0;
   let sent = 0;
   const loop = async () => {
     let buffer = new ArrayBuffer(partSize);
-    for (;;) {
-      const offset = next;
-      if (offset >= total) return;
+    for (let offset = next; offset < total; offset = next) {
       next += partSize;
       const length = Math.min(partSize, total - offset);
+      if (o.freshBuffers) buffer = new ArrayBuffer(partSize);
       const r = await pool.run({
         path,
         offset,
         length,
         buffer,
-        compress,
-        level,
+        compress: o.compress,
+        level: o.level,
         last: offset + length >= total,
         minPartSize: 5 * MiB,
       });
@@ -83,14 +88,15 @@ async function throughPool(
 }
 
 async function main(): Promise<void> {
-  const md5Bytes = arg('md5-mib', 512) * MiB;
-  const gzipBytes = arg('gzip-mib', 64) * MiB;
-  const partSize = arg('part-mib', 64) * MiB;
-  const gzipPart = arg('gzip-part-mib', 32) * MiB;
+  const md5Bytes = sizeArg('size', '512M');
+  const gzipBytes = sizeArg('gzip-size', '64M');
+  const partSize = sizeArg('part', '64M');
+  const gzipPart = sizeArg('gzip-part', '16M');
   const dir = mkdtempSync(join(tmpdir(), 'ua-bench-stage-'));
   const path = join(dir, 'reads.fastq');
   try {
-    writeFastqFile(path, Math.max(md5Bytes, gzipBytes));
+    const fileBytes = Math.max(md5Bytes, gzipBytes);
+    writeFastqFile(path, fileBytes);
     const rows: Row[] = [];
 
     const mem = fastqBytes(partSize);
@@ -101,24 +107,38 @@ async function main(): Promise<void> {
     );
     for (const threads of [1, 2]) {
       const pool = new PartPool({ threads });
-      await throughPool(pool, path, partSize * threads, partSize, false, 6); // warm up workers and page cache
+      await throughPool(pool, path, partSize * threads, partSize, { compress: false, level: 6 }); // warm up workers and page cache
       rows.push(
-        await measure('MD5 via PartPool (file parts)', threads, md5Bytes, () =>
-          throughPool(pool, path, md5Bytes, partSize, false, 6),
+        await measure('MD5 via PartPool, reused buffers', threads, md5Bytes, () =>
+          throughPool(pool, path, md5Bytes, partSize, { compress: false, level: 6 }),
         ),
       );
+      if (threads === 2) {
+        rows.push(
+          await measure('MD5 via PartPool, fresh buffer per part', threads, md5Bytes, () =>
+            throughPool(pool, path, md5Bytes, partSize, { compress: false, level: 6, freshBuffers: true }),
+          ),
+        );
+      }
+      for (const level of [1, 6]) {
+        await throughPool(pool, path, gzipPart * threads, gzipPart, { compress: true, level });
+        rows.push(
+          await measure(`gzip -${level} + MD5 via PartPool`, threads, gzipBytes, () =>
+            throughPool(pool, path, gzipBytes, gzipPart, { compress: true, level }),
+          ),
+        );
+      }
       await pool.destroy();
     }
-    const pool = new PartPool({ threads: 2 });
-    for (const level of [1, 6]) {
-      await throughPool(pool, path, gzipPart * 2, gzipPart, true, level);
-      rows.push(
-        await measure(`gzip -${level} + MD5 via PartPool`, 2, gzipBytes, () =>
-          throughPool(pool, path, gzipBytes, gzipPart, true, level),
-        ),
-      );
-    }
-    await pool.destroy();
+    await runBarePipeline(path, partSize, 2); // warm up
+    rows.push(
+      await measure(
+        'bare: read → MD5 (2 workers) → undici PUT, local sink',
+        2,
+        fileBytes,
+        async () => void (await runBarePipeline(path, partSize, 2)),
+      ),
+    );
 
     console.log(
       `\n${cpus().length} cores, ${cpus()[0]?.model ?? '?'}; Node ${process.version}; parts ${partSize / MiB} MiB (MD5), ${gzipPart / MiB} MiB (gzip); synthetic FASTQ\n`,
