@@ -101,11 +101,11 @@ export function writeFastqFile(path: string, size: number, seed = 1): void {
   const piece = Buffer.allocUnsafe(Math.min(size, 8 << 20));
   const fd = openSync(path, 'w');
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(piece.length, size - done);
       const view = piece.subarray(0, n);
       gen.fill(view);
-      for (let off = 0; off < n; ) off += writeSync(fd, view, off, n - off);
+      for (let off = 0; off < n;) off += writeSync(fd, view, off, n - off);
       done += n;
     }
   } finally {
