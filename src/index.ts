@@ -2,9 +2,13 @@ import { cpus } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { EventSink } from './accounting/events.js';
 import { TokenBucket, throttled } from './accounting/throttle.js';
+import type { ApiConfig } from './config/env.js';
 import type { UaOptions } from './config/options.js';
+import { diagnoseConfigOf, explainGreetError, explainRunRefusals, refusalText, resolveAllExplained } from './diagnose/refusal.js';
+import type { DiagnoseConfig } from './diagnose/permission.js';
 import { ApiCallError, ConnectionError, UaError } from './errors.js';
 import { expandInputs, type UploadEntry } from './plan/inputs.js';
+import { streamPartSize } from './plan/parts.js';
 import { planFile, readHead, type FilePlan } from './plan/plan.js';
 import { duplicateCheck } from './plan/signature.js';
 import { ByteBudget } from './read/budget.js';
@@ -12,7 +16,7 @@ import { readParts } from './read/stdin.js';
 import { createHttpAgent } from './transfer/http.js';
 import { PlatformClient, type ApiServer } from './transfer/platform/api.js';
 import { PlatformDestination } from './transfer/platform/destination.js';
-import { resolveProject, type ResolvedProject } from './transfer/platform/projects.js';
+import type { ResolvedProject } from './transfer/platform/projects.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './transfer/retry.js';
 import { runUploads, type BufferedPart, type FileResult, type ScheduledFile } from './transfer/scheduler.js';
 import { PartPool } from './work/pool.js';
@@ -28,6 +32,8 @@ export interface UploadRequest {
   positionals: string[];
   server: ApiServer;
   token: string;
+  /** Where the token came from and where ua looked (for refusal diagnoses; messages never show the token). */
+  config?: Pick<ApiConfig, 'tokenSource' | 'looked'>;
   /** The project used when no --project is given (DX_PROJECT_CONTEXT_ID …). */
   projectContext?: string;
   stdin?: Readable;
@@ -61,10 +67,11 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     onRetry: (route, attempt, delayMs, reason) => req.events({ type: 'api-retry', route, attempt, delayMs, reason }),
   });
   const pool = new PartPool({ threads: o.compressThreads });
+  const diag = diagnoseConfigOf(req.server, req.config);
   try {
-    await greet(api, req.signal);
+    await greet(api, req.signal, diag);
     const entries = await expandInputs(req.positionals, o, req.projectContext);
-    const projects = await resolveProjects(api, entries, req.signal);
+    const projects = await resolveProjects(api, entries, req.signal, diag);
     const plans: ScheduledFile[] = [];
     for (const entry of entries) {
       if (entry.stdin) continue;
@@ -91,7 +98,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     });
     const totalBytes = plans.reduce((n, p) => n + p.plan.entry.size, 0);
     req.events({ type: 'run-start', files: plans.length, totalBytes });
-    return await runUploads(plans, {
+    const results = await runUploads(plans, {
       destination,
       pool,
       budget,
@@ -103,6 +110,9 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       events,
       signal: req.signal,
     });
+    const failures = plans.map((p, i) => ({ projectId: p.projectId, error: results[i]?.error }));
+    await explainRunRefusals(api, diag, failures, (message) => req.events({ type: 'warning', message }), req.signal);
+    return results;
   } finally {
     await pool.destroy();
     await agent.close();
@@ -110,7 +120,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
 }
 
 /** The classic first call; a 401 here means the token itself is bad (exit 3). */
-async function greet(api: PlatformClient, signal: AbortSignal): Promise<void> {
+async function greet(api: PlatformClient, signal: AbortSignal, diag: DiagnoseConfig): Promise<void> {
   try {
     const reply = await api.greet(signal);
     if (reply.update?.available && reply.update.level === 'required') {
@@ -119,36 +129,32 @@ async function greet(api: PlatformClient, signal: AbortSignal): Promise<void> {
   } catch (err) {
     if (err instanceof RunError) throw err;
     if (err instanceof ApiCallError && err.status === 401) {
-      throw new RunError('UA_ERR_AUTH', `Invalid authentication token. Please provide a correct token by running 'dx login' or using the '--auth-token' option. (${err.type}: ${err.apiMessage})`, 3, err);
+      const classic = `Invalid authentication token. Please provide a correct token by running 'dx login' or using the '--auth-token' option. (${err.type}: ${err.apiMessage})`;
+      throw new RunError('UA_ERR_AUTH', explainGreetError(classic, err, diag), 3, err);
     }
     if (err instanceof ApiCallError) throw new RunError('UA_ERR_API', `Unable to connect to API server: an unexpected error occurred. (${err.message})`, 3, err);
     if (err instanceof ConnectionError) {
-      throw new RunError('UA_ERR_CONNECT', `Unable to connect to API server. Run 'ua --env' to see the current configuration.\n\nDetailed message (for advanced users only):\n${err.message}`, 3, err);
+      const classic = `Unable to connect to API server. Run 'ua --env' to see the current configuration.\n\nDetailed message (for advanced users only):\n${err.message}`;
+      throw new RunError('UA_ERR_CONNECT', explainGreetError(classic, err, diag), 3, err);
     }
     throw err;
   }
 }
 
-/** Every distinct project once, sorted, before any file object exists. */
-async function resolveProjects(api: PlatformClient, entries: UploadEntry[], signal: AbortSignal): Promise<Map<string, ResolvedProject>> {
-  const out = new Map<string, ResolvedProject>();
-  for (const spec of [...new Set(entries.map((e) => e.projectSpec))].sort()) {
-    try {
-      out.set(spec, await resolveProject(api, spec, signal));
-    } catch (err) {
-      if (err instanceof UaError) throw new RunError(err.code, err.message, 1, err);
-      throw err;
-    }
-  }
-  return out;
+/** Every distinct project once, sorted, before any file object exists; refusals carry their diagnosis. */
+async function resolveProjects(api: PlatformClient, entries: UploadEntry[], signal: AbortSignal, diag: DiagnoseConfig): Promise<Map<string, ResolvedProject>> {
+  const { resolved, refusals } = await resolveAllExplained(api, entries.map((e) => e.projectSpec), diag, signal);
+  if (refusals.length > 0) throw new RunError(refusals[0].error.code, refusalText(refusals), 1, refusals[0].error);
+  return resolved;
 }
 
 /** stdin: parts are read as they come, each kept until acknowledged so a failed part is re-sent. */
 async function stdinFile(entry: UploadEntry, o: UaOptions, project: ResolvedProject, input: Readable, budget: ByteBudget): Promise<ScheduledFile> {
-  const chunk = o.chunkSize;
-  const iterator = readParts(input, () => chunk, async () => {
-    await budget.acquire(chunk);
-    return new ArrayBuffer(chunk);
+  // Parts grow past 1,000 × chunk so an endless stream still fits in 10,000 parts.
+  const sizeOf = (index: number) => streamPartSize(index, o.chunkSize);
+  const iterator = readParts(input, sizeOf, async (size) => {
+    await budget.acquire(size);
+    return new ArrayBuffer(size);
   })[Symbol.asyncIterator]();
   const first = await iterator.next();
   const head = first.done ? new Uint8Array(0) : new Uint8Array(first.value.buffer, 0, Math.min(first.value.length, 65536));
@@ -157,7 +163,8 @@ async function stdinFile(entry: UploadEntry, o: UaOptions, project: ResolvedProj
     let next = first;
     while (!next.done) {
       const p = next.value;
-      yield { index: p.index, buffer: p.buffer, length: p.length, last: p.last, release: () => budget.release(chunk) };
+      const size = p.buffer.byteLength;
+      yield { index: p.index, buffer: p.buffer, length: p.length, last: p.last, release: () => budget.release(size) };
       if (p.last) return;
       next = await iterator.next();
     }

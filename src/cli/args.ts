@@ -108,7 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     long: 'tries',
     short: 'r',
     kind: 'value',
-    help: 'Number of retries per chunk after the first attempt (default 3, i.e. 4 attempts in all)',
+    help: 'Attempts per chunk in all (default 3; the classic agent made N+1 attempts)',
   },
   { long: 'do-not-compress', kind: 'flag', help: 'Do not compress files before uploading' },
   { long: 'compress-level', kind: 'value', help: 'gzip level 1-9 for compressed uploads (default 6)' },

@@ -1,8 +1,9 @@
-import { release, type as osType, version as osVersion, machine } from 'node:os';
 import { fanOut } from '../accounting/events.js';
 import { createReporting } from '../accounting/progress.js';
 import { resolveApiConfig, redactToken, type ApiConfig } from '../config/env.js';
 import { UsageError, validate } from '../config/options.js';
+import { formatDiagnosis, noTokenDiagnosis } from '../diagnose/permission.js';
+import { runTestReport } from '../diagnose/test-report.js';
 import { RunError, upload } from '../index.js';
 import { createHttpAgent, UA_VERSION } from '../transfer/http.js';
 import { PlatformClient } from '../transfer/platform/api.js';
@@ -31,14 +32,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${helpText()}\n`);
     return parsed.helpExitCode ?? 0;
   }
-  const cfg = resolveApiConfig({ cli: { apiserverProtocol: o.apiserverProtocol, apiserverHost: o.apiserverHost, apiserverPort: o.apiserverPort, authToken: o.authToken, certificateFile: o.certificateFile } });
+  let cfg: ApiConfig;
+  try {
+    cfg = resolveApiConfig({ cli: { apiserverProtocol: o.apiserverProtocol, apiserverHost: o.apiserverHost, apiserverPort: o.apiserverPort, authToken: o.authToken, certificateFile: o.certificateFile } });
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    errorLine(err.message);
+    return 1;
+  }
   for (const w of cfg.configWarnings) process.stderr.write(`${w}\n`);
   if (!cfg.token) {
     errorLine(NO_TOKEN);
+    process.stderr.write(`${formatDiagnosis(noTokenDiagnosis(cfg))}\n`);
     return 1;
   }
   if (action === 'env') return printEnv(cfg);
-  if (action === 'test') return runTest(cfg);
+  if (action === 'test') return runTestReport({ config: cfg, projects: o.projects, versionBlock: versionBlock() });
 
   try {
     for (const line of validate(o, positionals, cfg.projectContext)) userInfo(line);
@@ -55,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const out = await upload({ options: o, positionals, server: cfg, token: cfg.token, projectContext: cfg.projectContext, events, signal: ac.signal, retry: retryOverride() });
+    const out = await upload({ options: o, positionals, server: cfg, token: cfg.token, config: cfg, projectContext: cfg.projectContext, events, signal: ac.signal, retry: retryOverride() });
     events(reporting.stats.summary());
     reporting.stop();
     results.flush();
@@ -112,39 +121,4 @@ async function printEnv(cfg: ApiConfig): Promise<number> {
   process.stdout.write(`Upload Agent v${UA_VERSION}, environment info:\n${serverLines(cfg)}  Auth token: ${redactToken(cfg.token)} (from ${cfg.tokenSource})\n`);
   process.stdout.write(await currentProject(cfg));
   return 0;
-}
-
-/** The classic `--test` sections; connectivity is tested against the configured API server itself. */
-async function runTest(cfg: ApiConfig): Promise<number> {
-  const out = (s: string) => process.stdout.write(s);
-  out(versionBlock());
-  out(`Upload Agent v${UA_VERSION}, environment info:\n${serverLines(cfg)}`);
-  const agent = createHttpAgent({ connections: 2 });
-  const api = new PlatformClient({ server: cfg, token: cfg.token, agent });
-  let ok = true;
-  try {
-    try {
-      const g = await api.call<{ update?: { available?: boolean; version?: string } }>('system/greet', { client: 'dnanexus-upload-agent', version: '1.5.33', platform: 'linux' }, { attempts: 1 });
-      out(g.update?.available ? `A new version is available: ${g.update.version}\n` : 'Your copy of Upload Agent is up to date.\n');
-    } catch (err) {
-      ok = false;
-      out(`Error contacting the api: ${(err as Error).message}\n`);
-    }
-    try {
-      out(`Current User: ${(await api.call<{ id: string }>('system/whoami', {}, { attempts: 1 })).id}\n`);
-    } catch (err) {
-      ok = false;
-      out(`Current User: unknown (${(err as Error).message})\n`);
-    }
-    out(await currentProject(cfg));
-    out('Proxy Settings:\n');
-    const proxies = ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY'].filter((k) => process.env[k]);
-    if (proxies.length === 0) out('  No proxy set in environment.\n');
-    for (const k of proxies) out(`  ${k}: ${process.env[k]!.replace(/\/\/[^@/]*@/, '//****@')}\n`);
-    out(`Operating System:\n  Name:    ${osType()}\n  Release: ${release()}\n  Version: ${osVersion()}\n  Machine: ${machine()}\n`);
-    out(`CA Certificate: ${cfg.caCert ?? "Node's bundled CA store"}\n`);
-  } finally {
-    await agent.close();
-  }
-  return ok ? 0 : 1;
 }

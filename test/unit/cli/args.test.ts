@@ -247,6 +247,6 @@ describe('helpText', () => {
     ]) {
       expect(h).not.toContain(hidden);
     }
-    expect(h).toMatch(/--tries.*retries .*after the first attempt/);
+    expect(h).toMatch(/--tries.*Attempts per chunk in all/);
   });
 });
