@@ -53,7 +53,7 @@ export interface SchedulerOptions {
   verify: boolean;
   events: EventSink;
   signal: AbortSignal;
-  /** Poll interval while waiting on close, ms. Default 500, growing to 5 s. */
+  /** First poll interval while waiting on close, ms. Default 200, growing to 5 s. */
   closePollMs?: number;
 }
 
@@ -101,7 +101,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
   const record = (fs: FileState, outcome: Outcome, fileId: string | null, error?: string) => {
     const e = fs.sf.plan.entry;
     results[files.indexOf(fs.sf)] = { order: e.order, localPath: e.localPath, fileId, outcome, error, rawBytes: fs.rawBytes, sentBytes: fs.sentBytes };
-    o.events({ type: 'file-done', order: e.order, localPath: e.localPath, fileId, outcome, error, bytes: fs.sentBytes });
+    o.events({ type: 'file-done', order: e.order, localPath: e.localPath, fileId, outcome, error, bytes: e.stdin ? fs.rawBytes : e.size });
   };
 
   async function* work(): AsyncGenerator<WorkItem> {
@@ -218,7 +218,6 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     }
     try {
       await remote.complete(o.signal);
-      fs.queued = false;
       if (o.waitOnClose || o.verify) await waitClosed(remote.fileId, fs);
       record(fs, fs.prepared!.resumed ? 'resumed' : 'uploaded', remote.fileId);
     } catch (err) {
@@ -227,7 +226,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
   }
 
   async function waitClosed(fileId: string, fs: FileState): Promise<void> {
-    let delay = o.closePollMs ?? 500;
+    let delay = o.closePollMs ?? 200;
     for (;;) {
       const d = await o.destination.describe(fileId, o.signal);
       if (o.verify) checkParts(fileId, fs, d.parts);
