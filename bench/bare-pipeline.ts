@@ -3,20 +3,25 @@
  * discards bodies, with no agent code at all (no piscina, no scheduler, no budget). It is the
  * ceiling the real pipeline is compared with on this machine.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/bare-pipeline.js <file> [--part-mib 64] [--threads 2]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/bare-pipeline.js <file> [--part-mib 64] [--workers 2] [--depth 4]
  */
-import { open } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { Agent, request } from 'undici';
 
-const MD5_WORKER = `
+// Each worker reads its part with positioned reads and hashes it; buffers move both ways.
+const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-parentPort.on('message', ({ buf, len }) => {
-  const md5 = createHash('md5').update(new Uint8Array(buf, 0, len)).digest('hex');
-  parentPort.postMessage({ buf, md5 }, [buf]);
+const { openSync, readSync, closeSync } = require('node:fs');
+parentPort.on('message', ({ id, path, offset, len, buf }) => {
+  const view = new Uint8Array(buf, 0, len);
+  const fd = openSync(path, 'r');
+  for (let got = 0; got < len; ) got += readSync(fd, view, got, len - got, offset + got);
+  closeSync(fd);
+  parentPort.postMessage({ id, buf, md5: createHash('md5').update(view).digest('hex') }, [buf]);
 });`;
 
 export interface BareResult {
@@ -25,46 +30,55 @@ export interface BareResult {
   cpuSeconds: number;
 }
 
-/** Streams `path` through `threads` MD5 workers and PUTs every part; `threads` parts in flight. */
-export async function runBarePipeline(path: string, partSize: number, threads: number): Promise<BareResult> {
+/**
+ * Sends `path` in parts: `workers` threads read and hash, `depth` parts are in flight (each loop owns
+ * one reused buffer), the main thread only PUTs. The sink runs in this process, so its CPU counts.
+ */
+export async function runBarePipeline(
+  path: string,
+  partSize: number,
+  workers = 2,
+  depth = 2 * workers,
+): Promise<BareResult> {
   const server = createServer((req, res) => req.resume().on('end', () => res.end())).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/part`;
-  const agent = new Agent({ connections: threads, bodyTimeout: 0, headersTimeout: 0 });
-  const fh = await open(path, 'r');
-  const size = (await fh.stat()).size;
+  const agent = new Agent({ connections: depth, bodyTimeout: 0, headersTimeout: 0 });
+  const replies = new Map<number, (m: { buf: ArrayBuffer; md5: string }) => void>();
+  const pool = Array.from({ length: workers }, () =>
+    new Worker(WORKER, { eval: true }).on('message', (m: { id: number; buf: ArrayBuffer; md5: string }) => {
+      replies.get(m.id)!(m);
+      replies.delete(m.id);
+    }),
+  );
+  const size = statSync(path).size;
   let next = 0;
+  let ids = 0;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const loop = async () => {
-    const worker = new Worker(MD5_WORKER, { eval: true });
-    let buf = new ArrayBuffer(partSize); // reused for every part this loop sends
-    try {
-      for (let offset = next; offset < size; offset = next) {
-        next += partSize;
-        const len = Math.min(partSize, size - offset);
-        for (let got = 0; got < len;)
-          got += (await fh.read(new Uint8Array(buf, got, len - got), 0, len - got, offset + got)).bytesRead;
-        const done = new Promise<{ buf: ArrayBuffer; md5: string }>((r) => worker.once('message', r));
-        worker.postMessage({ buf, len }, [buf]);
-        const { buf: back, md5 } = await done;
-        buf = back;
-        const res = await request(url, {
-          method: 'PUT',
-          dispatcher: agent,
-          body: new Uint8Array(buf, 0, len),
-          headers: { 'content-md5': md5, 'content-length': String(len) },
-        });
-        await res.body.dump();
-      }
-    } finally {
-      await worker.terminate();
+    let buf = new ArrayBuffer(partSize);
+    for (let offset = next; offset < size; offset = next) {
+      next += partSize;
+      const len = Math.min(partSize, size - offset);
+      const id = ids++;
+      const done = new Promise<{ buf: ArrayBuffer; md5: string }>((r) => replies.set(id, r));
+      pool[id % workers].postMessage({ id, path, offset, len, buf }, [buf]);
+      const r = await done;
+      buf = r.buf;
+      const res = await request(url, {
+        method: 'PUT',
+        dispatcher: agent,
+        body: new Uint8Array(buf, 0, len),
+        headers: { 'content-md5': r.md5 },
+      });
+      await res.body.dump();
     }
   };
   try {
-    await Promise.all(Array.from({ length: threads }, loop));
+    await Promise.all(Array.from({ length: depth }, loop));
   } finally {
-    await fh.close();
+    await Promise.all(pool.map((w) => w.terminate()));
     await agent.close();
     server.close();
   }
@@ -79,7 +93,13 @@ export async function runBarePipeline(path: string, partSize: number, threads: n
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name: string, d: number) =>
     process.argv.includes(`--${name}`) ? Number(process.argv[process.argv.indexOf(`--${name}`) + 1]) : d;
-  const r = await runBarePipeline(process.argv[2], arg('part-mib', 64) * 1024 * 1024, arg('threads', 2));
+  const workers = arg('workers', 2);
+  const r = await runBarePipeline(
+    process.argv[2],
+    arg('part-mib', 64) * 1024 * 1024,
+    workers,
+    arg('depth', 2 * workers),
+  );
   console.log(
     `${(r.bytes / 1e6 / r.seconds).toFixed(0)} MB/s, ${((r.cpuSeconds * 1e9) / r.bytes).toFixed(2)} CPU s/GB`,
   );
