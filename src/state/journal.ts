@@ -1,0 +1,178 @@
+/**
+ * The direct-mode resume journal: a small SQLite database (WAL) in the user's state dir recording,
+ * per local file (classic signature) and destination object, the cloud upload in progress (S3
+ * multipart upload ID, or the Azure block-ID prefix) and every part the cloud acknowledged (size,
+ * MD5 of the bytes sent, ETag). A part is written only after the cloud answered 2xx, so after a kill -9
+ * the journal never claims a part the cloud lacks; it may miss one that landed (that part is re-sent).
+ *
+ * The database and its WAL/SHM files are 0600 in a 0700 directory: they hold upload IDs and paths,
+ * never credentials. Entries are removed when their file is registered, and entries untouched for
+ * longer than `staleAfterMs` (default 7 days: Azure discards uncommitted blocks after a week) are
+ * dropped when the journal opens.
+ */
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export interface JournalKey {
+  /** The classic file signature (size, mtime, compress, chunk size, canonical path). */
+  signature: string;
+  /** Which object: e.g. `s3 http://host:port bucket/key` or `azure https://acct.blob… container/blob`. */
+  destination: string;
+}
+
+export interface JournalUpload {
+  /** S3 multipart upload ID, or the Azure block-ID prefix. */
+  uploadId: string;
+  createdMs: number;
+  parts: Map<number, JournalPart>;
+}
+
+export interface JournalPart {
+  size: number;
+  md5: string;
+  /** S3 ETag (quoted, as S3 returns it) or the Azure block ID. */
+  etag: string;
+}
+
+export const DEFAULT_STALE_MS = 7 * 24 * 3600 * 1000;
+
+/** `--state-dir`, else `UA_STATE_DIR`, else `$XDG_STATE_HOME/ua`, else `~/.local/state/ua`. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
+  if (explicit) return explicit;
+  if (env.UA_STATE_DIR) return env.UA_STATE_DIR;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'ua');
+  return join(homedir(), '.local', 'state', 'ua');
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS uploads (
+  signature   TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  upload_id   TEXT NOT NULL,
+  created_ms  INTEGER NOT NULL,
+  touched_ms  INTEGER NOT NULL,
+  PRIMARY KEY (signature, destination)
+);
+CREATE TABLE IF NOT EXISTS parts (
+  signature   TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  idx         INTEGER NOT NULL,
+  size        INTEGER NOT NULL,
+  md5         TEXT NOT NULL,
+  etag        TEXT NOT NULL,
+  PRIMARY KEY (signature, destination, idx)
+);
+`;
+
+export class Journal {
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #now: () => number;
+
+  constructor(dir: string, o: { staleAfterMs?: number; now?: () => number } = {}) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.path = join(dir, 'direct-uploads.sqlite');
+    // Created 0600 before SQLite opens it; SQLite gives the -wal/-shm files the database file's mode.
+    closeSync(openSync(this.path, 'a', 0o600));
+    this.#db = new Database(this.path);
+    this.#db.pragma('journal_mode = WAL');
+    // A lost last write only re-sends a part: NORMAL keeps each part's record cheap.
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    for (const f of [this.path, `${this.path}-wal`, `${this.path}-shm`])
+      if (existsSync(f)) chmodSync(f, 0o600);
+    this.#now = o.now ?? Date.now;
+    this.pruneStale(o.staleAfterMs ?? DEFAULT_STALE_MS);
+  }
+
+  /** The upload recorded for this key, with its acknowledged parts; undefined when none. */
+  get(key: JournalKey): JournalUpload | undefined {
+    const row = this.#db
+      .prepare('SELECT upload_id, created_ms FROM uploads WHERE signature = ? AND destination = ?')
+      .get(key.signature, key.destination) as { upload_id: string; created_ms: number } | undefined;
+    if (!row) return undefined;
+    const parts = new Map<number, JournalPart>();
+    const rows = this.#db
+      .prepare('SELECT idx, size, md5, etag FROM parts WHERE signature = ? AND destination = ? ORDER BY idx')
+      .all(key.signature, key.destination) as Array<{ idx: number; size: number; md5: string; etag: string }>;
+    for (const r of rows) parts.set(r.idx, { size: r.size, md5: r.md5, etag: r.etag });
+    return { uploadId: row.upload_id, createdMs: row.created_ms, parts };
+  }
+
+  /** Starts (or restarts) the record of an upload: any earlier parts for the key are forgotten. */
+  begin(key: JournalKey, uploadId: string): void {
+    const now = this.#now();
+    this.#db.transaction(() => {
+      this.#deleteParts(key);
+      this.#db
+        .prepare(
+          `INSERT INTO uploads (signature, destination, upload_id, created_ms, touched_ms) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (signature, destination) DO UPDATE SET upload_id = excluded.upload_id,
+             created_ms = excluded.created_ms, touched_ms = excluded.touched_ms`,
+        )
+        .run(key.signature, key.destination, uploadId, now, now);
+    })();
+  }
+
+  /** Records a part the cloud acknowledged. */
+  addPart(key: JournalKey, index: number, part: JournalPart): void {
+    this.#db
+      .prepare(
+        `INSERT INTO parts (signature, destination, idx, size, md5, etag) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (signature, destination, idx) DO UPDATE SET size = excluded.size, md5 = excluded.md5, etag = excluded.etag`,
+      )
+      .run(key.signature, key.destination, index, part.size, part.md5, part.etag);
+    this.#db
+      .prepare('UPDATE uploads SET touched_ms = ? WHERE signature = ? AND destination = ?')
+      .run(this.#now(), key.signature, key.destination);
+  }
+
+  /** Forgets one part (it turned out missing or different on the cloud). */
+  dropPart(key: JournalKey, index: number): void {
+    this.#db
+      .prepare('DELETE FROM parts WHERE signature = ? AND destination = ? AND idx = ?')
+      .run(key.signature, key.destination, index);
+  }
+
+  /** Forgets the upload (after its file was registered, or when it can no longer be resumed). */
+  remove(key: JournalKey): void {
+    this.#db.transaction(() => {
+      this.#deleteParts(key);
+      this.#db
+        .prepare('DELETE FROM uploads WHERE signature = ? AND destination = ?')
+        .run(key.signature, key.destination);
+    })();
+  }
+
+  /** Drops uploads untouched for longer than `maxAgeMs`; returns how many. */
+  pruneStale(maxAgeMs: number): number {
+    const before = this.#now() - maxAgeMs;
+    return this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `DELETE FROM parts WHERE (signature, destination) IN
+             (SELECT signature, destination FROM uploads WHERE touched_ms < ?)`,
+        )
+        .run(before);
+      return this.#db.prepare('DELETE FROM uploads WHERE touched_ms < ?').run(before).changes;
+    })();
+  }
+
+  /** How many uploads are recorded (tests and diagnostics). */
+  count(): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM uploads').get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #deleteParts(key: JournalKey): void {
+    this.#db
+      .prepare('DELETE FROM parts WHERE signature = ? AND destination = ?')
+      .run(key.signature, key.destination);
+  }
+}

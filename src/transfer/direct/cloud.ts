@@ -1,0 +1,75 @@
+/**
+ * What a direct upload needs from a cloud: start or reattach to one object's upload, send parts,
+ * make it whole. S3 (s3/destination.ts) and Azure Blob (azure/destination.ts) implement it; the
+ * platform side (registering the object as a symlinked file) is direct/destination.ts.
+ */
+import { UaError } from '../../errors.js';
+import type { JournalPart } from '../../state/journal.js';
+import type { PartPayload } from '../destination.js';
+
+export type Cloud = 'aws' | 'azure';
+
+export interface CloudPart extends JournalPart {
+  index: number;
+}
+
+/** One object being written. */
+export interface CloudObject {
+  /** What the journal keeps to reattach: the S3 multipart upload ID, or the Azure block-ID prefix. */
+  readonly uploadId: string;
+  /** Sends one part (the SDK retries transient failures); resolves to its ETag or block ID. */
+  sendPart(part: PartPayload, signal: AbortSignal): Promise<string>;
+  /** Makes the object whole from every part, in index order; `md5` is the whole object's hex MD5. */
+  complete(parts: CloudPart[], md5: string, signal: AbortSignal): Promise<void>;
+}
+
+export interface CloudTarget {
+  readonly cloud: Cloud;
+  /** The bucket or container. */
+  readonly container: string;
+  /** Names the object for the journal and for messages, e.g. `s3://bucket/key (http://127.0.0.1:9000)`. */
+  describeObject(key: string): string;
+  /**
+   * Starts a new upload. `partCount` 1 lets the cloud take the object in one request (S3 PutObject);
+   * undefined means not known yet (stdin).
+   */
+  start(
+    key: string,
+    partCount: number | undefined,
+    contentType: string,
+    signal: AbortSignal,
+  ): Promise<CloudObject>;
+  /**
+   * Reattaches to an upload from the journal. Resolves to the parts of `known` the cloud still holds,
+   * or undefined when the upload is gone (completed, aborted, expired).
+   */
+  resume(
+    key: string,
+    uploadId: string,
+    known: Map<number, JournalPart>,
+    contentType: string,
+    signal: AbortSignal,
+  ): Promise<{ object: CloudObject; held: Map<number, JournalPart> } | undefined>;
+  close(): void;
+}
+
+/** A cloud request failed for good (after the SDK's retries): names the object and the drive. */
+export class CloudError extends UaError {
+  readonly status?: number;
+  readonly cloudCode?: string;
+  constructor(message: string, o: { status?: number; cloudCode?: string; cause?: unknown } = {}) {
+    super('UA_ERR_CLOUD', message, { cause: o.cause });
+    this.name = 'CloudError';
+    this.status = o.status;
+    this.cloudCode = o.cloudCode;
+  }
+}
+
+/** The object key of a file: prefix + folder + name, without empty segments or a leading slash. */
+export function objectKey(prefix: string, folder: string, name: string): string {
+  return [prefix, folder, name]
+    .join('/')
+    .split('/')
+    .filter((s) => s !== '')
+    .join('/');
+}

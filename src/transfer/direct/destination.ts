@@ -1,0 +1,301 @@
+/**
+ * Direct mode: the bytes go straight into the project's auto-symlink bucket/container with the user's
+ * own cloud credentials, then the object is registered with `/file/new` (drive, md5sum, symlinkPath)
+ * as a closed symlinked file with the same name, folder and metadata a platform upload would get.
+ *
+ * Resume: an earlier registered file with the same classic signature means nothing to do; otherwise
+ * the journal (state/journal.ts) names the cloud upload of an earlier run and its acknowledged parts,
+ * which the cloud confirms (CloudTarget.resume). Those parts are not sent again, but their bytes are
+ * read (and compressed) once more to feed the whole-object MD5 (ordered-md5.ts), lazily, when the
+ * file's first part is sent, so prepared-ahead files hold no buffers.
+ */
+import { UaError } from '../../errors.js';
+import type { FilePlan } from '../../plan/plan.js';
+import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
+import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
+import type { PartPool } from '../../work/pool.js';
+import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
+import { newNonce, type PlatformClient } from '../platform/api.js';
+import { objectKey, type CloudObject, type CloudPart, type CloudTarget } from './cloud.js';
+import { OrderedMd5 } from './ordered-md5.js';
+
+/** Where one project's files go. */
+export interface DirectProject {
+  drive: string;
+  /** The container exactly as the project's defaultSymlink names it (recorded in symlinkPath). */
+  container: string;
+  prefix: string;
+  target: CloudTarget;
+}
+
+export interface DirectDestinationOptions {
+  api: PlatformClient;
+  projects: Map<string, DirectProject>;
+  /** Undefined: no resume state is kept. */
+  journal?: Journal;
+  resume: boolean;
+  /** For re-reading resumed parts into the whole-object MD5, exactly as the scheduler cuts them. */
+  pool: PartPool;
+  compressLevel: number;
+  minPartSize: number;
+}
+
+interface Registered {
+  md5: string;
+  parts: Map<number, DonePart>;
+}
+
+export class DirectDestination implements Destination {
+  readonly kind = 'direct';
+  readonly #o: DirectDestinationOptions;
+  readonly #registered = new Map<string, Registered>();
+
+  constructor(o: DirectDestinationOptions) {
+    this.#o = o;
+  }
+
+  async prepare(plan: FilePlan, projectId: string, signal: AbortSignal): Promise<Prepared> {
+    const dp = this.#o.projects.get(projectId);
+    if (!dp)
+      throw new UaError(
+        'UA_ERR_DIRECT',
+        `project ${projectId} has no auto-symlink drive for a direct upload`,
+      );
+    const key = objectKey(dp.prefix, plan.entry.folder, plan.remoteName);
+    const resumable = this.#o.resume && plan.signature !== undefined;
+    if (resumable) {
+      const closed = await this.#findRegistered(plan, projectId, signal);
+      if (closed) return closed;
+    }
+    const jkey: JournalKey | undefined = plan.signature
+      ? { signature: plan.signature, destination: `${dp.target.cloud} ${dp.target.describeObject(key)}` }
+      : undefined;
+    const journal = jkey && plan.parts.length > 1 ? this.#o.journal : undefined;
+    if (resumable && journal && jkey) {
+      const earlier = journal.get(jkey);
+      if (earlier) {
+        const r = await dp.target.resume(key, earlier.uploadId, earlier.parts, plan.media, signal);
+        if (r) {
+          const done = new Map<number, JournalPart>();
+          for (const spec of plan.parts) {
+            const p = r.held.get(spec.index);
+            // Uncompressed parts must have their planned length; compressed sizes are checked by MD5 later.
+            if (p && (plan.compress || p.size === spec.length)) done.set(spec.index, p);
+            else if (earlier.parts.has(spec.index)) journal.dropPart(jkey, spec.index);
+          }
+          const file = new DirectFile(this, plan, projectId, dp, key, r.object, done, journal, jkey);
+          return { kind: 'upload', file, resumed: true, doneParts: done, remoteName: plan.remoteName };
+        }
+      }
+    }
+    const object = await dp.target.start(
+      key,
+      plan.entry.stdin ? undefined : plan.parts.length,
+      plan.media,
+      signal,
+    );
+    if (journal && jkey) journal.begin(jkey, object.uploadId);
+    const file = new DirectFile(this, plan, projectId, dp, key, object, new Map(), journal, jkey);
+    return { kind: 'upload', file, resumed: false, doneParts: new Map(), remoteName: plan.remoteName };
+  }
+
+  /** State from the platform; parts only when the platform recorded the MD5 this run computed (for --verify). */
+  async describe(
+    fileId: string,
+    signal: AbortSignal,
+  ): Promise<{ state: string; parts: Map<number, DonePart> }> {
+    const d = await this.#o.api.describeFile(fileId, {}, signal);
+    const mine = this.#registered.get(fileId);
+    return { state: d.state, parts: mine && d.md5 === mine.md5 ? mine.parts : new Map() };
+  }
+
+  /** Whether this run registered `fileId`. */
+  owns(fileId: string): boolean {
+    return this.#registered.has(fileId);
+  }
+
+  get options(): DirectDestinationOptions {
+    return this.#o;
+  }
+
+  noteRegistered(fileId: string, r: Registered): void {
+    this.#registered.set(fileId, r);
+  }
+
+  async #findRegistered(
+    plan: FilePlan,
+    projectId: string,
+    signal: AbortSignal,
+  ): Promise<Prepared | undefined> {
+    const found = await this.#o.api.findDataObjects(
+      {
+        class: 'file',
+        properties: { [SIGNATURE_PROPERTY]: plan.signature },
+        scope: { project: projectId, folder: '/', recurse: true },
+        visibility: 'either',
+        describe: { project: projectId },
+      },
+      signal,
+    );
+    const closed = found.results.filter((h) => h.describe?.state !== 'open');
+    if (closed.length > 1) {
+      const list = closed.map((h, i) => `\t${i + 1}. ${h.describe?.name ?? '?'} (${h.id})`).join('\n');
+      throw new UaError(
+        'UA_ERR_RESUME_AMBIGUOUS',
+        `More than one resumable targets for local file "${plan.entry.localPath}" found in the project '${projectId}', candidates: \n${list}\n` +
+          `Unable to upload: "${plan.entry.localPath}"\nPlease either clean up the potential candidate files, or run upload agent with '--do-not-resume' option`,
+      );
+    }
+    if (closed.length === 1)
+      return {
+        kind: 'already-closed',
+        fileId: closed[0].id,
+        remoteName: closed[0].describe?.name ?? plan.remoteName,
+      };
+    return undefined;
+  }
+}
+
+/** One file being written into the cloud; registered on the platform by complete(). */
+class DirectFile implements RemoteFile {
+  readonly #dest: DirectDestination;
+  readonly #plan: FilePlan;
+  readonly #projectId: string;
+  readonly #dp: DirectProject;
+  readonly #key: string;
+  readonly #object: CloudObject;
+  readonly #done: Map<number, JournalPart>;
+  readonly #sent = new Map<number, JournalPart>();
+  readonly #journal?: Journal;
+  readonly #jkey?: JournalKey;
+  readonly #md5 = new OrderedMd5();
+  #catchUp?: Promise<void>;
+  #fileId?: string;
+
+  constructor(
+    dest: DirectDestination,
+    plan: FilePlan,
+    projectId: string,
+    dp: DirectProject,
+    key: string,
+    object: CloudObject,
+    done: Map<number, JournalPart>,
+    journal?: Journal,
+    jkey?: JournalKey,
+  ) {
+    this.#dest = dest;
+    this.#plan = plan;
+    this.#projectId = projectId;
+    this.#dp = dp;
+    this.#key = key;
+    this.#object = object;
+    this.#done = done;
+    this.#journal = journal;
+    this.#jkey = jkey;
+  }
+
+  /** The platform file ID once registered; until then the object's address (progress events only). */
+  get fileId(): string {
+    return this.#fileId ?? `${this.#dp.target.cloud}:${this.#dp.container}/${this.#key}`;
+  }
+
+  async uploadPart(part: PartPayload, signal: AbortSignal): Promise<void> {
+    this.#startCatchUp(signal);
+    // The MD5 must have read the part's bytes before we return: the scheduler then reuses the buffer.
+    const [sent, hashed] = await Promise.allSettled([
+      this.#object.sendPart(part, signal),
+      this.#md5.add(part.index, part.data, signal),
+    ]);
+    if (sent.status === 'fulfilled') {
+      const rec = { size: part.size, md5: part.md5, etag: sent.value };
+      this.#sent.set(part.index, rec);
+      if (this.#journal && this.#jkey) this.#journal.addPart(this.#jkey, part.index, rec);
+    }
+    const failure =
+      sent.status === 'rejected' ? sent.reason : hashed.status === 'rejected' ? hashed.reason : undefined;
+    if (failure !== undefined) {
+      this.#md5.fail(failure as Error);
+      throw failure;
+    }
+  }
+
+  async complete(signal: AbortSignal): Promise<void> {
+    this.#startCatchUp(signal);
+    await this.#catchUp;
+    const md5 = this.#md5.digest();
+    const all = new Map<number, JournalPart>([...this.#done, ...this.#sent]);
+    const parts: CloudPart[] = [...all].sort(([a], [b]) => a - b).map(([index, p]) => ({ index, ...p }));
+    await this.#object.complete(parts, md5, signal);
+    const plan = this.#plan;
+    const { id } = await this.#dest.options.api.call<{ id: string }>(
+      'file/new',
+      {
+        project: this.#projectId,
+        folder: plan.entry.folder,
+        name: plan.remoteName,
+        parents: true,
+        media: plan.media,
+        properties: plan.properties,
+        ...(plan.types.length ? { types: plan.types } : {}),
+        ...(plan.tags.length ? { tags: plan.tags } : {}),
+        ...(plan.details !== undefined ? { details: plan.details } : {}),
+        ...(plan.hidden ? { hidden: true } : {}),
+        drive: this.#dp.drive,
+        md5sum: md5,
+        symlinkPath: { container: this.#dp.container, object: this.#key },
+        nonce: newNonce(),
+      },
+      { signal },
+    );
+    if (this.#journal && this.#jkey) this.#journal.remove(this.#jkey);
+    this.#fileId = id;
+    this.#dest.noteRegistered(id, {
+      md5,
+      parts: new Map(parts.map((p) => [p.index, { size: p.size, md5: p.md5 }])),
+    });
+  }
+
+  /** Feeds the parts an earlier run sent into the MD5, in order, re-reading them from the local file. */
+  #startCatchUp(signal: AbortSignal): void {
+    if (this.#catchUp) return;
+    if (this.#done.size === 0) {
+      this.#catchUp = Promise.resolve();
+      return;
+    }
+    const { pool, compressLevel, minPartSize } = this.#dest.options;
+    const plan = this.#plan;
+    this.#catchUp = (async () => {
+      let buffer: ArrayBuffer | undefined;
+      for (const spec of plan.parts) {
+        const earlier = this.#done.get(spec.index);
+        if (!earlier) continue;
+        if (!buffer || buffer.byteLength < spec.length) buffer = new ArrayBuffer(Math.max(spec.length, 1));
+        const r = await pool.run(
+          {
+            path: plan.entry.absPath,
+            offset: spec.offset,
+            length: spec.length,
+            buffer,
+            expect: { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
+            compress: plan.compress,
+            level: compressLevel,
+            last: spec.last,
+            minPartSize,
+          },
+          signal,
+        );
+        buffer = r.buffer;
+        if (r.md5 !== earlier.md5 || r.size !== earlier.size) {
+          // E.g. another --compress-level: the earlier bytes cannot be part of this object. Start over next run.
+          if (this.#journal && this.#jkey) this.#journal.remove(this.#jkey);
+          throw new UaError(
+            'UA_ERR_RESUME_MISMATCH',
+            `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#dp.target.describeObject(this.#key)} (md5 ${r.md5}, earlier ${earlier.md5}); rerun to upload it from the start`,
+          );
+        }
+        await this.#md5.add(spec.index, r.data, signal);
+      }
+    })();
+    this.#catchUp.catch((err: Error) => this.#md5.fail(err));
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Direct uploads into an S3 bucket with the user's own credentials (@aws-sdk/client-s3).
+ *
+ * A file of one part is one PutObject; larger files are a multipart upload: CreateMultipartUpload,
+ * UploadPart per part with Content-MD5 (the worker's MD5 of exactly the bytes sent) and a known
+ * Content-Length, CompleteMultipartUpload with the ETags. Bodies are plain (no `aws-chunked`
+ * framing) and checksums are sent only when required: S3-compatible servers such as s3rver store the
+ * framing as data. Credentials: explicit, else the SDK's standard chain (AWS_ACCESS_KEY_ID /
+ * AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE and ~/.aws files, SSO, web identity, IMDS).
+ *
+ * Resume: ListParts confirms the journal's parts (same number, size and ETag). Servers without
+ * ListParts (s3rver answers 405) are trusted through the journal; NoSuchUpload means start again.
+ */
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+  type ListPartsCommandOutput,
+} from '@aws-sdk/client-s3';
+import { isAbort } from '../../errors.js';
+import type { JournalPart } from '../../state/journal.js';
+import { CloudError, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+
+export interface S3TargetOptions {
+  bucket: string;
+  /** e.g. `http://127.0.0.1:4569` for an emulator; path-style addressing is used with it. */
+  endpoint?: string;
+  region?: string;
+  /** Without them, the SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Attempts per request, the SDK's retries included. */
+  maxAttempts: number;
+  /** Names the drive in error messages. */
+  drive?: string;
+}
+
+export class S3Target implements CloudTarget {
+  readonly cloud = 'aws' as const;
+  readonly container: string;
+  readonly #client: S3Client;
+  readonly #o: S3TargetOptions;
+
+  constructor(o: S3TargetOptions) {
+    // The SDK's notice about future Node versions is for developers, not for a user's upload run.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    this.#o = o;
+    this.container = o.bucket;
+    this.#client = new S3Client({
+      ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+      region: o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      maxAttempts: Math.max(1, o.maxAttempts),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  describeObject(key: string): string {
+    return `s3://${this.#o.bucket}/${key}${this.#o.endpoint ? ` (${this.#o.endpoint})` : ''}`;
+  }
+
+  async start(
+    key: string,
+    partCount: number | undefined,
+    contentType: string,
+    signal: AbortSignal,
+  ): Promise<CloudObject> {
+    if (partCount === 1) return this.#single(key, contentType);
+    const out = await this.#send<{ UploadId?: string }>(
+      'CreateMultipartUpload',
+      key,
+      new CreateMultipartUploadCommand({
+        Bucket: this.#o.bucket,
+        Key: key,
+        ...(contentType ? { ContentType: contentType } : {}),
+      }),
+      signal,
+    );
+    if (!out.UploadId)
+      throw new CloudError(`S3 CreateMultipartUpload for ${this.describeObject(key)} returned no upload ID`);
+    return this.#multipart(key, out.UploadId);
+  }
+
+  async resume(
+    key: string,
+    uploadId: string,
+    known: Map<number, JournalPart>,
+    _contentType: string,
+    signal: AbortSignal,
+  ) {
+    const listed = new Map<number, { size: number; etag: string }>();
+    try {
+      let marker: string | undefined;
+      do {
+        const page: ListPartsCommandOutput = await this.#client.send(
+          new ListPartsCommand({
+            Bucket: this.#o.bucket,
+            Key: key,
+            UploadId: uploadId,
+            ...(marker ? { PartNumberMarker: marker } : {}),
+          }),
+          { abortSignal: signal },
+        );
+        for (const p of page.Parts ?? [])
+          listed.set(p.PartNumber!, { size: p.Size ?? -1, etag: p.ETag ?? '' });
+        marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (marker);
+    } catch (err) {
+      if (isAbort(err, signal)) throw err;
+      const { name, status } = sdkError(err);
+      if (name === 'NoSuchUpload' || status === 404) return undefined;
+      // No ListParts on this server: the journal only holds acknowledged parts, so trust it.
+      if (status === 405 || status === 501 || name === 'NotImplemented' || name === 'MethodNotAllowed') {
+        return { object: this.#multipart(key, uploadId), held: new Map(known) };
+      }
+      throw this.#error('ListParts', key, err);
+    }
+    const held = new Map<number, JournalPart>();
+    for (const [index, p] of known) {
+      const l = listed.get(index);
+      if (l && l.size === p.size && unquote(l.etag) === unquote(p.etag)) held.set(index, p);
+    }
+    return { object: this.#multipart(key, uploadId), held };
+  }
+
+  close(): void {
+    this.#client.destroy();
+  }
+
+  #single(key: string, contentType: string): CloudObject {
+    return {
+      uploadId: 'single-put',
+      sendPart: async (part, signal) => {
+        const out = await this.#send<{ ETag?: string }>(
+          'PutObject',
+          key,
+          new PutObjectCommand({
+            Bucket: this.#o.bucket,
+            Key: key,
+            Body: part.data,
+            ContentLength: part.size,
+            ContentMD5: b64(part.md5),
+            ...(contentType ? { ContentType: contentType } : {}),
+          }),
+          signal,
+        );
+        return out.ETag ?? `"${part.md5}"`;
+      },
+      complete: async () => undefined,
+    };
+  }
+
+  #multipart(key: string, uploadId: string): CloudObject {
+    return {
+      uploadId,
+      sendPart: async (part, signal) => {
+        const out = await this.#send<{ ETag?: string }>(
+          'UploadPart',
+          key,
+          new UploadPartCommand({
+            Bucket: this.#o.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: part.index,
+            Body: part.data,
+            ContentLength: part.size,
+            ContentMD5: b64(part.md5),
+          }),
+          signal,
+        );
+        if (!out.ETag)
+          throw new CloudError(`S3 UploadPart ${part.index} of ${this.describeObject(key)} returned no ETag`);
+        return out.ETag;
+      },
+      complete: async (parts: CloudPart[], _md5, signal) => {
+        await this.#send(
+          'CompleteMultipartUpload',
+          key,
+          new CompleteMultipartUploadCommand({
+            Bucket: this.#o.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.index, ETag: p.etag })) },
+          }),
+          signal,
+        );
+      },
+    };
+  }
+
+  async #send<T>(op: string, key: string, command: object, signal: AbortSignal): Promise<T> {
+    try {
+      return (await this.#client.send(command as never, { abortSignal: signal })) as T;
+    } catch (err) {
+      if (isAbort(err, signal)) throw err;
+      throw this.#error(op, key, err);
+    }
+  }
+
+  #error(op: string, key: string, err: unknown): CloudError {
+    const { name, status, message } = sdkError(err);
+    const hint = CREDENTIAL_ERRORS.has(name)
+      ? ` Check the AWS credentials in your environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)${this.#o.drive ? ` for the bucket of drive ${this.#o.drive}` : ''}.`
+      : '';
+    return new CloudError(
+      `S3 ${op} failed for ${this.describeObject(key)}: ${name}${status ? ` (HTTP ${status})` : ''}: ${message}.${hint}`,
+      { status, cloudCode: name, cause: err },
+    );
+  }
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'ExpiredToken',
+  'CredentialsProviderError',
+  'InvalidToken',
+]);
+
+function sdkError(err: unknown): { name: string; status?: number; message: string } {
+  const e = err as {
+    name?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  return {
+    name: e?.Code ?? e?.name ?? 'Error',
+    status: e?.$metadata?.httpStatusCode,
+    message: (e?.message ?? String(err)).replace(/\.$/, ''),
+  };
+}
+
+function b64(hexMd5: string): string {
+  return Buffer.from(hexMd5, 'hex').toString('base64');
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
+}
