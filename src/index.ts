@@ -15,6 +15,7 @@ import { ByteBudget } from './read/budget.js';
 import { readParts } from './read/stdin.js';
 import { createHttpAgent } from './transfer/http.js';
 import { PlatformClient, type ApiServer } from './transfer/platform/api.js';
+import { chooseDestination, type ChosenDestination } from './transfer/direct/choose.js';
 import { PlatformDestination } from './transfer/platform/destination.js';
 import type { ResolvedProject } from './transfer/platform/projects.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './transfer/retry.js';
@@ -67,6 +68,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     onRetry: (route, attempt, delayMs, reason) => req.events({ type: 'api-retry', route, attempt, delayMs, reason }),
   });
   const pool = new PartPool({ threads: o.compressThreads });
+  let chosen: ChosenDestination | undefined;
   const diag = diagnoseConfigOf(req.server, req.config);
   try {
     await greet(api, req.signal, diag);
@@ -87,7 +89,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       req.events(e);
     };
     const bucket = o.throttle ? new TokenBucket(o.throttle) : undefined;
-    const destination = new PlatformDestination({
+    const platform = new PlatformDestination({
       api,
       agent,
       partRetry: { ...retry, attempts: o.tries },
@@ -96,6 +98,9 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       onPartRetry: (fileId, index, attempt, delayMs, reason) =>
         req.events({ type: 'part-retry', order: orderOf.get(fileId) ?? -1, fileId, index, attempt, delayMs, reason }),
     });
+    // Auto-symlink projects may take their files straight into the container (--direct / cloud credentials).
+    chosen = await chooseDestination({ options: o, api, projects: projects.values(), platform, pool, minPartSize: MIN_PART_SIZE, signal: req.signal });
+    const destination = chosen.destination;
     const totalBytes = plans.reduce((n, p) => n + p.plan.entry.size, 0);
     req.events({ type: 'run-start', files: plans.length, totalBytes });
     const results = await runUploads(plans, {
@@ -114,6 +119,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     await explainRunRefusals(api, diag, failures, (message) => req.events({ type: 'warning', message }), req.signal);
     return results;
   } finally {
+    chosen?.close();
     await pool.destroy();
     await agent.close();
   }

@@ -123,6 +123,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'wait-on-close', kind: 'flag', help: 'Wait for files to be closed' },
   { long: 'verify', kind: 'flag', help: 'After close, check every remote part against what was sent' },
   { long: 'do-not-resume', kind: 'flag', help: 'Do not attempt to resume any incomplete uploads' },
+  {
+    long: 'direct',
+    kind: 'flag',
+    help: "Write straight into the project's auto-symlink bucket/container with your own cloud credentials (AWS_* or AZURE_STORAGE_* variables), then register the file",
+  },
+  { long: 'state-dir', kind: 'value', help: 'Directory for the direct-mode resume journal (default $XDG_STATE_HOME/ua or ~/.local/state/ua)' },
   { long: 'test', kind: 'flag', help: 'Test upload agent settings' },
   {
     long: 'read-from-stdin',
@@ -218,6 +224,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   o.waitOnClose = flag('wait-on-close');
   o.verify = flag('verify');
   o.doNotResume = flag('do-not-resume');
+  if (flag('direct')) o.direct = true;
+  o.stateDir = single('state-dir');
   o.readFromStdin = flag('read-from-stdin');
   o.apiserverProtocol = single('apiserver-protocol');
   o.apiserverHost = single('apiserver-host');

@@ -101,8 +101,10 @@ export interface UaOptions {
   json: boolean;
   /** After close, check every remote part against what was sent. */
   verify: boolean;
-  /** Placeholder for direct-to-storage uploads; no flag sets it yet. */
+  /** `--direct`: write into the project's auto-symlink container with the user's cloud credentials. */
   direct?: boolean;
+  /** `--state-dir`: where direct mode keeps its resume journal (default: UA_STATE_DIR, $XDG_STATE_HOME/ua, ~/.local/state/ua). */
+  stateDir?: string;
 }
 
 export const MiB = 1024 * 1024;
