@@ -1,0 +1,256 @@
+/**
+ * Direct mode into S3: the built `ua` writes straight into a real s3rver bucket (through a counting
+ * proxy) with the user's credentials from the environment and registers symlinked files on
+ * ua-platform. Bytes are read back from the bucket; the platform itself checks md5sum against the
+ * object at registration, and we compare it with the source's MD5.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
+import { Journal } from '../../src/state/journal.js';
+import { startS3rver, type S3rverHandle } from '../helpers/cloud.js';
+import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
+import { md5, tempDir, writeRandomFile, writeTextFile } from '../helpers/files.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { describe } from '../helpers/remote.js';
+import { runUa } from '../helpers/run-ua.js';
+
+const MiB = 1024 * 1024;
+const BUCKET = 'ua-direct';
+let tp: TestPlatform;
+let s3: S3rverHandle;
+let proxy: CountingProxy;
+let tmp: ReturnType<typeof tempDir>;
+let drive: string;
+let project: string;
+let stateDir: string;
+
+beforeAll(async () => {
+  tp = await startTestPlatform({ closingDelayMs: 50 });
+  s3 = await startS3rver();
+  await s3.createBucket(BUCKET);
+  proxy = await startCountingProxy(s3.endpoint);
+  tmp = tempDir();
+  stateDir = join(tmp.dir, 'state');
+  const d = await tp.call('drive/new', {
+    name: 'lab-s3',
+    cloud: 'aws',
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    endpoint: proxy.url,
+  });
+  expect(d.status).toBe(200);
+  drive = d.body.id;
+  const p = await tp.call('project/new', {
+    name: 'direct-s3',
+    defaultSymlink: { drive, container: BUCKET, prefix: 'runs' },
+  });
+  expect(p.status).toBe(200);
+  project = p.body.id;
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await s3?.stop();
+  await tp?.stop();
+  tmp?.cleanup();
+});
+beforeEach(() => {
+  proxy.reset();
+  proxy.onRequest = undefined;
+  tp.platform.stats.reset();
+});
+
+const env = (extra: Record<string, string> = {}) => ({
+  ...tp.env,
+  UA_RETRY_MIN_DELAY_MS: '20',
+  AWS_ACCESS_KEY_ID: s3.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  UA_STATE_DIR: stateDir,
+  ...extra,
+});
+const ids = (stdout: string) => stdout.trim().split('\n');
+const partPuts = () => proxy.seen.filter((r) => r.method === 'PUT' && r.query.has('partNumber'));
+const platformUploads = () => [...tp.platform.stats.apiCalls.keys()].filter((k) => k.endsWith('/upload'));
+
+suite('direct mode, S3', () => {
+  it('--direct writes into the bucket and registers closed symlinked files with the right MD5', async () => {
+    // Already gzipped (sniffed, sent as is): the object's MD5 is the source's.
+    const big = gzipSync(randomBytes(3 * 5 * MiB + 1234), { level: 1 });
+    writeFileSync(join(tmp.dir, 'big.bin.gz'), big);
+    const text = writeTextFile(join(tmp.dir, 'notes.txt'), 300_000);
+    writeRandomFile(join(tmp.dir, 'empty.dat'), 0);
+    const r = await runUa(
+      [
+        '--direct',
+        '-p',
+        project,
+        '-f',
+        '/sub/dir',
+        '--chunk-size',
+        '5M',
+        '--property',
+        'lab=x1',
+        '--tag',
+        'raw',
+        join(tmp.dir, 'big.bin.gz'),
+        join(tmp.dir, 'notes.txt'),
+        join(tmp.dir, 'empty.dat'),
+      ],
+      { env: env() },
+    );
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const [bigId, textId, emptyId] = ids(r.stdout);
+
+    const bigObj = await s3.getObject(BUCKET, 'runs/sub/dir/big.bin.gz');
+    expect(bigObj.equals(big)).toBe(true);
+    const d = await describe(tp, bigId, { properties: true });
+    expect(d).toMatchObject({
+      state: 'closed',
+      name: 'big.bin.gz',
+      folder: '/sub/dir',
+      drive,
+      md5: md5(big),
+      symlinkPath: { object: 'runs/sub/dir/big.bin.gz' },
+      tags: ['raw'],
+    });
+    expect(d.symlinkPath.container).toContain(BUCKET);
+    expect(d.properties.lab).toBe('x1');
+    expect(d.properties['.system-fileSignature']).toMatch(/^\d+ \d+ 0 5242880 /);
+
+    // Compressed: the object holds gzip members; the recorded MD5 is the stored bytes'.
+    const textObj = await s3.getObject(BUCKET, 'runs/sub/dir/notes.txt.gz');
+    expect(gunzipSync(textObj).equals(text)).toBe(true);
+    expect(await describe(tp, textId)).toMatchObject({
+      name: 'notes.txt.gz',
+      md5: md5(textObj),
+      state: 'closed',
+    });
+
+    const emptyObj = await s3.getObject(BUCKET, 'runs/sub/dir/empty.dat');
+    expect(emptyObj.length).toBe(0);
+    expect(await describe(tp, emptyId)).toMatchObject({
+      md5: 'd41d8cd98f00b204e9800998ecf8427e',
+      state: 'closed',
+    });
+
+    // The bytes went to the bucket, with a Content-MD5 per part, never through the platform.
+    expect(
+      partPuts()
+        .map((p) => Number(p.query.get('partNumber')))
+        .sort(),
+    ).toEqual([1, 2, 3, 4]);
+    expect(platformUploads()).toEqual([]);
+    expect(tp.platform.stats.okPuts()).toEqual([]);
+    // Registered and done: nothing is left in the journal.
+    const j = new Journal(stateDir);
+    expect(j.count()).toBe(0);
+    j.close();
+  });
+
+  it('is chosen automatically for an auto-symlink project when AWS credentials are in the environment, and not with UA_DIRECT=0', async () => {
+    const data = writeRandomFile(join(tmp.dir, 'auto.bin'), 6 * MiB);
+    const r = await runUa(
+      ['-p', project, '--do-not-compress', '--chunk-size', '5M', join(tmp.dir, 'auto.bin')],
+      { env: env() },
+    );
+    expect(r.code).toBe(0);
+    expect((await s3.getObject(BUCKET, 'runs/auto.bin')).equals(data)).toBe(true);
+    expect(partPuts().length).toBe(2);
+    expect(platformUploads()).toEqual([]);
+    expect(await describe(tp, ids(r.stdout)[0])).toMatchObject({ md5: md5(data), drive });
+
+    proxy.reset();
+    const other = writeRandomFile(join(tmp.dir, 'auto2.bin'), 1000);
+    const off = await runUa(['-p', project, '--do-not-compress', join(tmp.dir, 'auto2.bin')], {
+      env: env({ UA_DIRECT: '0' }),
+    });
+    expect(off.code).toBe(0);
+    // Platform-mediated: the agent asked the platform for upload URLs.
+    expect(platformUploads().length).toBeGreaterThan(0);
+    expect((await s3.getObject(BUCKET, 'runs/auto2.bin')).equals(other)).toBe(true);
+  });
+
+  // s3rver checks the access key ID but not SigV4 signatures, so the wrong credential is the key ID.
+  it('wrong credentials fail with a message naming the object and the drive', async () => {
+    writeRandomFile(join(tmp.dir, 'denied.bin'), 1000);
+    const r = await runUa(['--direct', '-p', project, '--do-not-compress', join(tmp.dir, 'denied.bin')], {
+      env: env({ AWS_ACCESS_KEY_ID: 'NOT-A-KEY', AWS_SECRET_ACCESS_KEY: 'wrong-secret' }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).toMatch(
+      /S3 PutObject failed for s3:\/\/ua-direct\/runs\/denied\.bin .*InvalidAccessKeyId/,
+    );
+    expect(r.stderr + r.stdout).toContain(drive);
+    expect(r.stderr + r.stdout).not.toContain('wrong-secret');
+  });
+
+  it('--direct refuses a project that does not auto-symlink', async () => {
+    writeRandomFile(join(tmp.dir, 'plain.bin'), 10);
+    const r = await runUa(['--direct', '-p', tp.project, join(tmp.dir, 'plain.bin')], { env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/does not auto-symlink/);
+  });
+
+  it('after kill -9 mid-upload, a rerun sends only the parts the journal lacks and ends byte-exact', async () => {
+    const path = join(tmp.dir, 'resume.bin');
+    const data = writeRandomFile(path, 8 * 5 * MiB + 77);
+    const total = 9;
+    // One upload thread: when part 4 arrives, parts 1–3 were acknowledged and journaled. Hold it and kill.
+    let killed = false;
+    const killedRun = await runUa(
+      ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path],
+      {
+        env: env(),
+        onSpawn: (child) => {
+          proxy.onRequest = (req) => {
+            if (req.method === 'PUT' && req.query.get('partNumber') === '4') {
+              if (!killed) child.kill('SIGKILL');
+              killed = true;
+              return 'hold';
+            }
+            return 'forward';
+          };
+        },
+      },
+    );
+    expect(killedRun.signal).toBe('SIGKILL');
+    const j = new Journal(stateDir);
+    expect(j.count()).toBe(1);
+    j.close();
+    const firstRun = partPuts()
+      .filter((p) => p.status === 200)
+      .map((p) => Number(p.query.get('partNumber')));
+    expect(firstRun.sort()).toEqual([1, 2, 3]);
+
+    proxy.reset();
+    proxy.onRequest = undefined;
+    const rerun = await runUa(
+      ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '2', path],
+      { env: env() },
+    );
+    expect(rerun.stderr).not.toMatch(/error/i);
+    expect(rerun.code).toBe(0);
+    const sent = partPuts().map((p) => Number(p.query.get('partNumber')));
+    expect(sent.sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(sent.length).toBe(total - 3);
+    expect(proxy.seen.some((p) => p.method === 'POST' && p.query.has('uploads'))).toBe(false); // same multipart upload
+    const obj = await s3.getObject(BUCKET, 'runs/resume.bin');
+    expect(obj.equals(data)).toBe(true);
+    const d = await describe(tp, ids(rerun.stdout)[0]);
+    expect(d.md5).toBe(createHash('md5').update(data).digest('hex'));
+    const after = new Journal(stateDir);
+    expect(after.count()).toBe(0);
+    after.close();
+
+    // A third run finds the registered file by its signature: nothing is sent.
+    proxy.reset();
+    const again = await runUa(['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', path], {
+      env: env(),
+    });
+    expect(again.code).toBe(0);
+    expect(ids(again.stdout)[0]).toBe(ids(rerun.stdout)[0]);
+    expect(partPuts()).toEqual([]);
+  });
+});
