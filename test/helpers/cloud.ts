@@ -102,7 +102,10 @@ export async function startS3rver(): Promise<S3rverHandle> {
 }
 
 /** An S3 client configured for s3rver: path-style, plain bodies with a known length. */
-export function s3Client(endpoint: string, creds: { accessKeyId: string; secretAccessKey: string }): S3Client {
+export function s3Client(
+  endpoint: string,
+  creds: { accessKeyId: string; secretAccessKey: string },
+): S3Client {
   return new S3Client({
     endpoint,
     region: 'us-east-1',
@@ -123,8 +126,9 @@ interface AzuriteServer {
 /** Starts azurite's blob service in-process (loose, no API-version check, no logs), data under a temp dir. */
 export async function startAzurite(): Promise<AzuriteHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'ua-azurite-'));
-  const BlobServer = (require('azurite/dist/src/blob/BlobServer.js') as { default: new (c: unknown) => AzuriteServer })
-    .default;
+  const BlobServer = (
+    require('azurite/dist/src/blob/BlobServer.js') as { default: new (c: unknown) => AzuriteServer }
+  ).default;
   const BlobConfiguration = (
     require('azurite/dist/src/blob/BlobConfiguration.js') as { default: new (...a: unknown[]) => unknown }
   ).default;

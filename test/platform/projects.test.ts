@@ -93,11 +93,15 @@ describe('project/new and describe', () => {
   it('update changes flags and defaultSymlink, and bumps modified', async () => {
     const id = await newProject({ name: 'to-update' });
     const before = (await tp.call(`${id}/describe`)).body;
+    // The drive must exist and be the caller's (a working defaultSymlink: test/platform/symlink-*.test.ts).
     const symlink = { drive: 'drive-000000000000000000000000', container: 'bucket', prefix: '/p' };
-    const res = await tp.call(`${id}/update`, { name: 'renamed', restricted: true, defaultSymlink: symlink });
+    const refused = await tp.call(`${id}/update`, { name: 'renamed', defaultSymlink: symlink });
+    expect(refused.body.error.type).toBe('ResourceNotFound');
+    const res = await tp.call(`${id}/update`, { name: 'renamed', restricted: true });
     expect(res.body).toEqual({ id });
     const after = (await tp.call(`${id}/describe`)).body;
-    expect(after).toMatchObject({ name: 'renamed', restricted: true, defaultSymlink: symlink });
+    expect(after).toMatchObject({ name: 'renamed', restricted: true });
+    expect(after.defaultSymlink).toBeUndefined();
     expect(after.modified).toBeGreaterThanOrEqual(before.modified);
     await tp.call(`${id}/update`, { defaultSymlink: null });
     expect((await tp.call(`${id}/describe`)).body.defaultSymlink).toBeUndefined();

@@ -2,6 +2,8 @@ import type { RouteDeps } from '../http/route.js';
 import { blobStoreFor } from '../blobs/registry.js';
 import { getFile, listParts, markAssembled } from '../store/files.js';
 import type { Db } from '../store/db.js';
+import { getSymlinkUpload } from '../store/drives.js';
+import { finishSymlinkClose } from './symlink-files.js';
 
 /**
  * Background assembly of closed files: parts → one final object. `closing` is reported until it
@@ -29,6 +31,8 @@ export function ensureAssembling(deps: RouteDeps, fileId: string): Promise<void>
 }
 
 async function assemble(deps: RouteDeps, fileId: string): Promise<void> {
+  // A symlinked file's bytes are in a drive's container: read back once for the MD5 instead.
+  if (getSymlinkUpload(deps.db, fileId)) return finishSymlinkClose(deps, fileId);
   const store = blobStoreFor(deps.config);
   const parts = listParts(deps.db, fileId);
   const result = await store.assemble(

@@ -9,6 +9,17 @@ import { withNonce } from '../store/nonces.js';
 import { ensureAssembling } from './assembly.js';
 import { optBool, optInt, optString, optStringArray, optStringMap, reqString } from './input-checks.js';
 import { loadForCaller, metadataRoutes } from './metadata.js';
+import { getSymlinkUpload } from '../store/drives.js';
+import { driveForCaller } from './drives.js';
+import {
+  isSymlinkRegistration,
+  recordRegisteredSymlink,
+  startAutoSymlink,
+  symlinkClose,
+  symlinkDownload,
+  symlinkUpload,
+  verifySymlinkRegistration,
+} from './symlink-files.js';
 
 /** Part limits of the platform's AWS regions (platform-api.md §5.3). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -20,7 +31,8 @@ const MD5_RE = /^[0-9a-f]{32}$/;
 export function readCreation(ctx: RouteContext) {
   const input = ctx.input;
   const project = reqString(input, 'project');
-  if (!isId(project, 'project') && !isId(project, 'container')) throw invalidInput('project must be a project ID');
+  if (!isId(project, 'project') && !isId(project, 'container'))
+    throw invalidInput('project must be a project ID');
   const name = optString(input, 'name');
   if (name === '') throw invalidInput('name must be a nonempty string');
   const folder = optString(input, 'folder') ?? '/';
@@ -38,11 +50,15 @@ export function readCreation(ctx: RouteContext) {
   };
 }
 
-const fileNew: Handler = (ctx) => {
+const fileNew: Handler = async (ctx) => {
   const c = readCreation(ctx);
   const media = optString(ctx.input, 'media') ?? '';
   ctx.requireLevel(c.project, NEED.create);
   const db = ctx.deps.db;
+  // Registering an object already in a drive's container (symlink-files.ts) reads it first.
+  const symlink = isSymlinkRegistration(ctx.input)
+    ? await verifySymlinkRegistration(ctx, (id) => driveForCaller(ctx, id))
+    : undefined;
   const now = ctx.deps.now();
   return withNonce(
     db,
@@ -52,7 +68,10 @@ const fileNew: Handler = (ctx) => {
     () => {
       const folder = ensureFolder(db, c.project, c.folder, c.parents);
       const id = newId('file');
-      insertFile(db, { ...c, id, folder, name: c.name ?? id, media, createdBy: ctx.principal().userId, now });
+      const name = c.name ?? id;
+      insertFile(db, { ...c, id, folder, name, media, createdBy: ctx.principal().userId, now });
+      if (symlink) recordRegisteredSymlink(db, id, symlink, now);
+      else startAutoSymlink(db, { id, project: c.project, folder, name });
       return { id };
     },
     now,
@@ -60,7 +79,8 @@ const fileNew: Handler = (ctx) => {
 };
 
 function requireOpen(f: FileRecord, action: string): void {
-  if (f.state !== 'open') throw invalidState(`Cannot ${action} file ${f.id} because it is in state ${f.state}`);
+  if (f.state !== 'open')
+    throw invalidState(`Cannot ${action} file ${f.id} because it is in state ${f.state}`);
 }
 
 function loadFile(ctx: RouteContext, need: 'read'): FileRecord {
@@ -78,6 +98,8 @@ const upload: Handler = (ctx) => {
   if (size === undefined) throw invalidInput('size is required');
   const md5 = reqString(ctx.input, 'md5');
   if (!MD5_RE.test(md5)) throw invalidInput('md5 must be 32 lowercase hexadecimal digits');
+  const su = getSymlinkUpload(ctx.deps.db, f.id);
+  if (su) return symlinkUpload(ctx, f, su, { index, size, md5 });
   const expires = ctx.deps.now() + ctx.deps.config.urlTtlMs;
   const sig = signUpload(ctx.deps.config.signingKey, { fileId: f.id, index, size, md5, expires });
   const q = new URLSearchParams({ size: String(size), md5, expires: String(expires), sig });
@@ -93,7 +115,8 @@ const upload: Handler = (ctx) => {
  * MIN_PART_SIZE; an empty file is a single 0-byte part 1. Returns the total size.
  */
 export function validateParts(parts: Array<{ index: number; size: number }>, fileId: string): number {
-  if (parts.length === 0) throw invalidState(`File ${fileId} has no parts: files with 0 parts cannot be closed`);
+  if (parts.length === 0)
+    throw invalidState(`File ${fileId} has no parts: files with 0 parts cannot be closed`);
   let total = 0;
   parts.forEach((p, i) => {
     if (p.index !== i + 1) throw invalidState(`File ${fileId} cannot be closed: part ${i + 1} is missing`);
@@ -118,6 +141,8 @@ const close: Handler = (ctx) => {
   const f = loadFile(ctx, 'read');
   ctx.requireLevel(f.project, NEED.close);
   if (f.state !== 'open') return { id: f.id };
+  const su = getSymlinkUpload(ctx.deps.db, f.id);
+  if (su) return symlinkClose(ctx, f, su);
   const size = validateParts(listParts(ctx.deps.db, f.id), f.id);
   const now = ctx.deps.now();
   if (markClosing(ctx.deps.db, f.id, size, now + ctx.deps.config.closingDelayMs, now)) {
@@ -128,11 +153,13 @@ const close: Handler = (ctx) => {
 
 const download: Handler = (ctx) => {
   const f = loadFile(ctx, 'read');
-  if (f.state !== 'closed') throw invalidState(`Cannot download file ${f.id} because it is in state ${f.state}`);
+  if (f.state !== 'closed')
+    throw invalidState(`Cannot download file ${f.id} because it is in state ${f.state}`);
   const filename = optString(ctx.input, 'filename') ?? f.name;
   optBool(ctx.input, 'preauthenticated');
   const duration = optInt(ctx.input, 'duration', 1, 7 * 24 * 3600);
   const expires = ctx.deps.now() + (duration !== undefined ? duration * 1000 : ctx.deps.config.urlTtlMs);
+  if (f.drive !== null) return symlinkDownload(ctx, f, filename, expires);
   const sig = signDownload(ctx.deps.config.signingKey, { fileId: f.id, expires, filename });
   const q = new URLSearchParams({ expires: String(expires), sig, filename });
   return { url: `${ctx.deps.baseUrl()}/download/${f.id}?${q}`, expires, headers: {} };

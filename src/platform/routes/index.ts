@@ -1,4 +1,5 @@
 import type { RouteTable } from '../http/route.js';
+import { driveRoutes } from './drives.js';
 import { fileRoutes } from './files.js';
 import { findRoutes } from './find.js';
 import { projectRoutes } from './projects.js';
@@ -7,7 +8,14 @@ import { systemRoutes } from './system.js';
 
 /** Every API route the server answers. Add an area's table here; keys must not collide. */
 export function allRoutes(): RouteTable {
-  const tables: RouteTable[] = [systemRoutes, projectRoutes, fileRoutes, recordRoutes, findRoutes];
+  const tables: RouteTable[] = [
+    systemRoutes,
+    projectRoutes,
+    fileRoutes,
+    recordRoutes,
+    findRoutes,
+    driveRoutes,
+  ];
   const merged: RouteTable = {};
   for (const table of tables) {
     for (const [key, handler] of Object.entries(table)) {

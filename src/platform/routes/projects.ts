@@ -28,6 +28,7 @@ import {
 } from './input-checks.js';
 import { describeLoaded, loadObject, parseDescribeOptions } from './object-describe.js';
 import { describeProject } from './project-describe.js';
+import { checkDefaultSymlink } from './drives.js';
 
 /** Regions the platform is known to offer (platform-api.md §7). */
 export const REGIONS = [
@@ -77,7 +78,7 @@ function readPatch(input: Record<string, unknown>): ProjectPatch {
   return patch;
 }
 
-function projectNew(ctx: RouteContext) {
+async function projectNew(ctx: RouteContext) {
   const { input, deps } = ctx;
   const principal = ctx.principal();
   // A token limited to named projects cannot reach a project that does not exist yet, so it may
@@ -98,6 +99,7 @@ function projectNew(ctx: RouteContext) {
     throw new ApiError('PermissionDenied', `Cannot bill ${billTo}: only yourself or an org`);
   }
   const patch = readPatch(input);
+  if (patch.defaultSymlink) await checkDefaultSymlink(ctx, patch.defaultSymlink);
   const now = deps.now();
   const project: ProjectRecord = {
     id: newId('project'),
@@ -218,9 +220,10 @@ function decreasePermissions(ctx: RouteContext) {
   return { id: ctx.subject };
 }
 
-function update(ctx: RouteContext) {
+async function update(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'ADMINISTER');
   const patch = readPatch(ctx.input);
+  if (patch.defaultSymlink) await checkDefaultSymlink(ctx, patch.defaultSymlink);
   updateProject(ctx.deps.db, ctx.subject, patch, ctx.deps.now());
   return { id: ctx.subject };
 }

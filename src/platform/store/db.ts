@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DRIVES_SCHEMA } from './drives.js';
 import { FILES_SCHEMA } from './files.js';
 
 export type Db = Database.Database;
@@ -75,11 +77,18 @@ const CORE_MIGRATIONS: readonly string[] = [
 ];
 
 /** Schema parts contributed by other modules; each must be re-runnable (CREATE … IF NOT EXISTS). */
-const EXTRA_SCHEMAS: ReadonlyArray<{ name: string; sql: string }> = [{ name: 'files', sql: FILES_SCHEMA }];
+const EXTRA_SCHEMAS: ReadonlyArray<{ name: string; sql: string }> = [
+  { name: 'files', sql: FILES_SCHEMA },
+  { name: 'drives', sql: DRIVES_SCHEMA },
+];
 
 /** Opens (creating if needed) `<dataDir>/platform.db` and brings its schema up to date. */
 export function openDb(dataDir: string): Db {
-  const db = new Database(join(dataDir, 'platform.db'));
+  // The DB holds drive credentials: owner-only (SQLite gives -wal/-shm the DB file's mode).
+  const file = join(dataDir, 'platform.db');
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  const db = new Database(file);
   // WAL + busy_timeout: the admin CLI opens the same file while `serve` runs.
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');

@@ -1,0 +1,305 @@
+import {
+  CloudAccessError,
+  MissingPartError,
+  cloudStoreFor,
+  type CloudStore,
+  type CloudTarget,
+  type DeclaredPart,
+} from '../blobs/cloud-store.js';
+import { ApiError, invalidInput, invalidState } from '../errors.js';
+import type { RouteContext, RouteDeps } from '../http/route.js';
+import type { Db } from '../store/db.js';
+import {
+  declarePart,
+  getDrive,
+  getSymlinkUpload,
+  insertSymlinkUpload,
+  markRegisteredClosed,
+  markSymlinkVerified,
+  markUploadCompleted,
+  setFileSymlink,
+  setPartStates,
+  setUploadId,
+  setVerifiedEtag,
+  type DriveRecord,
+  type SymlinkUpload,
+} from '../store/drives.js';
+import { getFile, listParts, markClosing, type FileRecord } from '../store/files.js';
+import { getProject } from '../store/projects.js';
+import { validateParts } from './files.js';
+
+/**
+ * Files whose bytes live in a drive's container (platform-api.md §6): uploads into an
+ * auto-symlink project, and registration of objects a client wrote itself.
+ *
+ * Object key (the reference leaves it open, §6.2): prefix + folder + name, joined with single
+ * slashes and without a leading one — `runs/` + `/a/b` + `x.fq` → `runs/a/b/x.fq`. Folders keep
+ * two same-named files in different folders apart; same name in the same folder clobbers, as the
+ * platform documents. The key is fixed at /file/new: renaming the file later does not move it.
+ */
+export function objectKey(prefix: string | undefined, folder: string, name: string): string {
+  const trim = (s: string) => s.replace(/^\/+|\/+$/g, '');
+  return [trim(prefix ?? ''), trim(folder), name].filter((s) => s !== '').join('/');
+}
+
+/** The tag that makes this file's Azure block IDs its own: the file ID's body. */
+const uploadTag = (fileId: string) => fileId.slice(fileId.indexOf('-') + 1);
+
+function usableDrive(db: Db, id: string): DriveRecord {
+  const d = getDrive(db, id);
+  if (!d) throw invalidState(`The drive ${id} could not be found`);
+  if (d.disabled) throw invalidState(`The drive ${id} is disabled`);
+  return d;
+}
+
+/**
+ * Called inside /file/new's transaction: in an auto-symlink project, the new file's bytes will go
+ * to the project's container. Synchronous (no cloud call): the multipart upload starts lazily.
+ */
+export function startAutoSymlink(
+  db: Db,
+  f: { id: string; project: string; folder: string; name: string },
+): void {
+  const ds = getProject(db, f.project)?.defaultSymlink;
+  if (!ds) return;
+  usableDrive(db, ds.drive);
+  insertSymlinkUpload(db, {
+    file: f.id,
+    drive: ds.drive,
+    container: ds.container,
+    object: objectKey(ds.prefix, f.folder, f.name),
+  });
+}
+
+async function withStore<T>(d: DriveRecord, fn: (s: CloudStore) => Promise<T>): Promise<T> {
+  const store = await cloudStoreFor(d);
+  try {
+    return await fn(store);
+  } catch (err) {
+    if (err instanceof CloudAccessError) throw new ApiError('InvalidState', `drive ${d.id}: ${err.message}`);
+    throw err;
+  } finally {
+    store.close();
+  }
+}
+
+const target = (su: SymlinkUpload): CloudTarget => ({ container: su.container, object: su.object });
+const declared = (db: Db, fileId: string): DeclaredPart[] =>
+  listParts(db, fileId).map((p) => ({ index: p.index, size: p.size, md5: p.md5 }));
+
+/** /file-xxxx/upload of an auto-symlinked file: a URL into the container, the part recorded as pending. */
+export async function symlinkUpload(ctx: RouteContext, f: FileRecord, su: SymlinkUpload, part: DeclaredPart) {
+  const { db } = ctx.deps;
+  const drive = usableDrive(db, su.drive);
+  const ttl = ctx.deps.config.urlTtlMs;
+  return withStore(drive, async (store) => {
+    let uploadId = su.uploadId;
+    if (uploadId === null) {
+      const started = await store.startUpload(target(su));
+      // Two first parts may race; the first recorded ID wins and the other upload is left unused
+      // (it holds no parts; s3rver cannot abort uploads, real S3 expires them by lifecycle rule).
+      if (started !== null) uploadId = setUploadId(db, f.id, started);
+    }
+    const put = await store.presignPart(target(su), uploadId, uploadTag(f.id), part, ttl);
+    if (!declarePart(db, f.id, { ...part, now: ctx.deps.now() })) {
+      throw invalidState(`Cannot upload to file ${f.id} because it is no longer open`);
+    }
+    return { url: put.url, expires: ctx.deps.now() + ttl, headers: put.headers };
+  });
+}
+
+/**
+ * /file-xxxx/describe of an open auto-symlinked file: parts are recorded `pending` at /upload (the
+ * bytes never pass through us); ask the cloud which are really there, where it can tell.
+ */
+export async function refreshPartStates(deps: RouteDeps, fileId: string): Promise<void> {
+  const su = getSymlinkUpload(deps.db, fileId);
+  const f = getFile(deps.db, fileId);
+  if (!su || !f || f.state !== 'open') return;
+  const d = getDrive(deps.db, su.drive);
+  if (!d || d.disabled) return;
+  const parts = declared(deps.db, fileId);
+  if (parts.length === 0) return;
+  const store = await cloudStoreFor(d);
+  try {
+    const done = await store.uploadedParts(target(su), su.uploadId, uploadTag(fileId), parts);
+    if (done !== null && getFile(deps.db, fileId)?.state === 'open') setPartStates(deps.db, fileId, done);
+  } catch {
+    // Unknown stays pending: a client that re-sends a part loses time, never bytes.
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * /file-xxxx/close: makes the object from the parts (complete multipart / commit block list) now,
+ * so a part that never arrived fails the close with the file still open; then `closing` until the
+ * object has been read back once for its MD5 (finishSymlinkClose, in the background).
+ */
+export async function symlinkClose(ctx: RouteContext, f: FileRecord, su: SymlinkUpload) {
+  const { db } = ctx.deps;
+  const drive = usableDrive(db, su.drive);
+  const parts = declared(db, f.id);
+  const size = validateParts(parts, f.id);
+  await withStore(drive, async (store) => {
+    if (su.completed) return;
+    try {
+      if (size === 0) await store.putEmpty(target(su));
+      else
+        await store.complete(
+          target(su),
+          su.uploadId,
+          uploadTag(f.id),
+          parts.filter((p) => p.size > 0),
+        );
+    } catch (err) {
+      if (err instanceof MissingPartError) {
+        throw invalidState(
+          `File ${f.id} cannot be closed: not every part is in the container (${err.message})`,
+        );
+      }
+      throw err;
+    }
+    markUploadCompleted(db, f.id);
+  });
+  const now = ctx.deps.now();
+  setFileSymlink(db, f.id, { drive: su.drive, container: su.container, object: su.object });
+  setPartStates(db, f.id, 'all');
+  markClosing(db, f.id, size, now + ctx.deps.config.closingDelayMs, now);
+  return { id: f.id };
+}
+
+/**
+ * Background end of a close: stream the object once, check its size and each part's MD5 against
+ * what the client declared, record the whole-file MD5 and the ETag it was computed for. A mismatch
+ * leaves the file `closing` (reported on stderr): its bytes are not what the client said.
+ */
+export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promise<void> {
+  const su = getSymlinkUpload(deps.db, fileId);
+  const f = getFile(deps.db, fileId);
+  if (!su || !f || f.state !== 'closing' || f.assembled) return;
+  const d = getDrive(deps.db, su.drive);
+  if (!d) throw new Error(`drive ${su.drive} of ${fileId} is gone`);
+  const parts = declared(deps.db, fileId);
+  const store = await cloudStoreFor(d);
+  try {
+    const head = await store.head(target(su));
+    const digest = await store.md5Of(target(su), f.size === 0 ? [] : parts.map((p) => p.size));
+    if (digest.size !== f.size)
+      throw new Error(`object ${su.container}/${su.object} has ${digest.size} bytes, expected ${f.size}`);
+    parts.forEach((p, i) => {
+      if (f.size !== 0 && digest.partMd5s[i] !== p.md5) {
+        throw new Error(
+          `part ${p.index} of ${su.container}/${su.object} has MD5 ${digest.partMd5s[i]}, declared ${p.md5}`,
+        );
+      }
+    });
+    if (!deps.db.open) return;
+    if (head) setVerifiedEtag(deps.db, fileId, head.etag);
+    markSymlinkVerified(deps.db, fileId, digest.md5);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * /file-xxxx/download of a symlinked file: a presigned GET into the container, after an integrity
+ * check. Size + ETag equal to those seen when the MD5 was computed ⇒ unchanged; otherwise the
+ * object is streamed once and its MD5 compared with the recorded one (an overwrite with the same
+ * bytes still passes). A mismatch — the clobber case — is an InvalidState naming both checksums.
+ */
+export async function symlinkDownload(ctx: RouteContext, f: FileRecord, filename: string, expires: number) {
+  const { db } = ctx.deps;
+  const drive = usableDrive(db, f.drive!);
+  const t: CloudTarget = { container: f.symlinkContainer!, object: f.symlinkObject! };
+  const su = getSymlinkUpload(db, f.id);
+  return withStore(drive, async (store) => {
+    const head = await store.head(t);
+    if (!head)
+      throw invalidState(
+        `The remote object ${t.container}/${t.object} of ${f.id} (drive ${drive.id}) no longer exists`,
+      );
+    const unchanged = su?.etag != null && su.etag === head.etag && head.size === f.size;
+    if (!unchanged) {
+      const digest = await store.md5Of(t);
+      if (digest.md5 !== f.md5) {
+        throw invalidState(
+          `Checksum mismatch for ${f.id} (${f.name}): the platform recorded MD5 ${f.md5} but the remote object ` +
+            `${t.container}/${t.object} in drive ${drive.id} now has MD5 ${digest.md5}; it was changed or overwritten`,
+        );
+      }
+    }
+    const url = await store.presignGet(t, Math.max(1000, expires - ctx.deps.now()), filename);
+    return { url, expires, headers: {} };
+  });
+}
+
+const MD5_RE = /^[0-9a-f]{32}$/;
+
+/** Whether a /file/new input asks to register an existing object (drive, md5sum, symlinkPath). */
+export function isSymlinkRegistration(input: Record<string, unknown>): boolean {
+  return input.drive !== undefined || input.symlinkPath !== undefined || input.md5sum !== undefined;
+}
+
+/**
+ * /file/new {drive, md5sum, symlinkPath}: a closed symlinked file for an object the client wrote
+ * itself. The object must exist, and its bytes are read once and must hash to `md5sum` (so the
+ * recorded MD5 is right to the byte, at the cost of one read of the object).
+ * `symlinkPath.container` is the bucket/container name; a `<region>:` prefix is accepted and dropped.
+ */
+export interface VerifiedSymlink {
+  drive: string;
+  container: string;
+  object: string;
+  size: number;
+  md5: string;
+  etag: string;
+}
+
+export async function verifySymlinkRegistration(
+  ctx: RouteContext,
+  mayUseDrive: (driveId: string) => DriveRecord,
+): Promise<VerifiedSymlink> {
+  const { drive: driveId, md5sum, symlinkPath } = ctx.input;
+  if (typeof driveId !== 'string') throw invalidInput('drive must be a drive ID');
+  if (typeof md5sum !== 'string' || !MD5_RE.test(md5sum))
+    throw invalidInput('md5sum must be 32 lowercase hexadecimal digits');
+  if (
+    symlinkPath === null ||
+    typeof symlinkPath !== 'object' ||
+    typeof (symlinkPath as Record<string, unknown>).container !== 'string' ||
+    typeof (symlinkPath as Record<string, unknown>).object !== 'string'
+  ) {
+    throw invalidInput('symlinkPath must be {"container": "…", "object": "…"}');
+  }
+  const sp = symlinkPath as { container: string; object: string };
+  const t: CloudTarget = {
+    container: sp.container.slice(sp.container.lastIndexOf(':') + 1),
+    object: sp.object,
+  };
+  if (t.container === '' || t.object === '')
+    throw invalidInput('symlinkPath.container and symlinkPath.object must be nonempty');
+  const drive = mayUseDrive(driveId);
+  if (drive.disabled) throw invalidState(`The drive ${drive.id} is disabled`);
+  const digest = await withStore(drive, async (store) => {
+    const head = await store.head(t);
+    if (!head)
+      throw invalidInput(`symlinkPath ${t.container}/${t.object} does not exist in drive ${drive.id}`);
+    return { ...(await store.md5Of(t)), etag: head.etag };
+  });
+  if (digest.md5 !== md5sum) {
+    throw invalidInput(
+      `md5sum ${md5sum} does not match ${t.container}/${t.object} in drive ${drive.id} (MD5 ${digest.md5})`,
+    );
+  }
+  return { drive: drive.id, ...t, size: digest.size, md5: digest.md5, etag: digest.etag };
+}
+
+/** Inside /file/new's transaction, after the file row exists: it is closed, symlinked and verified. */
+export function recordRegisteredSymlink(db: Db, fileId: string, v: VerifiedSymlink, now: number): void {
+  insertSymlinkUpload(db, { file: fileId, drive: v.drive, container: v.container, object: v.object });
+  markUploadCompleted(db, fileId);
+  setVerifiedEtag(db, fileId, v.etag);
+  setFileSymlink(db, fileId, v);
+  markRegisteredClosed(db, fileId, v.size, v.md5, now);
+}
