@@ -109,29 +109,6 @@ export async function symlinkUpload(ctx: RouteContext, f: FileRecord, su: Symlin
 }
 
 /**
- * /file-xxxx/describe of an open auto-symlinked file: parts are recorded `pending` at /upload (the
- * bytes never pass through us); ask the cloud which are really there, where it can tell.
- */
-export async function refreshPartStates(deps: RouteDeps, fileId: string): Promise<void> {
-  const su = getSymlinkUpload(deps.db, fileId);
-  const f = getFile(deps.db, fileId);
-  if (!su || !f || f.state !== 'open') return;
-  const d = getDrive(deps.db, su.drive);
-  if (!d || d.disabled) return;
-  const parts = declared(deps.db, fileId);
-  if (parts.length === 0) return;
-  const store = await cloudStoreFor(d);
-  try {
-    const done = await store.uploadedParts(target(su), su.uploadId, uploadTag(fileId), parts);
-    if (done !== null && getFile(deps.db, fileId)?.state === 'open') setPartStates(deps.db, fileId, done);
-  } catch {
-    // Unknown stays pending: a client that re-sends a part loses time, never bytes.
-  } finally {
-    store.close();
-  }
-}
-
-/**
  * /file-xxxx/close: makes the object from the parts (complete multipart / commit block list) now,
  * so a part that never arrived fails the close with the file still open; then `closing` until the
  * object has been read back once for its MD5 (finishSymlinkClose, in the background).
