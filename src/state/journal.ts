@@ -27,6 +27,8 @@ export interface JournalUpload {
   uploadId: string;
   createdMs: number;
   parts: Map<number, JournalPart>;
+  /** Set once the cloud made the object whole: its MD5 (only the registration may be missing). */
+  completedMd5?: string;
 }
 
 export interface JournalPart {
@@ -51,6 +53,7 @@ CREATE TABLE IF NOT EXISTS uploads (
   signature   TEXT NOT NULL,
   destination TEXT NOT NULL,
   upload_id   TEXT NOT NULL,
+  completed_md5 TEXT,
   created_ms  INTEGER NOT NULL,
   touched_ms  INTEGER NOT NULL,
   PRIMARY KEY (signature, destination)
@@ -91,15 +94,23 @@ export class Journal {
   /** The upload recorded for this key, with its acknowledged parts; undefined when none. */
   get(key: JournalKey): JournalUpload | undefined {
     const row = this.#db
-      .prepare('SELECT upload_id, created_ms FROM uploads WHERE signature = ? AND destination = ?')
-      .get(key.signature, key.destination) as { upload_id: string; created_ms: number } | undefined;
+      .prepare(
+        'SELECT upload_id, created_ms, completed_md5 FROM uploads WHERE signature = ? AND destination = ?',
+      )
+      .get(key.signature, key.destination) as
+      { upload_id: string; created_ms: number; completed_md5: string | null } | undefined;
     if (!row) return undefined;
     const parts = new Map<number, JournalPart>();
     const rows = this.#db
       .prepare('SELECT idx, size, md5, etag FROM parts WHERE signature = ? AND destination = ? ORDER BY idx')
       .all(key.signature, key.destination) as Array<{ idx: number; size: number; md5: string; etag: string }>;
     for (const r of rows) parts.set(r.idx, { size: r.size, md5: r.md5, etag: r.etag });
-    return { uploadId: row.upload_id, createdMs: row.created_ms, parts };
+    return {
+      uploadId: row.upload_id,
+      createdMs: row.created_ms,
+      parts,
+      ...(row.completed_md5 ? { completedMd5: row.completed_md5 } : {}),
+    };
   }
 
   /** Starts (or restarts) the record of an upload: any earlier parts for the key are forgotten. */
@@ -111,7 +122,7 @@ export class Journal {
         .prepare(
           `INSERT INTO uploads (signature, destination, upload_id, created_ms, touched_ms) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (signature, destination) DO UPDATE SET upload_id = excluded.upload_id,
-             created_ms = excluded.created_ms, touched_ms = excluded.touched_ms`,
+             created_ms = excluded.created_ms, touched_ms = excluded.touched_ms, completed_md5 = NULL`,
         )
         .run(key.signature, key.destination, uploadId, now, now);
     })();
@@ -128,6 +139,13 @@ export class Journal {
     this.#db
       .prepare('UPDATE uploads SET touched_ms = ? WHERE signature = ? AND destination = ?')
       .run(this.#now(), key.signature, key.destination);
+  }
+
+  /** Records that the cloud completed the object (a kill before registration then only re-registers). */
+  markCompleted(key: JournalKey, md5: string): void {
+    this.#db
+      .prepare('UPDATE uploads SET completed_md5 = ?, touched_ms = ? WHERE signature = ? AND destination = ?')
+      .run(md5, this.#now(), key.signature, key.destination);
   }
 
   /** Forgets one part (it turned out missing or different on the cloud). */

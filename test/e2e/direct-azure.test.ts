@@ -92,6 +92,8 @@ suite('direct mode, Azure', () => {
         '--chunk-size',
         '5M',
         '--do-not-compress',
+        '--wait-on-close',
+        '--verify',
         join(tmp.dir, 'reads.bin'),
       ],
       { env: keyEnv() },

@@ -253,4 +253,44 @@ suite('direct mode, S3', () => {
     expect(ids(again.stdout)[0]).toBe(ids(rerun.stdout)[0]);
     expect(partPuts()).toEqual([]);
   });
+
+  it('a run that completed the object but could not register it is finished by a rerun without sending bytes again', async () => {
+    const path = join(tmp.dir, 'unregistered.bin');
+    const data = writeRandomFile(path, 2 * 5 * MiB + 5);
+    tp.platform.faults.add({ target: 'api', route: 'file/new', action: 'status', status: 500, count: 100 });
+    const failed = await runUa(['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', path], {
+      env: env(),
+    });
+    tp.platform.faults.clear();
+    expect(failed.code).toBe(1);
+    expect(proxy.seen.some((r) => r.method === 'POST' && r.query.has('uploadId'))).toBe(true); // completed
+    const j = new Journal(stateDir);
+    expect(j.count()).toBe(1);
+    j.close();
+
+    proxy.reset();
+    const rerun = await runUa(['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', path], {
+      env: env(),
+    });
+    expect(rerun.code).toBe(0);
+    expect(partPuts()).toEqual([]);
+    expect(proxy.seen.filter((r) => r.method === 'POST')).toEqual([]);
+    expect((await s3.getObject(BUCKET, 'runs/unregistered.bin')).equals(data)).toBe(true);
+    expect(await describe(tp, ids(rerun.stdout)[0])).toMatchObject({ md5: md5(data), state: 'closed' });
+  });
+
+  it('streams stdin into a multipart upload', async () => {
+    const data = randomBytes(7 * MiB);
+    const r = await runUa(
+      ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-i', 'piped.bin'],
+      {
+        env: env(),
+        stdin: data,
+      },
+    );
+    expect(r.code).toBe(0);
+    expect((await s3.getObject(BUCKET, 'runs/piped.bin')).equals(data)).toBe(true);
+    expect(partPuts().length).toBe(2);
+    expect(await describe(tp, ids(r.stdout)[0])).toMatchObject({ md5: md5(data), name: 'piped.bin' });
+  });
 });

@@ -122,6 +122,16 @@ export class AzureTarget implements CloudTarget {
     return { object: this.#object(key, uploadId, contentType), held };
   }
 
+  async objectSize(key: string, signal: AbortSignal): Promise<number | undefined> {
+    try {
+      return (await this.#client.getBlobClient(key).getProperties({ abortSignal: signal })).contentLength;
+    } catch (err) {
+      if (isAbort(err, signal)) throw err;
+      if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+      throw this.#error('Get Blob Properties', key, err);
+    }
+  }
+
   close(): void {
     // The SDK keeps no resources that need closing.
   }

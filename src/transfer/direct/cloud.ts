@@ -50,6 +50,8 @@ export interface CloudTarget {
     contentType: string,
     signal: AbortSignal,
   ): Promise<{ object: CloudObject; held: Map<number, JournalPart> } | undefined>;
+  /** The stored object's size, or undefined when there is none. */
+  objectSize(key: string, signal: AbortSignal): Promise<number | undefined>;
   close(): void;
 }
 

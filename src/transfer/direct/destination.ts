@@ -9,14 +9,14 @@
  * read (and compressed) once more to feed the whole-object MD5 (ordered-md5.ts), lazily, when the
  * file's first part is sent, so prepared-ahead files hold no buffers.
  */
-import { UaError } from '../../errors.js';
+import { ApiCallError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
 import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
 import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
 import { newNonce, type PlatformClient } from '../platform/api.js';
-import { objectKey, type CloudObject, type CloudPart, type CloudTarget } from './cloud.js';
+import { CloudError, objectKey, type CloudObject, type CloudPart, type CloudTarget } from './cloud.js';
 import { OrderedMd5 } from './ordered-md5.js';
 
 /** Where one project's files go. */
@@ -73,7 +73,27 @@ export class DirectDestination implements Destination {
     const journal = jkey && plan.parts.length > 1 ? this.#o.journal : undefined;
     if (resumable && journal && jkey) {
       const earlier = journal.get(jkey);
-      if (earlier) {
+      if (earlier?.completedMd5) {
+        // Killed between completing the object and registering it: register what is there, if it still is.
+        const size = [...earlier.parts.values()].reduce((n, p) => n + p.size, 0);
+        if ((await dp.target.objectSize(key, signal)) === size) {
+          const done = new Map(earlier.parts);
+          const object = completedObject(earlier.uploadId);
+          const file = new DirectFile({
+            dest: this,
+            plan,
+            projectId,
+            dp,
+            key,
+            object,
+            done,
+            journal,
+            jkey,
+            completedMd5: earlier.completedMd5,
+          });
+          return { kind: 'upload', file, resumed: true, doneParts: done, remoteName: plan.remoteName };
+        }
+      } else if (earlier) {
         const r = await dp.target.resume(key, earlier.uploadId, earlier.parts, plan.media, signal);
         if (r) {
           const done = new Map<number, JournalPart>();
@@ -83,7 +103,17 @@ export class DirectDestination implements Destination {
             if (p && (plan.compress || p.size === spec.length)) done.set(spec.index, p);
             else if (earlier.parts.has(spec.index)) journal.dropPart(jkey, spec.index);
           }
-          const file = new DirectFile(this, plan, projectId, dp, key, r.object, done, journal, jkey);
+          const file = new DirectFile({
+            dest: this,
+            plan,
+            projectId,
+            dp,
+            key,
+            object: r.object,
+            done,
+            journal,
+            jkey,
+          });
           return { kind: 'upload', file, resumed: true, doneParts: done, remoteName: plan.remoteName };
         }
       }
@@ -95,7 +125,17 @@ export class DirectDestination implements Destination {
       signal,
     );
     if (journal && jkey) journal.begin(jkey, object.uploadId);
-    const file = new DirectFile(this, plan, projectId, dp, key, object, new Map(), journal, jkey);
+    const file = new DirectFile({
+      dest: this,
+      plan,
+      projectId,
+      dp,
+      key,
+      object,
+      done: new Map(),
+      journal,
+      jkey,
+    });
     return { kind: 'upload', file, resumed: false, doneParts: new Map(), remoteName: plan.remoteName };
   }
 
@@ -156,60 +196,49 @@ export class DirectDestination implements Destination {
   }
 }
 
+interface DirectFileInit {
+  dest: DirectDestination;
+  plan: FilePlan;
+  projectId: string;
+  dp: DirectProject;
+  key: string;
+  object: CloudObject;
+  /** Parts an earlier run sent that the cloud still holds. */
+  done: Map<number, JournalPart>;
+  journal?: Journal;
+  jkey?: JournalKey;
+  /** The cloud already completed the object (an earlier run was killed before registering it). */
+  completedMd5?: string;
+}
+
 /** One file being written into the cloud; registered on the platform by complete(). */
 class DirectFile implements RemoteFile {
-  readonly #dest: DirectDestination;
-  readonly #plan: FilePlan;
-  readonly #projectId: string;
-  readonly #dp: DirectProject;
-  readonly #key: string;
-  readonly #object: CloudObject;
-  readonly #done: Map<number, JournalPart>;
+  readonly #f: DirectFileInit;
   readonly #sent = new Map<number, JournalPart>();
-  readonly #journal?: Journal;
-  readonly #jkey?: JournalKey;
   readonly #md5 = new OrderedMd5();
   #catchUp?: Promise<void>;
   #fileId?: string;
 
-  constructor(
-    dest: DirectDestination,
-    plan: FilePlan,
-    projectId: string,
-    dp: DirectProject,
-    key: string,
-    object: CloudObject,
-    done: Map<number, JournalPart>,
-    journal?: Journal,
-    jkey?: JournalKey,
-  ) {
-    this.#dest = dest;
-    this.#plan = plan;
-    this.#projectId = projectId;
-    this.#dp = dp;
-    this.#key = key;
-    this.#object = object;
-    this.#done = done;
-    this.#journal = journal;
-    this.#jkey = jkey;
+  constructor(init: DirectFileInit) {
+    this.#f = init;
   }
 
   /** The platform file ID once registered; until then the object's address (progress events only). */
   get fileId(): string {
-    return this.#fileId ?? `${this.#dp.target.cloud}:${this.#dp.container}/${this.#key}`;
+    return this.#fileId ?? `${this.#f.dp.target.cloud}:${this.#f.dp.container}/${this.#f.key}`;
   }
 
   async uploadPart(part: PartPayload, signal: AbortSignal): Promise<void> {
     this.#startCatchUp(signal);
     // The MD5 must have read the part's bytes before we return: the scheduler then reuses the buffer.
     const [sent, hashed] = await Promise.allSettled([
-      this.#object.sendPart(part, signal),
+      this.#f.object.sendPart(part, signal),
       this.#md5.add(part.index, part.data, signal),
     ]);
     if (sent.status === 'fulfilled') {
       const rec = { size: part.size, md5: part.md5, etag: sent.value };
       this.#sent.set(part.index, rec);
-      if (this.#journal && this.#jkey) this.#journal.addPart(this.#jkey, part.index, rec);
+      if (this.#f.journal && this.#f.jkey) this.#f.journal.addPart(this.#f.jkey, part.index, rec);
     }
     const failure =
       sent.status === 'rejected' ? sent.reason : hashed.status === 'rejected' ? hashed.reason : undefined;
@@ -220,17 +249,46 @@ class DirectFile implements RemoteFile {
   }
 
   async complete(signal: AbortSignal): Promise<void> {
-    this.#startCatchUp(signal);
-    await this.#catchUp;
-    const md5 = this.#md5.digest();
-    const all = new Map<number, JournalPart>([...this.#done, ...this.#sent]);
+    const all = new Map<number, JournalPart>([...this.#f.done, ...this.#sent]);
     const parts: CloudPart[] = [...all].sort(([a], [b]) => a - b).map(([index, p]) => ({ index, ...p }));
-    await this.#object.complete(parts, md5, signal);
-    const plan = this.#plan;
-    const { id } = await this.#dest.options.api.call<{ id: string }>(
+    let md5 = this.#f.completedMd5;
+    if (md5 === undefined) {
+      this.#startCatchUp(signal);
+      await this.#catchUp;
+      md5 = this.#md5.digest();
+      try {
+        await this.#f.object.complete(parts, md5, signal);
+      } catch (err) {
+        // The upload is gone (expired, aborted): the next run must start over rather than fail here again.
+        if (err instanceof CloudError && (err.status === 404 || err.cloudCode === 'NoSuchUpload'))
+          this.#forget();
+        throw err;
+      }
+      if (this.#f.journal && this.#f.jkey) this.#f.journal.markCompleted(this.#f.jkey, md5);
+    }
+    let id: string;
+    try {
+      id = await this.#register(md5, signal);
+    } catch (err) {
+      // The platform read the object and it is not what we wrote (overwritten meanwhile): start over next run.
+      if (err instanceof ApiCallError && err.type === 'InvalidInput') this.#forget();
+      throw err;
+    }
+    this.#forget();
+    this.#fileId = id;
+    this.#f.dest.noteRegistered(id, {
+      md5,
+      parts: new Map(parts.map((p) => [p.index, { size: p.size, md5: p.md5 }])),
+    });
+  }
+
+  /** `/file/new` of a closed symlinked file with the metadata a platform upload would get. */
+  async #register(md5: string, signal: AbortSignal): Promise<string> {
+    const { plan, dp } = this.#f;
+    const { id } = await this.#f.dest.options.api.call<{ id: string }>(
       'file/new',
       {
-        project: this.#projectId,
+        project: this.#f.projectId,
         folder: plan.entry.folder,
         name: plan.remoteName,
         parents: true,
@@ -240,34 +298,33 @@ class DirectFile implements RemoteFile {
         ...(plan.tags.length ? { tags: plan.tags } : {}),
         ...(plan.details !== undefined ? { details: plan.details } : {}),
         ...(plan.hidden ? { hidden: true } : {}),
-        drive: this.#dp.drive,
+        drive: dp.drive,
         md5sum: md5,
-        symlinkPath: { container: this.#dp.container, object: this.#key },
+        symlinkPath: { container: dp.container, object: this.#f.key },
         nonce: newNonce(),
       },
       { signal },
     );
-    if (this.#journal && this.#jkey) this.#journal.remove(this.#jkey);
-    this.#fileId = id;
-    this.#dest.noteRegistered(id, {
-      md5,
-      parts: new Map(parts.map((p) => [p.index, { size: p.size, md5: p.md5 }])),
-    });
+    return id;
+  }
+
+  #forget(): void {
+    if (this.#f.journal && this.#f.jkey) this.#f.journal.remove(this.#f.jkey);
   }
 
   /** Feeds the parts an earlier run sent into the MD5, in order, re-reading them from the local file. */
   #startCatchUp(signal: AbortSignal): void {
     if (this.#catchUp) return;
-    if (this.#done.size === 0) {
+    if (this.#f.done.size === 0) {
       this.#catchUp = Promise.resolve();
       return;
     }
-    const { pool, compressLevel, minPartSize } = this.#dest.options;
-    const plan = this.#plan;
+    const { pool, compressLevel, minPartSize } = this.#f.dest.options;
+    const plan = this.#f.plan;
     this.#catchUp = (async () => {
       let buffer: ArrayBuffer | undefined;
       for (const spec of plan.parts) {
-        const earlier = this.#done.get(spec.index);
+        const earlier = this.#f.done.get(spec.index);
         if (!earlier) continue;
         if (!buffer || buffer.byteLength < spec.length) buffer = new ArrayBuffer(Math.max(spec.length, 1));
         const r = await pool.run(
@@ -287,10 +344,10 @@ class DirectFile implements RemoteFile {
         buffer = r.buffer;
         if (r.md5 !== earlier.md5 || r.size !== earlier.size) {
           // E.g. another --compress-level: the earlier bytes cannot be part of this object. Start over next run.
-          if (this.#journal && this.#jkey) this.#journal.remove(this.#jkey);
+          this.#forget();
           throw new UaError(
             'UA_ERR_RESUME_MISMATCH',
-            `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#dp.target.describeObject(this.#key)} (md5 ${r.md5}, earlier ${earlier.md5}); rerun to upload it from the start`,
+            `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#f.dp.target.describeObject(this.#f.key)} (md5 ${r.md5}, earlier ${earlier.md5}); rerun to upload it from the start`,
           );
         }
         await this.#md5.add(spec.index, r.data, signal);
@@ -298,4 +355,14 @@ class DirectFile implements RemoteFile {
     })();
     this.#catchUp.catch((err: Error) => this.#md5.fail(err));
   }
+}
+
+/** Stands for an object the cloud already completed: nothing to send or complete. */
+function completedObject(uploadId: string): CloudObject {
+  return {
+    uploadId,
+    sendPart: (part) =>
+      Promise.reject(new Error(`part ${part.index} of a completed object cannot be sent again`)),
+    complete: async () => undefined,
+  };
 }

@@ -14,6 +14,7 @@
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
@@ -124,6 +125,20 @@ export class S3Target implements CloudTarget {
       if (l && l.size === p.size && unquote(l.etag) === unquote(p.etag)) held.set(index, p);
     }
     return { object: this.#multipart(key, uploadId), held };
+  }
+
+  async objectSize(key: string, signal: AbortSignal): Promise<number | undefined> {
+    try {
+      const h = await this.#client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }), {
+        abortSignal: signal,
+      });
+      return h.ContentLength;
+    } catch (err) {
+      if (isAbort(err, signal)) throw err;
+      const { name, status } = sdkError(err);
+      if (status === 404 || name === 'NotFound' || name === 'NoSuchKey') return undefined;
+      throw this.#error('HeadObject', key, err);
+    }
   }
 
   close(): void {
