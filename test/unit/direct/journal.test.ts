@@ -1,0 +1,80 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultStateDir, Journal } from '../../../src/state/journal.js';
+import { tempDir } from '../../helpers/files.js';
+
+const key = { signature: '100 1700000000 0 5242880 /data/a.bin', destination: 'aws s3://b/k' };
+let tmp: ReturnType<typeof tempDir>;
+afterEach(() => tmp?.cleanup());
+
+describe('Journal', () => {
+  it('records an upload and its parts, survives reopening, and forgets on remove', () => {
+    tmp = tempDir();
+    const j = new Journal(tmp.dir);
+    j.begin(key, 'upload-1');
+    j.addPart(key, 2, { size: 10, md5: 'b'.repeat(32), etag: '"e2"' });
+    j.addPart(key, 1, { size: 11, md5: 'a'.repeat(32), etag: '"e1"' });
+    j.addPart(key, 2, { size: 12, md5: 'c'.repeat(32), etag: '"e2b"' }); // a re-sent part replaces the record
+    j.close();
+    const again = new Journal(tmp.dir);
+    const got = again.get(key)!;
+    expect(got.uploadId).toBe('upload-1');
+    expect([...got.parts]).toEqual([
+      [1, { size: 11, md5: 'a'.repeat(32), etag: '"e1"' }],
+      [2, { size: 12, md5: 'c'.repeat(32), etag: '"e2b"' }],
+    ]);
+    expect(got.completedMd5).toBeUndefined();
+    expect(again.get({ ...key, destination: 'aws s3://b/other' })).toBeUndefined();
+    again.markCompleted(key, 'f'.repeat(32));
+    expect(again.get(key)!.completedMd5).toBe('f'.repeat(32));
+    again.remove(key);
+    expect(again.get(key)).toBeUndefined();
+    expect(again.count()).toBe(0);
+    again.close();
+  });
+
+  it('begin() restarts an upload: earlier parts and completion are forgotten', () => {
+    tmp = tempDir();
+    const j = new Journal(tmp.dir);
+    j.begin(key, 'u1');
+    j.addPart(key, 1, { size: 1, md5: 'a'.repeat(32), etag: 'x' });
+    j.markCompleted(key, 'f'.repeat(32));
+    j.begin(key, 'u2');
+    expect(j.get(key)).toMatchObject({ uploadId: 'u2', parts: new Map() });
+    expect(j.get(key)!.completedMd5).toBeUndefined();
+    j.dropPart(key, 1);
+    j.close();
+  });
+
+  it('drops uploads untouched for longer than the stale limit when opened', () => {
+    tmp = tempDir();
+    let now = 1_000_000;
+    const j = new Journal(tmp.dir, { now: () => now });
+    j.begin(key, 'old');
+    j.addPart(key, 1, { size: 1, md5: 'a'.repeat(32), etag: 'x' });
+    j.begin({ ...key, destination: 'fresh' }, 'new');
+    j.close();
+    now += 1000;
+    const reopened = new Journal(tmp.dir, { now: () => now, staleAfterMs: 500 });
+    expect(reopened.count()).toBe(0);
+    reopened.close();
+  });
+
+  it('keeps its files private (0600) in a 0700 directory', () => {
+    tmp = tempDir();
+    const dir = join(tmp.dir, 'state', 'ua');
+    const j = new Journal(dir);
+    j.begin(key, 'u');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const f of [j.path, `${j.path}-wal`]) expect(statSync(f).mode & 0o777).toBe(0o600);
+    j.close();
+  });
+
+  it('state dir: --state-dir, then UA_STATE_DIR, then XDG_STATE_HOME/ua, then ~/.local/state/ua', () => {
+    expect(defaultStateDir({ UA_STATE_DIR: '/s' }, '/flag')).toBe('/flag');
+    expect(defaultStateDir({ UA_STATE_DIR: '/s', XDG_STATE_HOME: '/x' })).toBe('/s');
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x' })).toBe('/x/ua');
+    expect(defaultStateDir({})).toMatch(/\.local\/state\/ua$/);
+  });
+});
