@@ -293,4 +293,23 @@ suite('direct mode, S3', () => {
     expect(partPuts().length).toBe(2);
     expect(await describe(tp, ids(r.stdout)[0])).toMatchObject({ md5: md5(data), name: 'piped.bin' });
   });
+
+  it('without cloud credentials in the environment, an auto-symlink project is uploaded through the platform with no extra calls', async () => {
+    const data = writeRandomFile(join(tmp.dir, 'nocreds.bin'), 2000);
+    const noCloud = {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AZURE_STORAGE_CONNECTION_STRING: '',
+      AZURE_STORAGE_KEY: '',
+      AZURE_STORAGE_SAS_TOKEN: '',
+    };
+    const r = await runUa(['-p', project, '--do-not-compress', join(tmp.dir, 'nocreds.bin')], {
+      env: { ...tp.env, ...noCloud },
+    });
+    expect(r.code).toBe(0);
+    expect(platformUploads().length).toBeGreaterThan(0);
+    expect([...tp.platform.stats.apiCalls.keys()].filter((k) => k.includes('drive'))).toEqual([]);
+    expect((await s3.getObject(BUCKET, 'runs/nocreds.bin')).equals(data)).toBe(true);
+  });
 });

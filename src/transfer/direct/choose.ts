@@ -60,7 +60,9 @@ export async function chooseDestination(i: ChooseDestinationInput): Promise<Chos
   const mode: Mode =
     i.options.direct || env.UA_DIRECT === '1' ? 'force' : env.UA_DIRECT === '0' ? 'off' : 'auto';
   const platformOnly = { destination: i.platform, direct: [], close: () => undefined };
-  if (mode === 'off') return platformOnly;
+  // Without any cloud credentials in the environment the automatic choice costs no API call.
+  if (mode === 'off' || (mode === 'auto' && !awsInEnv(env) && !azureCredentialsFromEnv(env)))
+    return platformOnly;
   const chosen = new Map<string, DirectProject>();
   try {
     for (const p of i.projects) {
@@ -145,9 +147,8 @@ async function directProject(
   const container = ds.container.slice(ds.container.lastIndexOf(':') + 1);
   let target: CloudTarget;
   if (drive.cloud === 'aws') {
-    const inEnv = (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) || env.AWS_PROFILE;
     // Forced: the SDK's default chain may still find credentials (profiles, SSO, instance roles).
-    if (!inEnv && mode !== 'force') return undefined;
+    if (!awsInEnv(env) && mode !== 'force') return undefined;
     const credentials =
       env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
         ? {
@@ -181,4 +182,8 @@ async function directProject(
     return refuse(`drive ${ds.drive} is on cloud "${drive.cloud}", which direct mode does not support`);
   }
   return { drive: ds.drive, container: ds.container, prefix: ds.prefix ?? '', target };
+}
+
+function awsInEnv(env: NodeJS.ProcessEnv): boolean {
+  return Boolean((env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) || env.AWS_PROFILE);
 }
