@@ -209,6 +209,9 @@ group('restart', () => {
       const openId = await newFile(first);
       const p1 = randomBytes(4321);
       await uploadPart(first, openId, 1, p1);
+      // Stopped right after close: the restarted server must finish (or redo) the assembly.
+      const b = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(3)];
+      const closingId = await uploadWhole(first, b);
       await first.stop();
 
       const second = await startPlatform({ dataDir, quiet: true });
@@ -217,6 +220,8 @@ group('restart', () => {
         expect((await describe(t, openId)).parts).toEqual({ '1': { state: 'complete', size: p1.length, md5: md5hex(p1) } });
         const dl = await downloadBytes(t, closedId);
         expect(dl.bytes.equals(Buffer.concat(a))).toBe(true);
+        await waitClosed(t, closingId);
+        expect((await downloadBytes(t, closingId)).bytes.equals(Buffer.concat(b))).toBe(true);
       } finally {
         await second.stop();
       }
