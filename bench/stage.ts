@@ -54,7 +54,7 @@ async function measure(
 }
 
 /** Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. */
-async function throughPool(
+export async function throughPool(
   pool: PartPool,
   path: string,
   total: number,
@@ -157,4 +157,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Importable (bench/limits.ts reuses throughPool); runs only as the entry script.
+if (import.meta.url === `file://${process.argv[1]}`) await main();

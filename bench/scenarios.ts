@@ -1,0 +1,485 @@
+/**
+ * The benchmark rows: reference limits (bench/limits.ts in a child process each), `ua` against
+ * ua-platform and against the discarding sink platform, direct mode into s3rver / azurite, and the
+ * peers (aws s3 cp, rclone, s3cmd where installed; the SDKs' upload helpers).
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { BenchData } from './data.js';
+import { runMeasured, type ProcUsage, type ServerProcess } from './measure.js';
+import type { Row } from './report.js';
+import {
+  AZURITE_KEY,
+  NODE,
+  ROOT,
+  startAzuriteProcess,
+  startS3rverProcess,
+  startSinkPlatform,
+  startUaPlatform,
+  type UaTarget,
+} from './servers.js';
+
+export interface Ctx {
+  data: BenchData;
+  /** Extra big data for direct mode: many 10 MiB files. */
+  manyTen?: string;
+  log(s: string): void;
+  /** Where `ua` runs write --cpu-prof profiles (one subfolder per row), when profiling. */
+  profileDir?: string;
+  /** The gzip level ua and the zlib limit use. */
+  level: number;
+}
+
+const UA = join(ROOT, 'bin', 'ua.js');
+const dist = (f: string) => join(ROOT, 'dist', 'bench', f);
+const tail = (s: string) => s.trim().split('\n').slice(-3).join(' / ').slice(0, 300);
+const countFiles = (dir: string) => readdirSync(dir).length;
+
+/** Waits until a server has stopped burning CPU (closing, assembling): at most 60 s. */
+async function settled(proc: ServerProcess): Promise<void> {
+  let last = proc.usage().cpuS;
+  for (let i = 0; i < 120; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = proc.usage().cpuS;
+    if (now - last < 0.03) return;
+    last = now;
+  }
+}
+
+function failed(row: Row, u: ProcUsage): Row {
+  return { ...row, skipped: `failed (exit ${u.code}): ${tail(u.stderr)}` };
+}
+
+// --- limits ------------------------------------------------------------------------------------
+
+async function limit(row: Row, args: string[]): Promise<Row> {
+  const u = await runMeasured(NODE, [dist('limits.js'), ...args]);
+  if (u.code !== 0) return failed(row, u);
+  const r = JSON.parse(u.stdout.trim().split('\n').pop()!) as {
+    bytes: number;
+    seconds: number;
+    cpuS: number;
+  };
+  return {
+    ...row,
+    command: `node dist/bench/limits.js ${args.join(' ')}`,
+    bytes: r.bytes,
+    seconds: r.seconds,
+    clientCpuS: r.cpuS,
+    peakRssMiB: u.peakRssMiB,
+  };
+}
+
+export async function limits(c: Ctx): Promise<Row[]> {
+  const rows: Row[] = [];
+  const { big, fastq, sizes } = c.data;
+  for (const t of [1, 2])
+    rows.push(
+      await limit(
+        {
+          id: `md5-${t}`,
+          group: 'limit',
+          name: `MD5 via PartPool, ${t} worker${t > 1 ? 's' : ''}, reused buffers`,
+        },
+        ['md5', big, '--threads', String(t)],
+      ),
+    );
+  for (const t of [1, 2])
+    rows.push(
+      await limit(
+        {
+          id: `zlib${c.level}-${t}`,
+          group: 'limit',
+          name: `gzip -${c.level} + MD5 of FASTQ via PartPool, ${t} worker${t > 1 ? 's' : ''}`,
+        },
+        ['gzip', fastq, '--threads', String(t), '--level', String(c.level)],
+      ),
+    );
+  rows.push(
+    await limit({ id: 'put', group: 'limit', name: 'loopback PUT, undici → discarding server, 4 conns' }, [
+      'put',
+      String(sizes.bigBytes),
+    ]),
+  );
+  rows.push(
+    await limit({ id: 'bare', group: 'limit', name: 'bare pipeline: read → MD5 (2 workers) → undici PUT' }, [
+      'bare',
+      big,
+    ]),
+  );
+  return rows;
+}
+
+// --- ua ----------------------------------------------------------------------------------------
+
+interface UaRun {
+  row: Row;
+  target: UaTarget;
+  args: string[];
+  /** Local files the run uploads (checked against ua's output lines). */
+  files: number;
+  bytes: number;
+  env?: Record<string, string>;
+}
+
+async function runUa(c: Ctx, r: UaRun): Promise<Row> {
+  const args = ['-p', r.target.project, '--folder', `/bench/${r.row.id}`, ...r.args];
+  const node = c.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(c.profileDir, r.row.id)}`] : [];
+  const s0 = r.target.proc.usage();
+  const u = await runMeasured(NODE, [...node, UA, ...args], {
+    env: { ...process.env, UA_DIRECT: '0', ...r.target.env, ...r.env },
+  });
+  await settled(r.target.proc);
+  const s1 = r.target.proc.usage();
+  const row: Row = { ...r.row, command: `ua ${args.join(' ')}`, bytes: r.bytes, files: r.files };
+  if (u.code !== 0) return failed(row, u);
+  const ids = u.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => /^file-/.test(l));
+  if (ids.length !== r.files)
+    return { ...row, skipped: `ua printed ${ids.length} file IDs for ${r.files} files` };
+  return {
+    ...row,
+    seconds: u.wallS,
+    clientCpuS: u.userS + u.sysS,
+    peakRssMiB: u.peakRssMiB,
+    serverCpuS: s1.cpuS - s0.cpuS,
+    serverPeakRssMiB: s1.peakRssMiB,
+  };
+}
+
+/** One fresh server per row: a second upload of the same local file would otherwise be resumed. */
+async function withTarget(start: () => Promise<UaTarget>, fn: (t: UaTarget) => Promise<Row>): Promise<Row> {
+  const t = await start();
+  try {
+    return await fn(t);
+  } finally {
+    await t.stop();
+  }
+}
+
+export type PlatformScenario = 'sink-nc' | 'platform-nc' | 'platform-fastq' | 'platform-1m' | 'platform-4k';
+
+export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row> {
+  const { big, fastq, medium, small, sizes } = c.data;
+  const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  switch (which) {
+    case 'sink-nc':
+      return withTarget(startSinkPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua --do-not-compress ${MB(sizes.bigBytes)} → sink platform (discards bodies)`,
+            limit: 'bare',
+            goalRatio: 0.85,
+          },
+          args: ['--do-not-compress', big],
+          files: 1,
+          bytes: sizes.bigBytes,
+        }),
+      );
+    case 'platform-nc':
+      return withTarget(startUaPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua --do-not-compress ${MB(sizes.bigBytes)} → ua-platform`,
+            limit: 'bare',
+          },
+          args: ['--do-not-compress', big],
+          files: 1,
+          bytes: sizes.bigBytes,
+        }),
+      );
+    case 'platform-fastq':
+      return withTarget(startUaPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua FASTQ ${MB(sizes.fastqBytes)}, gzip -${c.level} → ua-platform`,
+            limit: `zlib${c.level}-2`,
+            goalRatio: 0.9,
+          },
+          args: ['--compress-level', String(c.level), fastq],
+          files: 1,
+          bytes: sizes.fastqBytes,
+        }),
+      );
+    case 'platform-1m':
+      return withTarget(startUaPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua ${sizes.mediumCount} × 1 MiB → ua-platform`,
+            goalFilesPerS: 150,
+          },
+          args: ['--do-not-compress', medium],
+          files: countFiles(medium),
+          bytes: sizes.mediumCount * sizes.mediumBytes,
+        }),
+      );
+    case 'platform-4k':
+      return withTarget(startUaPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua ${sizes.smallCount} × 4 KiB → ua-platform`,
+            goalFilesPerS: 400,
+          },
+          args: ['--do-not-compress', '--override-file-limit', small],
+          files: countFiles(small),
+          bytes: sizes.smallCount * sizes.smallBytes,
+        }),
+      );
+  }
+}
+
+// --- direct mode and peers ---------------------------------------------------------------------
+
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+export function directBuilt(): boolean {
+  const r = spawnSync(NODE, [UA, '--help'], { encoding: 'utf8' });
+  return /--direct\b/.test(`${r.stdout}${r.stderr}`);
+}
+
+/** One measured external command against a cloud server process. */
+async function peer(
+  row: Row,
+  server: ServerProcess,
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  bytes: number,
+  files: number,
+): Promise<Row> {
+  const s0 = server.usage();
+  const u = await runMeasured(cmd, args, { env: { ...process.env, ...env } });
+  await settled(server);
+  const s1 = server.usage();
+  const r: Row = { ...row, command: `${cmd.split('/').pop()} ${args.join(' ')}`.slice(0, 400), bytes, files };
+  if (u.code !== 0) return failed(r, u);
+  return {
+    ...r,
+    seconds: u.wallS,
+    clientCpuS: u.userS + u.sysS,
+    peakRssMiB: u.peakRssMiB,
+    serverCpuS: s1.cpuS - s0.cpuS,
+    serverPeakRssMiB: s1.peakRssMiB,
+  };
+}
+
+export interface DirectSet {
+  id: string;
+  label: string;
+  /** A file, or a folder of files. */
+  input: string;
+  files: number;
+  bytes: number;
+}
+
+/** Direct S3 (s3rver) rows for each data set: ua --direct, then the peers, all on one s3rver. */
+export async function s3Rows(c: Ctx, sets: DirectSet[], built: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const s3 = await startS3rverProcess();
+  const keys = {
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
+  try {
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    for (const set of sets) {
+      const bucket = `bench-${set.id}`;
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      const peers = [`aws-${set.id}`, `sdk-s3-${set.id}`];
+      const name = (tool: string) => `${tool} ${set.label} → s3rver`;
+      if (!built)
+        rows.push({
+          id: `s3-${set.id}`,
+          group: 'direct',
+          name: name('ua --direct'),
+          skipped: 'not built (ua has no --direct)',
+        });
+      else {
+        const t = await startUaPlatform();
+        try {
+          const d = await t.call('drive/new', {
+            name: 'bench-s3',
+            cloud: 'aws',
+            credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+            endpoint: s3.endpoint,
+          });
+          const p = await t.call('project/new', {
+            name: `direct-${set.id}`,
+            defaultSymlink: { drive: d.id, container: bucket, prefix: 'ua' },
+          });
+          const target = { ...t, proc: s3.proc, project: String(p.id) };
+          rows.push(
+            await runUa(c, {
+              target,
+              row: { id: `s3-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
+              args: [
+                '--direct',
+                '--do-not-compress',
+                '--state-dir',
+                join(ROOT, '.tmp', 'bench-state', String(Date.now())),
+                set.input,
+              ],
+              files: set.files,
+              bytes: set.bytes,
+              env: { ...keys, UA_DIRECT: '1' },
+            }),
+          );
+        } finally {
+          await t.stop();
+        }
+      }
+      const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
+      if (has('aws')) {
+        const awsArgs =
+          set.files === 1
+            ? ['s3', 'cp', '--quiet', set.input, `s3://${bucket}/aws/`]
+            : ['s3', 'cp', '--quiet', '--recursive', set.input, `s3://${bucket}/aws/`];
+        rows.push(
+          await peer(
+            { id: `aws-${set.id}`, group: 'peer', name: name('aws s3 cp') },
+            s3.proc,
+            'aws',
+            ['--endpoint-url', s3.endpoint, ...awsArgs],
+            keys,
+            set.bytes,
+            set.files,
+          ),
+        );
+      } else
+        rows.push({
+          id: `aws-${set.id}`,
+          group: 'peer',
+          name: name('aws s3 cp'),
+          skipped: 'aws CLI not installed',
+        });
+      rows.push(
+        await peer(
+          { id: `sdk-s3-${set.id}`, group: 'peer', name: name('@aws-sdk/lib-storage Upload') },
+          s3.proc,
+          NODE,
+          [dist('sdk-peer.js'), 's3', s3.endpoint, bucket, ...inputs],
+          {},
+          set.bytes,
+          set.files,
+        ),
+      );
+      for (const tool of ['rclone', 's3cmd'])
+        if (!has(tool))
+          rows.push({
+            id: `${tool}-${set.id}`,
+            group: 'peer',
+            name: name(tool),
+            skipped: `${tool} not installed`,
+          });
+    }
+    client.destroy();
+  } finally {
+    await s3.stop();
+  }
+  return rows;
+}
+
+/** Direct Azure (azurite) rows: ua --direct and @azure/storage-blob uploadFile. */
+export async function azureRows(c: Ctx, sets: DirectSet[], built: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const az = await startAzuriteProcess();
+  try {
+    const service = BlobServiceClient.fromConnectionString(az.connectionString);
+    for (const set of sets) {
+      const container = `bench-${set.id}`;
+      await service.getContainerClient(container).create();
+      const name = (tool: string) => `${tool} ${set.label} → azurite`;
+      const peers = [`sdk-azure-${set.id}`, `rclone-az-${set.id}`];
+      if (!built)
+        rows.push({
+          id: `az-${set.id}`,
+          group: 'direct',
+          name: name('ua --direct'),
+          skipped: 'not built (ua has no --direct)',
+        });
+      else {
+        const t = await startUaPlatform();
+        try {
+          const d = await t.call('drive/new', {
+            name: 'bench-az',
+            cloud: 'azure',
+            credentials: { account: 'devstoreaccount1', key: AZURITE_KEY },
+            endpoint: az.endpoint,
+          });
+          const p = await t.call('project/new', {
+            name: `direct-az-${set.id}`,
+            defaultSymlink: { drive: d.id, container, prefix: 'ua/' },
+          });
+          const target = { ...t, proc: az.proc, project: String(p.id) };
+          const env = { AZURE_STORAGE_CONNECTION_STRING: az.connectionString, UA_DIRECT: '1' };
+          rows.push(
+            await runUa(c, {
+              target,
+              row: { id: `az-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
+              args: [
+                '--direct',
+                '--do-not-compress',
+                '--state-dir',
+                join(ROOT, '.tmp', 'bench-state', String(Date.now())),
+                set.input,
+              ],
+              files: set.files,
+              bytes: set.bytes,
+              env,
+            }),
+          );
+        } finally {
+          await t.stop();
+        }
+      }
+      const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
+      rows.push(
+        await peer(
+          { id: `sdk-azure-${set.id}`, group: 'peer', name: name('@azure/storage-blob uploadFile') },
+          az.proc,
+          NODE,
+          [dist('sdk-peer.js'), 'azure', az.connectionString, container, ...inputs],
+          {},
+          set.bytes,
+          set.files,
+        ),
+      );
+      if (!has('rclone'))
+        rows.push({
+          id: `rclone-az-${set.id}`,
+          group: 'peer',
+          name: name('rclone copy'),
+          skipped: 'rclone not installed',
+        });
+    }
+  } finally {
+    await az.stop();
+  }
+  return rows;
+}
