@@ -12,7 +12,11 @@ export function md5hex(b: Uint8Array): string {
   return createHash('md5').update(b).digest('hex');
 }
 
-export async function newFile(tp: TestPlatform, input: Record<string, unknown> = {}, token?: string): Promise<string> {
+export async function newFile(
+  tp: TestPlatform,
+  input: Record<string, unknown> = {},
+  token?: string,
+): Promise<string> {
   const res = await tp.call('file/new', { project: tp.project, name: 'f.bin', ...input }, token);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.id as string;
@@ -25,7 +29,11 @@ export interface PutResult {
 }
 
 /** PUT bytes to a signed URL with exactly the headers the server asked for (no Authorization). */
-export async function putTo(url: string, headers: Record<string, string>, body: Uint8Array): Promise<PutResult> {
+export async function putTo(
+  url: string,
+  headers: Record<string, string>,
+  body: Uint8Array,
+): Promise<PutResult> {
   const res = await request(url, { method: 'PUT', headers, body });
   return { status: res.statusCode, body: await res.body.text(), headers: res.headers };
 }
@@ -43,7 +51,12 @@ export async function signPart(
 }
 
 /** `/upload` then PUT, the way the classic agent does it. */
-export async function uploadPart(tp: TestPlatform, fileId: string, index: number, bytes: Uint8Array): Promise<PutResult> {
+export async function uploadPart(
+  tp: TestPlatform,
+  fileId: string,
+  index: number,
+  bytes: Uint8Array,
+): Promise<PutResult> {
   const { url, headers } = await signPart(tp, fileId, index, bytes);
   return putTo(url, headers, bytes);
 }
@@ -73,7 +86,11 @@ export async function downloadBytes(tp: TestPlatform, id: string, range?: string
 }
 
 /** Uploads `parts` (index = position + 1) and closes; returns the file ID. */
-export async function uploadWhole(tp: TestPlatform, parts: Uint8Array[], input: Record<string, unknown> = {}) {
+export async function uploadWhole(
+  tp: TestPlatform,
+  parts: Uint8Array[],
+  input: Record<string, unknown> = {},
+) {
   const id = await newFile(tp, input);
   for (const [i, p] of parts.entries()) expect((await uploadPart(tp, id, i + 1, p)).status).toBe(200);
   const closed = await tp.call(`${id}/close`, {});

@@ -25,9 +25,22 @@ afterAll(() => tp.stop());
 group('a multi-part upload through the raw API', () => {
   it('stores, closes, describes and downloads the exact bytes', async () => {
     const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB + 17), randomBytes(123_457)];
-    const id = await newFile(tp, { name: 'reads.bin', folder: '/runs/1', parents: true, media: 'application/octet-stream' });
+    const id = await newFile(tp, {
+      name: 'reads.bin',
+      folder: '/runs/1',
+      parents: true,
+      media: 'application/octet-stream',
+    });
     const open = await describe(tp, id);
-    expect(open).toMatchObject({ id, class: 'file', project: tp.project, folder: '/runs/1', name: 'reads.bin', state: 'open', parts: {} });
+    expect(open).toMatchObject({
+      id,
+      class: 'file',
+      project: tp.project,
+      folder: '/runs/1',
+      name: 'reads.bin',
+      state: 'open',
+      parts: {},
+    });
 
     // Upload out of order: the server must not care.
     for (const i of [2, 0, 1]) {
@@ -37,7 +50,9 @@ group('a multi-part upload through the raw API', () => {
     }
     const before = await describe(tp, id);
     expect(before.parts).toEqual(
-      Object.fromEntries(parts.map((p, i) => [String(i + 1), { state: 'complete', size: p.length, md5: md5hex(p) }])),
+      Object.fromEntries(
+        parts.map((p, i) => [String(i + 1), { state: 'complete', size: p.length, md5: md5hex(p) }]),
+      ),
     );
 
     // Freeze the clock so `closing` is observable without depending on timing.
@@ -60,7 +75,12 @@ group('a multi-part upload through the raw API', () => {
     }
     const closed = await waitClosed(tp, id);
     const whole = Buffer.concat(parts);
-    expect(closed).toMatchObject({ state: 'closed', size: whole.length, archivalState: 'live', createdBy: { user: tp.user } });
+    expect(closed).toMatchObject({
+      state: 'closed',
+      size: whole.length,
+      archivalState: 'live',
+      createdBy: { user: tp.user },
+    });
     expect(Object.keys(closed.parts)).toEqual(['1', '2', '3']);
 
     const dl = await downloadBytes(tp, id);
@@ -135,7 +155,14 @@ group('file/new', () => {
       hidden: true,
     });
     const d = await describe(tp, id, { properties: true, details: true });
-    expect(d).toMatchObject({ name: id, folder: '/', hidden: true, tags: ['a'], types: ['Reads'], media: '' });
+    expect(d).toMatchObject({
+      name: id,
+      folder: '/',
+      hidden: true,
+      tags: ['a'],
+      types: ['Reads'],
+      media: '',
+    });
     expect(d.properties).toEqual({ k: 'v' });
     expect(d.details).toEqual({ x: 1 });
     const picked = await describe(tp, id, { fields: { state: true, properties: true } });
@@ -194,7 +221,9 @@ group('metadata edits', () => {
     await tp.call(`${id}/removeTags`, { tags: ['t1'] });
     const d = await describe(tp, id, { properties: true });
     expect(d).toMatchObject({ name: 'renamed', tags: ['t2'], properties: { b: '2', c: '3' } });
-    expect((await tp.call(`${id}/setProperties`, { properties: { a: 1 } })).body.error.type).toBe('InvalidInput');
+    expect((await tp.call(`${id}/setProperties`, { properties: { a: 1 } })).body.error.type).toBe(
+      'InvalidInput',
+    );
   });
 });
 
@@ -216,8 +245,15 @@ group('restart', () => {
 
       const second = await startPlatform({ dataDir, quiet: true });
       try {
-        const t = { ...first, platform: second, url: second.url, call: (r: string, i: unknown = {}, tok = first.token) => callApi(second.url, r, i, tok) };
-        expect((await describe(t, openId)).parts).toEqual({ '1': { state: 'complete', size: p1.length, md5: md5hex(p1) } });
+        const t = {
+          ...first,
+          platform: second,
+          url: second.url,
+          call: (r: string, i: unknown = {}, tok = first.token) => callApi(second.url, r, i, tok),
+        };
+        expect((await describe(t, openId)).parts).toEqual({
+          '1': { state: 'complete', size: p1.length, md5: md5hex(p1) },
+        });
         const dl = await downloadBytes(t, closedId);
         expect(dl.bytes.equals(Buffer.concat(a))).toBe(true);
         await waitClosed(t, closingId);

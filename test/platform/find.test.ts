@@ -12,7 +12,10 @@ afterAll(() => tp.stop());
 const find = async (input: Record<string, unknown>, token?: string) => {
   const r = await tp.call('system/findDataObjects', input, token);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
-  return r.body as { results: Array<{ project: string; id: string; describe?: Record<string, unknown> }>; next: unknown };
+  return r.body as {
+    results: Array<{ project: string; id: string; describe?: Record<string, unknown> }>;
+    next: unknown;
+  };
 };
 
 /** A fresh project per test keeps result sets exact. */
@@ -45,7 +48,11 @@ group('the classic resume query', () => {
     const r = await find(query);
     expect(r.next).toBeNull();
     expect(r.results).toHaveLength(1);
-    expect(r.results[0]).toMatchObject({ project, id, describe: { id, state: 'open', name: 'reads.fq', parts: { '1': { state: 'complete', size: 100 } } } });
+    expect(r.results[0]).toMatchObject({
+      project,
+      id,
+      describe: { id, state: 'open', name: 'reads.fq', parts: { '1': { state: 'complete', size: 100 } } },
+    });
     // The default visibility is `visible`, so the hidden file is not found without `either`.
     expect((await find({ ...query, visibility: undefined })).results).toEqual([]);
     expect((await find({ ...query, visibility: 'hidden' })).results).toHaveLength(1);

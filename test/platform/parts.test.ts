@@ -3,7 +3,17 @@ import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe as group, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-import { MiB, describe, downloadBytes, md5hex, newFile, putTo, signPart, uploadPart, waitClosed } from './file-helpers.js';
+import {
+  MiB,
+  describe,
+  downloadBytes,
+  md5hex,
+  newFile,
+  putTo,
+  signPart,
+  uploadPart,
+  waitClosed,
+} from './file-helpers.js';
 
 let tp: TestPlatform;
 beforeAll(async () => {
@@ -11,7 +21,8 @@ beforeAll(async () => {
 });
 afterAll(() => tp.stop());
 
-const partsOf = async (id: string) => (await describe(tp, id)).parts as Record<string, { md5: string; size: number }>;
+const partsOf = async (id: string) =>
+  (await describe(tp, id)).parts as Record<string, { md5: string; size: number }>;
 
 group('part PUT checks', () => {
   it('answers /upload with a signed URL and the headers to send', async () => {
@@ -19,9 +30,18 @@ group('part PUT checks', () => {
     const bytes = Buffer.from('hello');
     const s = await signPart(tp, id, 7, bytes);
     expect(s.url).toMatch(new RegExp(`^${tp.url}/upload/${id}/7\\?`));
-    expect(s.headers).toEqual({ 'content-length': '5', 'content-md5': Buffer.from(md5hex(bytes), 'hex').toString('base64') });
+    expect(s.headers).toEqual({
+      'content-length': '5',
+      'content-md5': Buffer.from(md5hex(bytes), 'hex').toString('base64'),
+    });
     expect(s.expires).toBeGreaterThan(Date.now());
-    for (const bad of [{ index: 0 }, { index: 10001 }, { size: -1 }, { md5: 'ABC' }, { md5: md5hex(bytes).toUpperCase() }]) {
+    for (const bad of [
+      { index: 0 },
+      { index: 10001 },
+      { size: -1 },
+      { md5: 'ABC' },
+      { md5: md5hex(bytes).toUpperCase() },
+    ]) {
       const r = await tp.call(`${id}/upload`, { index: 1, size: 5, md5: md5hex(bytes), ...bad });
       expect(r.body.error.type, JSON.stringify(bad)).toBe('InvalidInput');
     }
@@ -37,7 +57,9 @@ group('part PUT checks', () => {
     expect(r.status).toBe(400);
     expect(r.body).toContain('<Code>BadDigest</Code>');
     expect(await partsOf(id)).toEqual({});
-    expect(tp.platform.stats.partPuts.filter((p) => p.fileId === id)).toEqual([{ fileId: id, index: 1, size: 2048, ok: false }]);
+    expect(tp.platform.stats.partPuts.filter((p) => p.fileId === id)).toEqual([
+      { fileId: id, index: 1, size: 2048, ok: false },
+    ]);
   });
 
   it('refuses a body of another size than signed (400) and records nothing', async () => {
@@ -57,7 +79,10 @@ group('part PUT checks', () => {
     const bytes = randomBytes(100);
     const { url, headers } = await signPart(tp, id, 1, bytes);
     const u = new URL(url);
-    u.searchParams.set('sig', u.searchParams.get('sig')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')));
+    u.searchParams.set(
+      'sig',
+      u.searchParams.get('sig')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+    );
     const r1 = await putTo(u.toString(), headers, bytes);
     expect(r1.status).toBe(403);
     expect(r1.body).toContain('SignatureDoesNotMatch');
@@ -113,10 +138,14 @@ group('part PUT checks', () => {
     const bytes = randomBytes(256 * 1024);
     const { url, headers } = await signPart(tp, id, 1, bytes);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(url, { method: 'PUT', headers: { ...headers, expect: '100-continue' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpRequest(
+        url,
+        { method: 'PUT', headers: { ...headers, expect: '100-continue' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('continue', () => req.end(bytes));
       req.on('error', reject);
     });

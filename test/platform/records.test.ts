@@ -22,7 +22,14 @@ group('records', () => {
     const id = made.body.id as string;
     expect(id).toMatch(/^record-/);
     const d = (await tp.call(`${id}/describe`, { details: true, properties: true })).body;
-    expect(d).toMatchObject({ id, class: 'record', state: 'open', name: 'sentinel', folder: '/runs', types: ['UploadSentinel'] });
+    expect(d).toMatchObject({
+      id,
+      class: 'record',
+      state: 'open',
+      name: 'sentinel',
+      folder: '/runs',
+      types: ['UploadSentinel'],
+    });
     expect(d.details).toEqual({ files: ['file-x'] });
     expect(d.properties).toEqual({ run: '7' });
     expect(d.parts).toBeUndefined();
@@ -32,7 +39,11 @@ group('records', () => {
     expect((await tp.call(`${id}/describe`, {})).body).toMatchObject({ state: 'closed', tags: ['done'] });
     expect((await tp.call(`${id}/close`, {})).body).toEqual({ id });
 
-    const found = await tp.call('system/findDataObjects', { class: 'record', properties: { run: '7' }, state: 'closed' });
+    const found = await tp.call('system/findDataObjects', {
+      class: 'record',
+      properties: { run: '7' },
+      state: 'closed',
+    });
     expect(found.body.results.map((r: { id: string }) => r.id)).toEqual([id]);
     const files = await tp.call('system/findDataObjects', { class: 'file', properties: { run: '7' } });
     expect(files.body.results).toEqual([]);

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { md5OfFile } from './md5-offload.js';
-import { PartMismatchError, type BlobStore, type ByteRange, type ExpectedPart, type StoredPart } from './blob-store.js';
+import {
+  PartMismatchError,
+  type BlobStore,
+  type ByteRange,
+  type ExpectedPart,
+  type StoredPart,
+} from './blob-store.js';
 
 /**
  * Blob store on the local disk under `<root>` (normally `<dataDir>/blobs`):
@@ -51,17 +57,26 @@ export class DiskBlobStore implements BlobStore {
         },
         createWriteStream(tmp, { highWaterMark: 1 << 20 }),
       );
-      if (excess) throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, { size });
+      if (excess)
+        throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, {
+          size,
+        });
       if (size !== expected.size) {
-        throw new PartMismatchError('IncompleteBody', `received ${size} bytes, expected ${expected.size}`, { size });
+        throw new PartMismatchError('IncompleteBody', `received ${size} bytes, expected ${expected.size}`, {
+          size,
+        });
       }
       // Hash (on the helper thread) while the kernel flushes the same bytes to disk.
       const [md5] = await Promise.all([md5OfFile(tmp), this.syncFile(tmp)]);
       if (md5 !== expected.md5) {
-        throw new PartMismatchError('BadDigest', `the MD5 of the body (${md5}) is not the signed ${expected.md5}`, {
-          size,
-          md5,
-        });
+        throw new PartMismatchError(
+          'BadDigest',
+          `the MD5 of the body (${md5}) is not the signed ${expected.md5}`,
+          {
+            size,
+            md5,
+          },
+        );
       }
       await rename(tmp, join(dir, name));
       await this.syncDir(dir);
@@ -114,7 +129,11 @@ export class DiskBlobStore implements BlobStore {
   }
 
   openObject(fileId: string, range?: ByteRange): Readable {
-    return createReadStream(this.objectPath(fileId), { start: range?.start, end: range?.end, highWaterMark: 1 << 20 });
+    return createReadStream(this.objectPath(fileId), {
+      start: range?.start,
+      end: range?.end,
+      highWaterMark: 1 << 20,
+    });
   }
 
   async deleteFile(fileId: string): Promise<void> {

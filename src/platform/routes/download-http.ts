@@ -13,7 +13,10 @@ import { sendS3Error } from './s3-errors.js';
  * `bytes=a-b` / `bytes=a-` / `bytes=-n` range is honoured; anything else is ignored, as RFC 9110
  * allows.
  */
-export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return undefined;
@@ -29,7 +32,11 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 }
 
 /** GET/HEAD `/download/<fileId>?expires=&sig=&filename=` — the URL `/file-xxxx/download` signs. */
-export async function handleDownload(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<boolean> {
+export async function handleDownload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RouteDeps,
+): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const m = /^\/download\/([^/]+)$/.exec(url.pathname);
   if (!m) return false;
@@ -42,7 +49,12 @@ export async function handleDownload(req: IncomingMessage, res: ServerResponse, 
     sendS3Error(res, 400, 'InvalidArgument', 'malformed download URL');
     return true;
   }
-  const check = checkDownload(deps.config.signingKey, { fileId, expires, filename }, q.get('sig') ?? '', deps.now());
+  const check = checkDownload(
+    deps.config.signingKey,
+    { fileId, expires, filename },
+    q.get('sig') ?? '',
+    deps.now(),
+  );
   if (check !== 'ok') {
     if (check === 'expired') sendS3Error(res, 403, 'AccessDenied', 'Request has expired');
     else sendS3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature does not match');

@@ -46,13 +46,16 @@ const findDataObjects: Handler = (ctx) => {
     return { results: [], next: null }; // classes this server does not store have no objects
   }
   const state = optString(input, 'state') ?? 'any';
-  if (!['open', 'closing', 'closed', 'any'].includes(state)) throw invalidInput('state must be open, closing, closed or any');
+  if (!['open', 'closing', 'closed', 'any'].includes(state))
+    throw invalidInput('state must be open, closing, closed or any');
   const visibility = optString(input, 'visibility') ?? 'visible';
-  if (!['visible', 'hidden', 'either'].includes(visibility)) throw invalidInput('visibility must be visible, hidden or either');
+  if (!['visible', 'hidden', 'either'].includes(visibility))
+    throw invalidInput('visibility must be visible, hidden or either');
   const level = input.level ?? 'VIEW';
   if (!isGrantLevel(level)) throw invalidInput('level must be VIEW, UPLOAD, CONTRIBUTE or ADMINISTER');
   const limit = input.limit === undefined ? MAX_LIMIT : input.limit;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) throw invalidInput('limit must be a positive integer');
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)
+    throw invalidInput('limit must be a positive integer');
 
   const q: FindQuery = { classes: klass ? [klass as ObjectClass] : CLASSES, projects: [] };
   if (state !== 'any') q.state = state;
@@ -60,8 +63,10 @@ const findDataObjects: Handler = (ctx) => {
   let scopeProject: string | undefined;
   if (input.scope !== undefined) {
     const s = input.scope;
-    if (!isPlainObject(s) || typeof s.project !== 'string') throw invalidInput('scope must be {"project": …, "folder"?, "recurse"?}');
-    if (s.recurse !== undefined && typeof s.recurse !== 'boolean') throw invalidInput('scope.recurse must be a boolean');
+    if (!isPlainObject(s) || typeof s.project !== 'string')
+      throw invalidInput('scope must be {"project": …, "folder"?, "recurse"?}');
+    if (s.recurse !== undefined && typeof s.recurse !== 'boolean')
+      throw invalidInput('scope.recurse must be a boolean');
     scopeProject = s.project;
     q.folder = { path: normaliseFolder(s.folder ?? '/'), recurse: s.recurse ?? true };
   }
@@ -79,14 +84,22 @@ const findDataObjects: Handler = (ctx) => {
   q.created = readRange(input.created, 'created');
   q.modified = readRange(input.modified, 'modified');
   q.after = readCursor(input.starting);
-  const describe = input.describe === undefined || input.describe === false ? undefined : parseDescribeOptions(input.describe);
+  const describe =
+    input.describe === undefined || input.describe === false
+      ? undefined
+      : parseDescribeOptions(input.describe);
 
   settleClosing(ctx.deps.db, ctx.deps.now());
   q.projects = searchProjects(ctx, scopeProject, level);
   const page: FoundRow[] = [];
   let more = false;
   for (const row of findObjects(ctx.deps.db, q)) {
-    if (!nameOk(row.name) || !tagsOk(JSON.parse(row.tags) as string[]) || !typesOk(JSON.parse(row.types) as string[])) continue;
+    if (
+      !nameOk(row.name) ||
+      !tagsOk(JSON.parse(row.tags) as string[]) ||
+      !typesOk(JSON.parse(row.types) as string[])
+    )
+      continue;
     if (page.length === Math.min(limit, MAX_LIMIT)) {
       more = true;
       break; // leaving the loop closes the statement
@@ -113,7 +126,8 @@ function describeRow(ctx: RouteContext, id: string, opts: DescribeOptions): Reco
 /** `/system/describeDataObjects`: up to 1000 objects; per-object errors instead of failing all. */
 const describeDataObjects: Handler = (ctx) => {
   const objects = ctx.input.objects;
-  if (!Array.isArray(objects) || objects.length > MAX_LIMIT) throw invalidInput(`objects must be an array of at most ${MAX_LIMIT}`);
+  if (!Array.isArray(objects) || objects.length > MAX_LIMIT)
+    throw invalidInput(`objects must be an array of at most ${MAX_LIMIT}`);
   const classOpts = ctx.input.classDescribeOptions ?? {};
   if (!isPlainObject(classOpts)) throw invalidInput('classDescribeOptions must be a mapping');
   return {

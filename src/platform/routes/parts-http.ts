@@ -28,7 +28,13 @@ function parsePutUrl(url: URL): SignedPut | string {
   if (!m || !isId(m[1], 'file')) return 'malformed upload path';
   const q = url.searchParams;
   const num = (k: string) => (/^\d{1,16}$/.test(q.get(k) ?? '') ? Number(q.get(k)) : NaN);
-  const put = { fileId: m[1], index: Number(m[2]), size: num('size'), md5: q.get('md5') ?? '', expires: num('expires') };
+  const put = {
+    fileId: m[1],
+    index: Number(m[2]),
+    size: num('size'),
+    md5: q.get('md5') ?? '',
+    expires: num('expires'),
+  };
   if (Number.isNaN(put.size) || Number.isNaN(put.expires) || !MD5_RE.test(put.md5) || !q.get('sig')) {
     return 'missing or malformed query parameters';
   }
@@ -52,7 +58,11 @@ async function drain(req: IncomingMessage): Promise<void> {
  * `Expect: 100-continue` is answered by node:http itself (the server has no 'checkContinue'
  * listener), so the body simply arrives.
  */
-export async function handlePartPut(req: IncomingMessage, res: ServerResponse, deps: RouteDeps): Promise<boolean> {
+export async function handlePartPut(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: RouteDeps,
+): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (!url.pathname.startsWith('/upload/')) return false;
   const record = { fileId: '', index: 0, size: 0, ok: false };
@@ -94,23 +104,43 @@ async function putPart(
     await drain(req);
     return check === 'expired'
       ? sendS3Error(res, 403, 'AccessDenied', 'Request has expired')
-      : sendS3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided');
+      : sendS3Error(
+          res,
+          403,
+          'SignatureDoesNotMatch',
+          'The request signature we calculated does not match the signature you provided',
+        );
   }
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) !== put.size) {
     await drain(req);
-    return sendS3Error(res, 400, 'IncompleteBody', `Content-Length ${declared} is not the signed size ${put.size}`);
+    return sendS3Error(
+      res,
+      400,
+      'IncompleteBody',
+      `Content-Length ${declared} is not the signed size ${put.size}`,
+    );
   }
   const contentMd5 = req.headers['content-md5'];
   if (contentMd5 !== undefined && contentMd5 !== Buffer.from(put.md5, 'hex').toString('base64')) {
     await drain(req);
-    return sendS3Error(res, 400, 'InvalidDigest', 'The Content-MD5 you specified does not match the signed MD5');
+    return sendS3Error(
+      res,
+      400,
+      'InvalidDigest',
+      'The Content-MD5 you specified does not match the signed MD5',
+    );
   }
   const file = getFile(deps.db, put.fileId);
   if (!file || file.state !== 'open') {
     await drain(req);
     return file
-      ? sendS3Error(res, 409, 'InvalidObjectState', `The file is ${file.state}; parts can only be uploaded while it is open`)
+      ? sendS3Error(
+          res,
+          409,
+          'InvalidObjectState',
+          `The file is ${file.state}; parts can only be uploaded while it is open`,
+        )
       : sendS3Error(res, 404, 'NoSuchUpload', 'The file does not exist');
   }
 
@@ -124,11 +154,18 @@ async function putPart(
       return sendS3Error(res, 400, err.code === 'BadDigest' ? 'BadDigest' : 'IncompleteBody', err.message);
     }
     // The client went away mid-body (or the disk failed): nothing was kept.
-    if (!res.headersSent && !req.socket.destroyed) return sendS3Error(res, 500, 'InternalError', 'Could not store the part');
+    if (!res.headersSent && !req.socket.destroyed)
+      return sendS3Error(res, 500, 'InternalError', 'Could not store the part');
     return;
   }
   const replaced = deps.db.open
-    ? recordPart(deps.db, put.fileId, { index: put.index, size: stored.size, md5: stored.md5, blob: stored.key, now: deps.now() })
+    ? recordPart(deps.db, put.fileId, {
+        index: put.index,
+        size: stored.size,
+        md5: stored.md5,
+        blob: stored.key,
+        now: deps.now(),
+      })
     : false;
   if (replaced === false) {
     await store.deletePart(stored.key);

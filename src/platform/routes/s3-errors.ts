@@ -5,7 +5,13 @@ import type { ServerResponse } from 'node:http';
  * Error answers on the signed-URL endpoints look like S3's (which is what these URLs stand in
  * for): an XML `<Error>` with Code, Message and RequestId. Clients print the body verbatim.
  */
-export function sendS3Error(res: ServerResponse, status: number, code: string, message: string, retryAfter?: number): void {
+export function sendS3Error(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  retryAfter?: number,
+): void {
   if (res.headersSent) return void res.destroy();
   const body =
     '<?xml version="1.0" encoding="UTF-8"?>\n' +

@@ -161,8 +161,22 @@ export function settleClosing(db: Database.Database, now: number): void {
 export function listParts(db: Database.Database, fileId: string): PartRecord[] {
   const rows = db
     .prepare('SELECT idx, size, md5, state, blob, stored_at FROM parts WHERE file = ? ORDER BY idx')
-    .all(fileId) as Array<{ idx: number; size: number; md5: string; state: string; blob: string; stored_at: number }>;
-  return rows.map((r) => ({ index: r.idx, size: r.size, md5: r.md5, state: r.state, blob: r.blob, storedAt: r.stored_at }));
+    .all(fileId) as Array<{
+    idx: number;
+    size: number;
+    md5: string;
+    state: string;
+    blob: string;
+    stored_at: number;
+  }>;
+  return rows.map((r) => ({
+    index: r.idx,
+    size: r.size,
+    md5: r.md5,
+    state: r.state,
+    blob: r.blob,
+    storedAt: r.stored_at,
+  }));
 }
 
 /**
@@ -179,8 +193,7 @@ export function recordPart(
     const f = db.prepare('SELECT state FROM files WHERE id = ?').get(fileId) as { state: string } | undefined;
     if (!f || f.state !== 'open') return false;
     const old = db.prepare('SELECT blob FROM parts WHERE file = ? AND idx = ?').get(fileId, part.index) as
-      | { blob: string }
-      | undefined;
+      { blob: string } | undefined;
     db.prepare(
       `INSERT INTO parts (file, idx, size, md5, state, blob, stored_at) VALUES (?, ?, ?, ?, 'complete', ?, ?)
        ON CONFLICT (file, idx) DO UPDATE SET size = excluded.size, md5 = excluded.md5, state = 'complete',
@@ -192,7 +205,13 @@ export function recordPart(
 }
 
 /** open → closing; returns false if the file was not open (a concurrent close won). */
-export function markClosing(db: Database.Database, fileId: string, size: number, closingUntil: number, now: number): boolean {
+export function markClosing(
+  db: Database.Database,
+  fileId: string,
+  size: number,
+  closingUntil: number,
+  now: number,
+): boolean {
   const r = db
     .prepare(
       `UPDATE files SET state = 'closing', size = ?, closing_until = ?, modified = ?
@@ -208,7 +227,9 @@ export function markAssembled(db: Database.Database, fileId: string, md5: string
 
 /** Files that are closing but whose bytes are not assembled (e.g. the server stopped mid-way). */
 export function unassembledClosing(db: Database.Database): string[] {
-  const rows = db.prepare(`SELECT id FROM files WHERE state = 'closing' AND assembled = 0`).all() as Array<{ id: string }>;
+  const rows = db.prepare(`SELECT id FROM files WHERE state = 'closing' AND assembled = 0`).all() as Array<{
+    id: string;
+  }>;
   return rows.map((r) => r.id);
 }
 

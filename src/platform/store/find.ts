@@ -91,7 +91,8 @@ export function findObjects(db: Database.Database, q: FindQuery): IterableIterat
   }
   const where = conds.join(' AND ');
   const branches = q.classes.map(
-    (c) => `SELECT '${c}' AS class, id, project, name, types, tags, modified FROM ${TABLE_OF[c]} WHERE ${where}`,
+    (c) =>
+      `SELECT '${c}' AS class, id, project, name, types, tags, modified FROM ${TABLE_OF[c]} WHERE ${where}`,
   );
   const sql = `${branches.join(' UNION ALL ')} ORDER BY project, modified DESC, id DESC`;
   return db.prepare(sql).iterate(...q.classes.flatMap(() => params)) as IterableIterator<FoundRow>;

@@ -118,7 +118,10 @@ export function getRecord(db: Database.Database, id: string): DataObject | undef
 }
 
 export function closeRecord(db: Database.Database, id: string, now: number): void {
-  db.prepare(`UPDATE records SET state = 'closed', modified = ? WHERE id = ? AND state = 'open'`).run(now, id);
+  db.prepare(`UPDATE records SET state = 'closed', modified = ? WHERE id = ? AND state = 'open'`).run(
+    now,
+    id,
+  );
 }
 
 export interface MetaPatch {
@@ -130,14 +133,23 @@ export interface MetaPatch {
 }
 
 /** Applies a metadata edit to a file or record and bumps `modified`. */
-export function updateMeta(db: Database.Database, klass: ObjectClass, id: string, patch: MetaPatch, now: number): void {
+export function updateMeta(
+  db: Database.Database,
+  klass: ObjectClass,
+  id: string,
+  patch: MetaPatch,
+  now: number,
+): void {
   const table = TABLE_OF[klass];
   db.transaction(() => {
-    const cur = db.prepare(`SELECT properties FROM ${table} WHERE id = ?`).get(id) as { properties: string } | undefined;
+    const cur = db.prepare(`SELECT properties FROM ${table} WHERE id = ?`).get(id) as
+      { properties: string } | undefined;
     if (!cur) return;
     if (patch.name !== undefined) db.prepare(`UPDATE ${table} SET name = ? WHERE id = ?`).run(patch.name, id);
-    if (patch.tags) db.prepare(`UPDATE ${table} SET tags = ? WHERE id = ?`).run(JSON.stringify(patch.tags), id);
-    if (patch.types) db.prepare(`UPDATE ${table} SET types = ? WHERE id = ?`).run(JSON.stringify(patch.types), id);
+    if (patch.tags)
+      db.prepare(`UPDATE ${table} SET tags = ? WHERE id = ?`).run(JSON.stringify(patch.tags), id);
+    if (patch.types)
+      db.prepare(`UPDATE ${table} SET types = ? WHERE id = ?`).run(JSON.stringify(patch.types), id);
     if (patch.properties) {
       const props = JSON.parse(cur.properties) as Record<string, string>;
       const put = db.prepare(
