@@ -64,7 +64,7 @@ export interface ConnectionProblem {
 export function classifyConnection(err: unknown, env: NodeJS.ProcessEnv = process.env): ConnectionProblem {
   const cause = err instanceof ConnectionError ? err.cause : err;
   const code = codeOf(cause);
-  const detail = messageOf(cause) || String(cause);
+  const detail = (messageOf(cause) || String(cause)).trim();
   if (TLS_CODES.test(code) || /certificate|wrong version number|ssl|tls/i.test(detail))
     return { kind: 'tls', code, detail };
   if (proxySettings(env).length > 0) return { kind: 'proxy', code, detail };
