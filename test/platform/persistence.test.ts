@@ -36,7 +36,7 @@ it('a restart on the same data dir keeps users, tokens, projects, members, folde
 
   const second = await start(tmp.dir);
   expect(second.dataDir).toBe(tmp.dir);
-  expect((await callApi(second.url, 'system/whoami', {}, token)).body).toEqual({
+  expect((await callApi(second.url, 'system/whoami', {}, token)).body).toMatchObject({
     id: alice,
     handle: 'alice',
   });
