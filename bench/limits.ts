@@ -17,8 +17,6 @@ import { PartPool } from '../src/work/pool.js';
 import { runBarePipeline } from './bare-pipeline.js';
 import { throughPool } from './stage.js';
 
-const MiB = 1024 * 1024;
-
 export interface LimitResult {
   bytes: number;
   seconds: number;

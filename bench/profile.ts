@@ -51,7 +51,10 @@ export function summarise(path: string, top = 15, root = process.cwd()): ThreadP
     self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
   }
   const wallMs = (p.endTime - p.startTime) / 1000;
-  const busyMs = [...self].filter(([k]) => !k.startsWith('(idle)')).reduce((s, [, v]) => s + v, 0);
+  // piscina's idle workers block in Atomics.wait inside atomicsWaitLoop: waiting, not working.
+  const busyMs = [...self]
+    .filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('atomicsWaitLoop'))
+    .reduce((s, [, v]) => s + v, 0);
   const sorted = [...self].sort((a, b) => b[1] - a[1]).slice(0, top);
   return { file: path, wallMs, busyMs, top: sorted.map(([fn, ms]) => ({ fn, ms, share: ms / wallMs })) };
 }

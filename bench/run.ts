@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
- *   npm run bench -- [--quick] [--only limits,sink-nc,platform-nc,platform-fastq,platform-1m,platform-4k,s3,azure]
+ *   npm run bench -- [--quick] [--only limits,sink-nc,platform-nc,platform-fastq,platform-1m,sink-1m,platform-4k,sink-4k,s3,azure]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
  *                    [--level 6] [--profile] [--no-save]
  *
@@ -43,11 +43,12 @@ const ALL = [
   'platform-nc',
   'platform-fastq',
   'platform-1m',
+  'sink-1m',
   'platform-4k',
+  'sink-4k',
   's3',
   'azure',
 ] as const;
-type Scenario = (typeof ALL)[number];
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => {

@@ -17,8 +17,9 @@ import {
   ROOT,
   startAzuriteProcess,
   startS3rverProcess,
-  startSinkPlatform,
+  startSinkPlatform as startSinkProcess,
   startUaPlatform,
+  startUaPlatform as startPlatformProcess,
   type UaTarget,
 } from './servers.js';
 
@@ -39,14 +40,16 @@ const tail = (s: string) => s.trim().split('\n').slice(-3).join(' / ').slice(0, 
 const countFiles = (dir: string) => readdirSync(dir).length;
 
 /** Waits until a server has stopped burning CPU (closing, assembling): at most 60 s. */
-async function settled(proc: ServerProcess): Promise<void> {
+async function settled(proc: ServerProcess): Promise<number> {
+  const t0 = Date.now();
   let last = proc.usage().cpuS;
   for (let i = 0; i < 120; i++) {
     await new Promise((r) => setTimeout(r, 500));
     const now = proc.usage().cpuS;
-    if (now - last < 0.03) return;
+    if (now - last < 0.03) break;
     last = now;
   }
+  return (Date.now() - t0) / 1000;
 }
 
 function failed(row: Row, u: ProcUsage): Row {
@@ -132,8 +135,12 @@ async function runUa(c: Ctx, r: UaRun): Promise<Row> {
   const u = await runMeasured(NODE, [...node, UA, ...args], {
     env: { ...process.env, UA_DIRECT: '0', ...r.target.env, ...r.env },
   });
-  await settled(r.target.proc);
+  const settle = await settled(r.target.proc);
   const s1 = r.target.proc.usage();
+  if (settle > 1)
+    c.log(
+      `${r.row.id}: the server kept working ${settle.toFixed(1)} s after ua exited (counted as server CPU)`,
+    );
   const row: Row = { ...r.row, command: `ua ${args.join(' ')}`, bytes: r.bytes, files: r.files };
   if (u.code !== 0) return failed(row, u);
   const ids = u.stdout
@@ -149,7 +156,20 @@ async function runUa(c: Ctx, r: UaRun): Promise<Row> {
     peakRssMiB: u.peakRssMiB,
     serverCpuS: s1.cpuS - s0.cpuS,
     serverPeakRssMiB: s1.peakRssMiB,
+    note: perFileNote(r.files, u.userS + u.sysS, s1.cpuS - s0.cpuS, own(u.stderr)),
   };
+}
+
+/** ua's own summary ("… in 949ms, 269.8 MiB/s"): the transfer phase without process start-up. */
+const own = (stderr: string) => /^Uploaded .* in (.*)$/m.exec(stderr)?.[1];
+
+function perFileNote(files: number, clientCpuS: number, serverCpuS: number, summary?: string): string {
+  const parts = summary ? [`ua's timer: ${summary}`] : [];
+  if (files > 1)
+    parts.push(
+      `CPU ms/file ${((clientCpuS * 1000) / files).toFixed(1)} client, ${((serverCpuS * 1000) / files).toFixed(1)} server`,
+    );
+  return parts.join('; ');
 }
 
 /** One fresh server per row: a second upload of the same local file would otherwise be resumed. */
@@ -162,10 +182,17 @@ async function withTarget(start: () => Promise<UaTarget>, fn: (t: UaTarget) => P
   }
 }
 
-export type PlatformScenario = 'sink-nc' | 'platform-nc' | 'platform-fastq' | 'platform-1m' | 'platform-4k';
+export type PlatformScenario =
+  'sink-nc' | 'platform-nc' | 'platform-fastq' | 'platform-1m' | 'platform-4k' | 'sink-1m' | 'sink-4k';
 
 export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row> {
   const { big, fastq, medium, small, sizes } = c.data;
+  // With --profile the server is profiled too (its profile is written when it stops).
+  const serverArgs = c.profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(c.profileDir, `${which}-server`)}`]
+    : [];
+  const startUaPlatform = () => startPlatformProcess(serverArgs);
+  const startSinkPlatform = () => startSinkProcess(serverArgs);
   const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   switch (which) {
     case 'sink-nc':
@@ -230,6 +257,26 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
           bytes: sizes.mediumCount * sizes.mediumBytes,
         }),
       );
+    // The same file sets against the sink: what the client alone can do (server costs nothing).
+    case 'sink-1m':
+    case 'sink-4k': {
+      const small4k = which === 'sink-4k';
+      const dir = small4k ? small : medium;
+      return withTarget(startSinkPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua ${small4k ? `${sizes.smallCount} × 4 KiB` : `${sizes.mediumCount} × 1 MiB`} → sink platform`,
+            goalFilesPerS: small4k ? 400 : 150,
+          },
+          args: ['--do-not-compress', '--override-file-limit', dir],
+          files: countFiles(dir),
+          bytes: small4k ? sizes.smallCount * sizes.smallBytes : sizes.mediumCount * sizes.mediumBytes,
+        }),
+      );
+    }
     case 'platform-4k':
       return withTarget(startUaPlatform, (target) =>
         runUa(c, {
@@ -280,6 +327,7 @@ async function peer(
     peakRssMiB: u.peakRssMiB,
     serverCpuS: s1.cpuS - s0.cpuS,
     serverPeakRssMiB: s1.peakRssMiB,
+    note: perFileNote(files, u.userS + u.sysS, s1.cpuS - s0.cpuS),
   };
 }
 

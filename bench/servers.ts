@@ -52,7 +52,8 @@ function caller(url: string, token: string): UaTarget['call'] {
   };
 }
 
-export async function startUaPlatform(): Promise<UaTarget> {
+/** `nodeArgs` go before the script (e.g. --cpu-prof to profile the server). */
+export async function startUaPlatform(nodeArgs: string[] = []): Promise<UaTarget> {
   const dir = mkdtempSync(join(tmpdir(), 'ua-bench-platform-'));
   const admin = openAdmin(dir);
   let project: string;
@@ -66,7 +67,7 @@ export async function startUaPlatform(): Promise<UaTarget> {
   }
   const proc = await startServer(
     NODE,
-    [join(ROOT, 'bin', 'ua-platform.js'), 'serve', '--data', dir, '--closing-delay-ms', '50'],
+    [...nodeArgs, join(ROOT, 'bin', 'ua-platform.js'), 'serve', '--data', dir, '--closing-delay-ms', '50'],
     /listening on (\S+)/,
   );
   const url = proc.ready[1];
@@ -83,10 +84,10 @@ export async function startUaPlatform(): Promise<UaTarget> {
   };
 }
 
-export async function startSinkPlatform(): Promise<UaTarget> {
+export async function startSinkPlatform(nodeArgs: string[] = []): Promise<UaTarget> {
   const proc = await startServer(
     NODE,
-    [join(ROOT, 'dist', 'bench', 'sink-platform.js')],
+    [...nodeArgs, join(ROOT, 'dist', 'bench', 'sink-platform.js')],
     /listening on (\S+)\n(project-\S+)/,
   );
   const url = proc.ready[1];

@@ -91,7 +91,13 @@ function moved(value: PartTaskOutput): PartTaskOutput {
   return Piscina.move({ [Piscina.transferableSymbol]: list, [Piscina.valueSymbol]: value } as never) as never;
 }
 
+/** The worker entry: the part's result, with its buffers moved back to the main thread. */
 export default function partTask(job: PartTaskInput): PartTaskOutput {
+  return moved(runPart(job));
+}
+
+/** Reads, hashes and (maybe) compresses one part on the calling thread. */
+export function runPart(job: PartTaskInput): PartTaskOutput {
   try {
     const view = new Uint8Array(job.buffer, 0, job.length);
     if (job.path !== undefined) readRange(job.path, view, job.offset, job.expect);
@@ -99,21 +105,21 @@ export default function partTask(job: PartTaskInput): PartTaskOutput {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);
       const md5 = createHash('md5').update(data).digest('hex');
-      return moved({
+      return {
         ok: true,
         md5,
         size: data.length,
         buffer: job.buffer,
         compressed: ownBuffer(data),
         rawMd5,
-      });
+      };
     }
     const md5 = createHash('md5').update(view).digest('hex');
-    return moved({ ok: true, md5, size: job.length, buffer: job.buffer, rawMd5: md5 });
+    return { ok: true, md5, size: job.length, buffer: job.buffer, rawMd5: md5 };
   } catch (err) {
     const e = err as Error;
     const fc = err instanceof FileChanged ? { path: err.path, detail: err.detail } : {};
-    return moved({
+    return {
       ok: false,
       name: e?.name ?? 'Error',
       message: e?.message ?? String(err),
@@ -122,6 +128,6 @@ export default function partTask(job: PartTaskInput): PartTaskOutput {
         : {}),
       ...fc,
       buffer: job.buffer,
-    });
+    };
   }
 }

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileChangedError } from '../../../src/errors.js';
 import { EMPTY_GZIP_MEMBER } from '../../../src/work/gzip.js';
-import { PartPool, PartReadError, type PartJob } from '../../../src/work/pool.js';
+import { INLINE_MAX, PartPool, PartReadError, type PartJob } from '../../../src/work/pool.js';
 import { tempDir, writeRandomFile, writeTextFile } from '../../helpers/files.js';
 import { buildPartWorker } from './build-worker.js';
 
@@ -192,5 +192,39 @@ describe('PartPool', () => {
       .run(job({ path: textPath, length: 10, buffer: new ArrayBuffer(10) }), ac.signal)
       .catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
+  });
+
+  it('hashes tiny parts on the calling thread (buffer kept) and larger ones in a worker (buffer moved)', async () => {
+    const path = join(tmp.dir, 'sizes.bin');
+    const data = writeRandomFile(path, INLINE_MAX + 1);
+    const small = new ArrayBuffer(INLINE_MAX);
+    const r1 = await pool.run(job({ path, length: INLINE_MAX, buffer: small }));
+    expect(r1.buffer).toBe(small);
+    expect(r1.md5).toBe(md5(data.subarray(0, INLINE_MAX)));
+    const big = new ArrayBuffer(INLINE_MAX + 1);
+    const r2 = await pool.run(job({ path, length: INLINE_MAX + 1, buffer: big }));
+    expect(big.byteLength).toBe(0); // detached: it went to the worker and came back as r2.buffer
+    expect(r2.md5).toBe(md5(data));
+  });
+
+  it('reports read failures the same way from the worker as from the calling thread', async () => {
+    const missing = join(tmp.dir, 'missing-big');
+    const err = await pool
+      .run(job({ path: missing, length: INLINE_MAX + 1, buffer: new ArrayBuffer(INLINE_MAX + 1) }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PartReadError);
+    expect((err as PartReadError).sysCode).toBe('ENOENT');
+    const short = await pool
+      .run(
+        job({
+          path: textPath,
+          offset: text.length - 10,
+          length: INLINE_MAX + 1,
+          buffer: new ArrayBuffer(INLINE_MAX + 1),
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(short).toBeInstanceOf(FileChangedError);
+    expect((short as Error).message).toContain(`ended at ${text.length} bytes`);
   });
 });
