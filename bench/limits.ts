@@ -49,7 +49,8 @@ async function poolLimit(file: string, compress: boolean): Promise<LimitResult> 
   const threads = Number(flag('threads', '2'));
   const level = Number(flag('level', '6'));
   const part = parseSize(flag('part', compress ? '16M' : '64M'));
-  const size = statSync(file).size;
+  // --bytes: only the file's first N bytes (zlib's rate does not change with the total).
+  const size = Math.min(statSync(file).size, parseSize(flag('bytes', String(Number.MAX_SAFE_INTEGER))));
   const pool = new PartPool({ threads });
   try {
     const o = { compress, level };

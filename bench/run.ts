@@ -40,8 +40,10 @@ import { ROOT } from './servers.js';
 const ALL = [
   'limits',
   'sink-nc',
+  'sink-nc-c2',
   'platform-nc',
   'platform-fastq',
+  'platform-fastq-c2',
   'platform-1m',
   'sink-1m',
   'platform-4k',

@@ -98,7 +98,16 @@ export async function limits(c: Ctx): Promise<Row[]> {
           group: 'limit',
           name: `gzip -${c.level} + MD5 of FASTQ via PartPool, ${t} worker${t > 1 ? 's' : ''}`,
         },
-        ['gzip', fastq, '--threads', String(t), '--level', String(c.level)],
+        [
+          'gzip',
+          fastq,
+          '--threads',
+          String(t),
+          '--level',
+          String(c.level),
+          '--bytes',
+          String(Math.min(sizes.fastqBytes, 256 * 2 ** 20)),
+        ],
       ),
     );
   rows.push(
@@ -183,7 +192,15 @@ async function withTarget(start: () => Promise<UaTarget>, fn: (t: UaTarget) => P
 }
 
 export type PlatformScenario =
-  'sink-nc' | 'platform-nc' | 'platform-fastq' | 'platform-1m' | 'platform-4k' | 'sink-1m' | 'sink-4k';
+  | 'sink-nc'
+  | 'sink-nc-c2'
+  | 'platform-nc'
+  | 'platform-fastq'
+  | 'platform-fastq-c2'
+  | 'platform-1m'
+  | 'platform-4k'
+  | 'sink-1m'
+  | 'sink-4k';
 
 export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row> {
   const { big, fastq, medium, small, sizes } = c.data;
@@ -196,17 +213,18 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
   const MB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
   switch (which) {
     case 'sink-nc':
+    case 'sink-nc-c2':
       return withTarget(startSinkPlatform, (target) =>
         runUa(c, {
           target,
           row: {
             id: which,
             group: 'platform',
-            name: `ua --do-not-compress ${MB(sizes.bigBytes)} → sink platform (discards bodies)`,
+            name: `ua --do-not-compress${which === 'sink-nc-c2' ? ' -c 2' : ''} ${MB(sizes.bigBytes)} → sink platform (discards bodies)`,
             limit: 'bare',
             goalRatio: 0.85,
           },
-          args: ['--do-not-compress', big],
+          args: ['--do-not-compress', ...(which === 'sink-nc-c2' ? ['-c', '2'] : []), big],
           files: 1,
           bytes: sizes.bigBytes,
         }),
@@ -227,17 +245,25 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
         }),
       );
     case 'platform-fastq':
+    case 'platform-fastq-c2':
       return withTarget(startUaPlatform, (target) =>
         runUa(c, {
           target,
           row: {
             id: which,
             group: 'platform',
-            name: `ua FASTQ ${MB(sizes.fastqBytes)}, gzip -${c.level} → ua-platform`,
+            name: `ua FASTQ ${MB(sizes.fastqBytes)}, gzip -${c.level}${which === 'platform-fastq-c2' ? ' -c 2' : ''} → ua-platform`,
             limit: `zlib${c.level}-2`,
             goalRatio: 0.9,
           },
-          args: ['--compress-level', String(c.level), fastq],
+          // A small (quick) FASTQ would be one 75 MiB part, which one worker compresses alone.
+          args: [
+            '--compress-level',
+            String(c.level),
+            ...(which === 'platform-fastq-c2' ? ['-c', '2'] : []),
+            ...(sizes.fastqBytes < 300 * 2 ** 20 ? ['--chunk-size', '16M'] : []),
+            fastq,
+          ],
           files: 1,
           bytes: sizes.fastqBytes,
         }),
