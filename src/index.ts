@@ -1,10 +1,16 @@
-import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { EventSink } from './accounting/events.js';
 import { TokenBucket, throttled } from './accounting/throttle.js';
 import type { ApiConfig } from './config/env.js';
 import type { UaOptions } from './config/options.js';
-import { diagnoseConfigOf, explainGreetError, explainRunRefusals, refusalText, resolveAllExplained } from './diagnose/refusal.js';
+import {
+  diagnoseConfigOf,
+  explainGreetError,
+  explainRunRefusals,
+  refusalText,
+  resolveAllExplained,
+} from './diagnose/refusal.js';
 import type { DiagnoseConfig } from './diagnose/permission.js';
 import { ApiCallError, ConnectionError, UaError } from './errors.js';
 import { expandInputs, type UploadEntry } from './plan/inputs.js';
@@ -42,6 +48,8 @@ export interface UploadRequest {
   signal: AbortSignal;
   /** Retry timing override (tests use short delays). */
   retry?: Partial<RetryPolicy>;
+  /** A PEM CA bundle file to trust (`--certificate-file`, `DX_CA_CERT`), or `NOVERIFY` to skip TLS checks. */
+  certificateFile?: string;
   memoryBudget?: number;
 }
 
@@ -58,14 +66,15 @@ export class RunError extends UaError {
 /** Uploads every input; resolves to one result per input (in input order) or throws RunError. */
 export async function upload(req: UploadRequest): Promise<FileResult[]> {
   const o = req.options;
-  const agent = createHttpAgent({ connections: o.uploadThreads + 8 });
+  const agent = createHttpAgent({ connections: o.uploadThreads + 8, ...tlsOptions(req.certificateFile) });
   const retry = { ...DEFAULT_RETRY, ...req.retry };
   const api = new PlatformClient({
     server: req.server,
     token: req.token,
     agent,
     retry,
-    onRetry: (route, attempt, delayMs, reason) => req.events({ type: 'api-retry', route, attempt, delayMs, reason }),
+    onRetry: (route, attempt, delayMs, reason) =>
+      req.events({ type: 'api-retry', route, attempt, delayMs, reason }),
   });
   const pool = new PartPool({ threads: o.compressThreads });
   let chosen: ChosenDestination | undefined;
@@ -77,12 +86,24 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     const plans: ScheduledFile[] = [];
     for (const entry of entries) {
       if (entry.stdin) continue;
-      plans.push({ plan: planFile(entry, o, readHead(entry.absPath)), projectId: projects.get(entry.projectSpec)!.id });
+      plans.push({
+        plan: planFile(entry, o, readHead(entry.absPath)),
+        projectId: projects.get(entry.projectSpec)!.id,
+      });
     }
     if (!o.doNotResume) duplicateCheck(plans.map((p) => ({ projectId: p.projectId, entry: p.plan.entry })));
     const budget = new ByteBudget(req.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     const stdinEntry = entries.find((e) => e.stdin);
-    if (stdinEntry) plans.push(await stdinFile(stdinEntry, o, projects.get(stdinEntry.projectSpec)!, req.stdin ?? process.stdin, budget));
+    if (stdinEntry)
+      plans.push(
+        await stdinFile(
+          stdinEntry,
+          o,
+          projects.get(stdinEntry.projectSpec)!,
+          req.stdin ?? process.stdin,
+          budget,
+        ),
+      );
     const orderOf = new Map<string, number>();
     const events: EventSink = (e) => {
       if (e.type === 'file-start') orderOf.set(e.fileId, e.order);
@@ -96,10 +117,26 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       resume: !o.doNotResume,
       throttle: bucket ? (data, signal) => throttled(data, bucket, signal) : undefined,
       onPartRetry: (fileId, index, attempt, delayMs, reason) =>
-        req.events({ type: 'part-retry', order: orderOf.get(fileId) ?? -1, fileId, index, attempt, delayMs, reason }),
+        req.events({
+          type: 'part-retry',
+          order: orderOf.get(fileId) ?? -1,
+          fileId,
+          index,
+          attempt,
+          delayMs,
+          reason,
+        }),
     });
     // Auto-symlink projects may take their files straight into the container (--direct / cloud credentials).
-    chosen = await chooseDestination({ options: o, api, projects: projects.values(), platform, pool, minPartSize: MIN_PART_SIZE, signal: req.signal });
+    chosen = await chooseDestination({
+      options: o,
+      api,
+      projects: projects.values(),
+      platform,
+      pool,
+      minPartSize: MIN_PART_SIZE,
+      signal: req.signal,
+    });
     const destination = chosen.destination;
     const totalBytes = plans.reduce((n, p) => n + p.plan.entry.size, 0);
     req.events({ type: 'run-start', files: plans.length, totalBytes });
@@ -116,7 +153,13 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       signal: req.signal,
     });
     const failures = plans.map((p, i) => ({ projectId: p.projectId, error: results[i]?.error }));
-    await explainRunRefusals(api, diag, failures, (message) => req.events({ type: 'warning', message }), req.signal);
+    await explainRunRefusals(
+      api,
+      diag,
+      failures,
+      (message) => req.events({ type: 'warning', message }),
+      req.signal,
+    );
     return results;
   } finally {
     chosen?.close();
@@ -130,7 +173,11 @@ async function greet(api: PlatformClient, signal: AbortSignal, diag: DiagnoseCon
   try {
     const reply = await api.greet(signal);
     if (reply.update?.available && reply.update.level === 'required') {
-      throw new RunError('UA_ERR_TOO_OLD', `**********\nUpload Agent being used is too old to continue.\nPlease download latest version (v${reply.update.version}) from ${reply.update.url}\n**********`, 3);
+      throw new RunError(
+        'UA_ERR_TOO_OLD',
+        `**********\nUpload Agent being used is too old to continue.\nPlease download latest version (v${reply.update.version}) from ${reply.update.url}\n**********`,
+        3,
+      );
     }
   } catch (err) {
     if (err instanceof RunError) throw err;
@@ -138,7 +185,13 @@ async function greet(api: PlatformClient, signal: AbortSignal, diag: DiagnoseCon
       const classic = `Invalid authentication token. Please provide a correct token by running 'dx login' or using the '--auth-token' option. (${err.type}: ${err.apiMessage})`;
       throw new RunError('UA_ERR_AUTH', explainGreetError(classic, err, diag), 3, err);
     }
-    if (err instanceof ApiCallError) throw new RunError('UA_ERR_API', `Unable to connect to API server: an unexpected error occurred. (${err.message})`, 3, err);
+    if (err instanceof ApiCallError)
+      throw new RunError(
+        'UA_ERR_API',
+        `Unable to connect to API server: an unexpected error occurred. (${err.message})`,
+        3,
+        err,
+      );
     if (err instanceof ConnectionError) {
       const classic = `Unable to connect to API server. Run 'ua --env' to see the current configuration.\n\nDetailed message (for advanced users only):\n${err.message}`;
       throw new RunError('UA_ERR_CONNECT', explainGreetError(classic, err, diag), 3, err);
@@ -148,14 +201,31 @@ async function greet(api: PlatformClient, signal: AbortSignal, diag: DiagnoseCon
 }
 
 /** Every distinct project once, sorted, before any file object exists; refusals carry their diagnosis. */
-async function resolveProjects(api: PlatformClient, entries: UploadEntry[], signal: AbortSignal, diag: DiagnoseConfig): Promise<Map<string, ResolvedProject>> {
-  const { resolved, refusals } = await resolveAllExplained(api, entries.map((e) => e.projectSpec), diag, signal);
-  if (refusals.length > 0) throw new RunError(refusals[0].error.code, refusalText(refusals), 1, refusals[0].error);
+async function resolveProjects(
+  api: PlatformClient,
+  entries: UploadEntry[],
+  signal: AbortSignal,
+  diag: DiagnoseConfig,
+): Promise<Map<string, ResolvedProject>> {
+  const { resolved, refusals } = await resolveAllExplained(
+    api,
+    entries.map((e) => e.projectSpec),
+    diag,
+    signal,
+  );
+  if (refusals.length > 0)
+    throw new RunError(refusals[0].error.code, refusalText(refusals), 1, refusals[0].error);
   return resolved;
 }
 
 /** stdin: parts are read as they come, each kept until acknowledged so a failed part is re-sent. */
-async function stdinFile(entry: UploadEntry, o: UaOptions, project: ResolvedProject, input: Readable, budget: ByteBudget): Promise<ScheduledFile> {
+async function stdinFile(
+  entry: UploadEntry,
+  o: UaOptions,
+  project: ResolvedProject,
+  input: Readable,
+  budget: ByteBudget,
+): Promise<ScheduledFile> {
   // Parts grow past 1,000 × chunk so an endless stream still fits in 10,000 parts.
   const sizeOf = (index: number) => streamPartSize(index, o.chunkSize);
   const iterator = readParts(input, sizeOf, async (size) => {
@@ -163,14 +233,22 @@ async function stdinFile(entry: UploadEntry, o: UaOptions, project: ResolvedProj
     return new ArrayBuffer(size);
   })[Symbol.asyncIterator]();
   const first = await iterator.next();
-  const head = first.done ? new Uint8Array(0) : new Uint8Array(first.value.buffer, 0, Math.min(first.value.length, 65536));
+  const head = first.done
+    ? new Uint8Array(0)
+    : new Uint8Array(first.value.buffer, 0, Math.min(first.value.length, 65536));
   const plan: FilePlan = planFile({ ...entry, size: 0 }, o, head);
   async function* parts(): AsyncGenerator<BufferedPart> {
     let next = first;
     while (!next.done) {
       const p = next.value;
       const size = p.buffer.byteLength;
-      yield { index: p.index, buffer: p.buffer, length: p.length, last: p.last, release: () => budget.release(size) };
+      yield {
+        index: p.index,
+        buffer: p.buffer,
+        length: p.length,
+        last: p.last,
+        release: () => budget.release(size),
+      };
       if (p.last) return;
       next = await iterator.next();
     }
@@ -178,6 +256,18 @@ async function stdinFile(entry: UploadEntry, o: UaOptions, project: ResolvedProj
   return { plan, projectId: project.id, bufferedParts: parts() };
 }
 
-export function defaultCompressThreads(): number {
-  return Math.min(8, Math.max(cpus().length - 1, 1));
+/** `NOVERIFY` turns TLS verification off (as the classic agent's option); a path is a CA bundle to trust. */
+function tlsOptions(certificateFile: string | undefined): { insecure?: boolean; ca?: string } {
+  if (!certificateFile) return {};
+  if (certificateFile === 'NOVERIFY') return { insecure: true };
+  try {
+    return { ca: readFileSync(certificateFile, 'utf8') };
+  } catch (err) {
+    throw new RunError(
+      'UA_ERR_CA',
+      `Unable to read the certificate file "${certificateFile}": ${(err as Error).message}. Use --certificate-file PATH or set it to NOVERIFY.`,
+      1,
+      err,
+    );
+  }
 }

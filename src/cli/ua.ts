@@ -10,7 +10,8 @@ import { PlatformClient } from '../transfer/platform/api.js';
 import { parseArgs, helpText, type ParsedArgs } from './args.js';
 import { errorLine, ResultLines, userInfo, userMessages } from './output.js';
 
-const NO_TOKEN = 'No Authentication token found, please provide a correct auth token (you may use --auth-token option)';
+const NO_TOKEN =
+  'No Authentication token found, please provide a correct auth token (you may use --auth-token option)';
 
 /** `ua [options] FILE...`: returns the exit code (0 ok, 1 usage/any file failed, 3 server/token). */
 export async function main(argv: string[]): Promise<number> {
@@ -34,7 +35,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   let cfg: ApiConfig;
   try {
-    cfg = resolveApiConfig({ cli: { apiserverProtocol: o.apiserverProtocol, apiserverHost: o.apiserverHost, apiserverPort: o.apiserverPort, authToken: o.authToken, certificateFile: o.certificateFile } });
+    cfg = resolveApiConfig({
+      cli: {
+        apiserverProtocol: o.apiserverProtocol,
+        apiserverHost: o.apiserverHost,
+        apiserverPort: o.apiserverPort,
+        authToken: o.authToken,
+        certificateFile: o.certificateFile,
+      },
+    });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     errorLine(err.message);
@@ -47,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (action === 'env') return printEnv(cfg);
-  if (action === 'test') return runTestReport({ config: cfg, projects: o.projects, versionBlock: versionBlock() });
+  if (action === 'test')
+    return runTestReport({ config: cfg, projects: o.projects, versionBlock: versionBlock() });
 
   try {
     for (const line of validate(o, positionals, cfg.projectContext)) userInfo(line);
@@ -64,7 +74,18 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const out = await upload({ options: o, positionals, server: cfg, token: cfg.token, config: cfg, projectContext: cfg.projectContext, events, signal: ac.signal, retry: retryOverride() });
+    const out = await upload({
+      options: o,
+      positionals,
+      server: cfg,
+      token: cfg.token,
+      config: cfg,
+      projectContext: cfg.projectContext,
+      events,
+      signal: ac.signal,
+      retry: retryOverride(),
+      certificateFile: cfg.caCert,
+    });
     events(reporting.stats.summary());
     reporting.stop();
     results.flush();
@@ -118,7 +139,9 @@ async function currentProject(cfg: ApiConfig): Promise<string> {
 
 /** Like the classic `--env`, but the token is shown only as a short prefix. */
 async function printEnv(cfg: ApiConfig): Promise<number> {
-  process.stdout.write(`Upload Agent v${UA_VERSION}, environment info:\n${serverLines(cfg)}  Auth token: ${redactToken(cfg.token)} (from ${cfg.tokenSource})\n`);
+  process.stdout.write(
+    `Upload Agent v${UA_VERSION}, environment info:\n${serverLines(cfg)}  Auth token: ${redactToken(cfg.token)} (from ${cfg.tokenSource})\n`,
+  );
   process.stdout.write(await currentProject(cfg));
   return 0;
 }

@@ -54,7 +54,11 @@ export class PlatformClient {
     return this.#token !== undefined && this.#token !== '';
   }
 
-  async call<T = Record<string, unknown>>(route: string, input: object = {}, o: CallOptions = {}): Promise<T> {
+  async call<T = Record<string, unknown>>(
+    route: string,
+    input: object = {},
+    o: CallOptions = {},
+  ): Promise<T> {
     const policy = { ...this.#retry, attempts: o.attempts ?? this.#retry.attempts };
     const idempotent = o.idempotent ?? true;
     return withRetry(
@@ -76,7 +80,12 @@ export class PlatformClient {
     };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     const url = `${this.baseUrl}/${route.split('/').map(encodeURIComponent).join('/')}`;
-    const res = await httpRequest(this.#agent, url, { method: 'POST', headers, body: JSON.stringify(input), signal });
+    const res = await httpRequest(this.#agent, url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(input),
+      signal,
+    });
     const requestId = header(res.headers['x-request-id']);
     const text = res.body.toString('utf8');
     if (res.status === 200) {
@@ -97,13 +106,25 @@ export class PlatformClient {
     } catch {
       // not the envelope: keep the raw text
     }
-    throw new ApiCallError({ route, status: res.status, type, message, requestId, retryAfterMs: parseRetryAfter(res.headers['retry-after']) });
+    throw new ApiCallError({
+      route,
+      status: res.status,
+      type,
+      message,
+      requestId,
+      retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+    });
   }
 
   // --- typed wrappers for the routes the agent uses -------------------------------------------
 
+  /** Two attempts only: it is the first call, and an unreachable server should be reported quickly. */
   greet(signal?: AbortSignal) {
-    return this.call<GreetReply>('system/greet', { client: 'dnanexus-upload-agent', version: '1.5.33', platform: 'linux' }, { signal });
+    return this.call<GreetReply>(
+      'system/greet',
+      { client: 'dnanexus-upload-agent', version: '1.5.33', platform: 'linux' },
+      { signal, attempts: 2 },
+    );
   }
   whoami(signal?: AbortSignal) {
     return this.call<{ id: string }>('system/whoami', {}, { signal });
@@ -112,10 +133,16 @@ export class PlatformClient {
     return this.call<ProjectDescription>(`${id}/describe`, input, { signal });
   }
   findProjects(input: object, signal?: AbortSignal) {
-    return this.call<{ results: Array<{ id: string; level: string; describe?: ProjectDescription }>; next: unknown }>('system/findProjects', input, { signal });
+    return this.call<{
+      results: Array<{ id: string; level: string; describe?: ProjectDescription }>;
+      next: unknown;
+    }>('system/findProjects', input, { signal });
   }
   findDataObjects(input: object, signal?: AbortSignal) {
-    return this.call<{ results: Array<{ id: string; project: string; describe?: FileDescription }>; next: unknown }>('system/findDataObjects', input, { signal });
+    return this.call<{
+      results: Array<{ id: string; project: string; describe?: FileDescription }>;
+      next: unknown;
+    }>('system/findDataObjects', input, { signal });
   }
   fileNew(input: FileNewInput, signal?: AbortSignal) {
     return this.call<{ id: string }>('file/new', { ...input, nonce: input.nonce ?? newNonce() }, { signal });
