@@ -53,8 +53,17 @@ async function writeFastq(path: string, bytes: number, seed: number): Promise<st
   return hash.digest('hex');
 }
 
-async function api(url: string, token: string, route: string, input: object): Promise<Record<string, unknown>> {
-  const res = await request(`${url}/${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(input) });
+async function api(
+  url: string,
+  token: string,
+  route: string,
+  input: object,
+): Promise<Record<string, unknown>> {
+  const res = await request(`${url}/${route}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(input),
+  });
   const body = (await res.body.json()) as Record<string, unknown>;
   if (res.statusCode !== 200) throw new Error(`${route}: ${JSON.stringify(body)}`);
   return body;
@@ -81,7 +90,17 @@ async function main(): Promise<number> {
     say(`wrote ${files} synthetic FASTQ files of ${(size / 2 ** 20).toFixed(0)} MiB in ${dataDir}`);
 
     const uaBin = fileURLToPath(new URL('../../bin/ua.js', import.meta.url));
-    const uaArgs = ['--project', project, '--folder', '/runs/demo', '--progress', '--wait-on-close', '--chunk-size', '16M', join(dataDir, '*.fastq')];
+    const uaArgs = [
+      '--project',
+      project,
+      '--folder',
+      '/runs/demo',
+      '--progress',
+      '--wait-on-close',
+      '--chunk-size',
+      '16M',
+      join(dataDir, '*.fastq'),
+    ];
     say(`$ ua ${uaArgs.join(' ')}`);
     const env = {
       ...process.env,
@@ -92,14 +111,19 @@ async function main(): Promise<number> {
     };
     const t0 = Date.now();
     const ids = await new Promise<string[]>((resolve, reject) => {
-      const child = spawn(process.execPath, [uaBin, ...uaArgs], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [uaBin, ...uaArgs], {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
         process.stdout.write(d);
       });
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n')) : reject(new Error(`ua exited ${code}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve(out.trim().split('\n')) : reject(new Error(`ua exited ${code}`)),
+      );
     });
     const secs = (Date.now() - t0) / 1000;
 
@@ -115,10 +139,14 @@ async function main(): Promise<number> {
       const got = createHash('md5').update(plain).digest('hex');
       const good = got === local;
       ok += good ? 1 : 0;
-      process.stderr.write(`  ${id}  ${String(d.folder)}/${String(d.name)}  ${String(d.state)}  ${gz.length} bytes stored, ${plain.length} after gunzip  ${good ? 'MD5 matches source' : `MISMATCH ${got} != ${local}`}\n`);
+      process.stderr.write(
+        `  ${id}  ${String(d.folder)}/${String(d.name)}  ${String(d.state)}  ${gz.length} bytes stored, ${plain.length} after gunzip  ${good ? 'MD5 matches source' : `MISMATCH ${got} != ${local}`}\n`,
+      );
     }
     const total = [...sources.keys()].reduce((n, f) => n + statSync(join(dataDir, f)).size, 0);
-    say(`${ok}/${ids.length} files byte-exact; ${(total / 2 ** 20).toFixed(0)} MiB of FASTQ gzipped and uploaded in ${secs.toFixed(1)} s`);
+    say(
+      `${ok}/${ids.length} files byte-exact; ${(total / 2 ** 20).toFixed(0)} MiB of FASTQ gzipped and uploaded in ${secs.toFixed(1)} s`,
+    );
     return ok === files ? 0 : 1;
   } finally {
     await platform.stop();

@@ -20,7 +20,14 @@ export class ApiCallError extends UaError {
   readonly requestId?: string;
   readonly retryAfterMs?: number;
 
-  constructor(o: { route: string; status: number; type: string; message: string; requestId?: string; retryAfterMs?: number }) {
+  constructor(o: {
+    route: string;
+    status: number;
+    type: string;
+    message: string;
+    requestId?: string;
+    retryAfterMs?: number;
+  }) {
     super('UA_ERR_API', `${o.type}: ${o.message} (HTTP ${o.status} from /${o.route})`);
     this.name = 'ApiCallError';
     this.route = o.route;
@@ -43,10 +50,21 @@ export class ConnectionError extends UaError {
   readonly neverConnected: boolean;
   constructor(url: string, cause: unknown) {
     const c = cause as { code?: string; message?: string };
-    super('UA_ERR_CONNECTION', `cannot reach ${new URL(url).origin}: ${c?.code ?? ''} ${c?.message ?? String(cause)}`.trim(), { cause });
+    super(
+      'UA_ERR_CONNECTION',
+      `cannot reach ${new URL(url).origin}: ${c?.code ?? ''} ${c?.message ?? String(cause)}`.trim(),
+      { cause },
+    );
     this.name = 'ConnectionError';
     this.url = url;
-    this.neverConnected = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'ENETDOWN', 'EHOSTUNREACH'].includes(c?.code ?? '');
+    this.neverConnected = [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'ENETUNREACH',
+      'ENETDOWN',
+      'EHOSTUNREACH',
+    ].includes(c?.code ?? '');
   }
 }
 
@@ -56,7 +74,10 @@ export class PartPutError extends UaError {
   readonly body: string;
   readonly retryAfterMs?: number;
   constructor(status: number, body: string, retryAfterMs?: number) {
-    super('UA_ERR_PUT', `Request failed with HTTP status code ${status}, server Response: '${body.slice(0, 300)}'`);
+    super(
+      'UA_ERR_PUT',
+      `Request failed with HTTP status code ${status}, server Response: '${body.slice(0, 300)}'`,
+    );
     this.name = 'PartPutError';
     this.status = status;
     this.body = body;
@@ -68,7 +89,10 @@ export class PartPutError extends UaError {
 export class FileChangedError extends UaError {
   readonly path: string;
   constructor(path: string, detail: string) {
-    super('UA_ERR_FILE_CHANGED', `File "${path}" changed during upload (${detail}); rerun to upload its current contents`);
+    super(
+      'UA_ERR_FILE_CHANGED',
+      `File "${path}" changed during upload (${detail}); rerun to upload its current contents`,
+    );
     this.name = 'FileChangedError';
     this.path = path;
   }

@@ -128,7 +128,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'flag',
     help: "Write straight into the project's auto-symlink bucket/container with your own cloud credentials (AWS_* or AZURE_STORAGE_* variables), then register the file",
   },
-  { long: 'state-dir', kind: 'value', help: 'Directory for the direct-mode resume journal (default $XDG_STATE_HOME/ua or ~/.local/state/ua)' },
+  {
+    long: 'state-dir',
+    kind: 'value',
+    help: 'Directory for the direct-mode resume journal (default $XDG_STATE_HOME/ua or ~/.local/state/ua)',
+  },
   { long: 'test', kind: 'flag', help: 'Test upload agent settings' },
   {
     long: 'read-from-stdin',

@@ -24,7 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (id: string) => new ApiError('ResourceNotFound', `The entity ${id} could not be found`);
+export const notFound = (id: string) =>
+  new ApiError('ResourceNotFound', `The entity ${id} could not be found`);
 export const invalidInput = (message: string) => new ApiError('InvalidInput', message);
 export const invalidState = (message: string) => new ApiError('InvalidState', message);
 export const permissionDenied = (level: string, project: string) =>

@@ -16,7 +16,7 @@ export type FaultAction =
 
 export interface FaultRule {
   target: FaultTarget;
-  /** For `api`: a route key such as `file/new` or `file-*​/upload`; unset = any call (or any PUT). */
+  /** For `api`: a route key such as `file/new`, or for an entity route `file-` + `*` + `/upload`; unset = any call (or any PUT). */
   route?: string;
   action: FaultAction;
   /** How many matching requests this rule affects (default 1). */
@@ -40,7 +40,9 @@ export class Faults {
 
   /** The rule to apply to this request, if any; uses up one of its count. */
   take(target: FaultTarget, route: string): FaultRule | undefined {
-    const i = this.#rules.findIndex((r) => r.target === target && (r.route === undefined || r.route === route));
+    const i = this.#rules.findIndex(
+      (r) => r.target === target && (r.route === undefined || r.route === route),
+    );
     if (i < 0) return undefined;
     const rule = this.#rules[i];
     if (--rule.left <= 0) this.#rules.splice(i, 1);

@@ -24,7 +24,13 @@ export interface DonePart {
 
 export type Prepared =
   /** A fresh remote file, or an open one from an earlier run whose `doneParts` need not be sent again. */
-  | { kind: 'upload'; file: RemoteFile; resumed: boolean; doneParts: Map<number, DonePart>; remoteName: string }
+  | {
+      kind: 'upload';
+      file: RemoteFile;
+      resumed: boolean;
+      doneParts: Map<number, DonePart>;
+      remoteName: string;
+    }
   /** An earlier run already finished this exact file: nothing to send. */
   | { kind: 'already-closed'; fileId: string; remoteName: string };
 

@@ -40,7 +40,12 @@ export interface HttpResponse {
 export async function httpRequest(
   agent: Dispatcher,
   url: string,
-  opts: { method: 'POST' | 'PUT' | 'GET'; headers: Record<string, string>; body?: Uint8Array | string | AsyncIterable<Uint8Array>; signal?: AbortSignal },
+  opts: {
+    method: 'POST' | 'PUT' | 'GET';
+    headers: Record<string, string>;
+    body?: Uint8Array | string | AsyncIterable<Uint8Array>;
+    signal?: AbortSignal;
+  },
 ): Promise<HttpResponse> {
   try {
     const res = await request(url, {

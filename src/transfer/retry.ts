@@ -47,7 +47,8 @@ export function classify(err: unknown, idempotent: boolean): RetryVerdict {
   if (err instanceof ConnectionError) return { retry: idempotent || err.neverConnected };
   if (err instanceof ApiCallError || err instanceof PartPutError) {
     const s = err.status;
-    if ((s === 503 || s === 429) && err.retryAfterMs !== undefined) return { retry: true, throttleMs: err.retryAfterMs };
+    if ((s === 503 || s === 429) && err.retryAfterMs !== undefined)
+      return { retry: true, throttleMs: err.retryAfterMs };
     if (s >= 500 || s === 429) return { retry: true };
     // S3 answers 400 RequestTimeout to a slow PUT body; the platform's clients retry a PUT's 400 too.
     if (err instanceof PartPutError && s === 400 && /RequestTimeout/.test(err.body)) return { retry: true };
@@ -57,7 +58,11 @@ export function classify(err: unknown, idempotent: boolean): RetryVerdict {
   return { retry: false };
 }
 
-export function backoffDelay(policy: RetryPolicy, retryNumber: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  retryNumber: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.minDelayMs * policy.factor ** (retryNumber - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

@@ -100,8 +100,24 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
 
   const record = (fs: FileState, outcome: Outcome, fileId: string | null, error?: string) => {
     const e = fs.sf.plan.entry;
-    results[files.indexOf(fs.sf)] = { order: e.order, localPath: e.localPath, fileId, outcome, error, rawBytes: fs.rawBytes, sentBytes: fs.sentBytes };
-    o.events({ type: 'file-done', order: e.order, localPath: e.localPath, fileId, outcome, error, bytes: e.stdin ? fs.rawBytes : e.size });
+    results[files.indexOf(fs.sf)] = {
+      order: e.order,
+      localPath: e.localPath,
+      fileId,
+      outcome,
+      error,
+      rawBytes: fs.rawBytes,
+      sentBytes: fs.sentBytes,
+    };
+    o.events({
+      type: 'file-done',
+      order: e.order,
+      localPath: e.localPath,
+      fileId,
+      outcome,
+      error,
+      bytes: e.stdin ? fs.rawBytes : e.size,
+    });
   };
 
   async function* work(): AsyncGenerator<WorkItem> {
@@ -110,7 +126,16 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       startPrepares(i + ahead);
       const sf = files[i];
       let settle!: () => void;
-      const fs: FileState = { sf, inFlight: 0, queued: true, sent: new Map(), rawBytes: 0, sentBytes: 0, settle: () => settle(), done: new Promise<void>((r) => (settle = r)) };
+      const fs: FileState = {
+        sf,
+        inFlight: 0,
+        queued: true,
+        sent: new Map(),
+        rawBytes: 0,
+        sentBytes: 0,
+        settle: () => settle(),
+        done: new Promise<void>((r) => (settle = r)),
+      };
       let prepared: Prepared;
       try {
         prepared = await preparing[i]!;
@@ -121,14 +146,36 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       preparing[i] = undefined;
       const e = sf.plan.entry;
       if (prepared.kind === 'already-closed') {
-        o.events({ type: 'file-start', order: e.order, localPath: e.localPath, remoteName: prepared.remoteName, project: sf.projectId, fileId: prepared.fileId, size: e.size, resumed: true, doneBytes: e.size });
+        o.events({
+          type: 'file-start',
+          order: e.order,
+          localPath: e.localPath,
+          remoteName: prepared.remoteName,
+          project: sf.projectId,
+          fileId: prepared.fileId,
+          size: e.size,
+          resumed: true,
+          doneBytes: e.size,
+        });
         record(fs, 'already-closed', prepared.fileId);
         continue;
       }
       fs.prepared = prepared;
-      const doneBytes = sf.plan.parts.filter((p) => prepared.doneParts.has(p.index)).reduce((n, p) => n + p.length, 0);
+      const doneBytes = sf.plan.parts
+        .filter((p) => prepared.doneParts.has(p.index))
+        .reduce((n, p) => n + p.length, 0);
       fs.rawBytes = doneBytes;
-      o.events({ type: 'file-start', order: e.order, localPath: e.localPath, remoteName: prepared.remoteName, project: sf.projectId, fileId: prepared.file.fileId, size: e.size, resumed: prepared.resumed, doneBytes });
+      o.events({
+        type: 'file-start',
+        order: e.order,
+        localPath: e.localPath,
+        remoteName: prepared.remoteName,
+        project: sf.projectId,
+        fileId: prepared.file.fileId,
+        size: e.size,
+        resumed: prepared.resumed,
+        doneBytes,
+      });
       finishing.push(fs.done.then(() => finish(fs)));
       if (sf.bufferedParts) {
         for await (const bp of sf.bufferedParts) {
@@ -198,7 +245,14 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       fs.sent.set(index, { size: r.size, md5: r.md5 });
       fs.rawBytes += length;
       fs.sentBytes += r.size;
-      o.events({ type: 'part-done', order: plan.entry.order, fileId: remote.fileId, index, rawBytes: length, sentBytes: r.size });
+      o.events({
+        type: 'part-done',
+        order: plan.entry.order,
+        fileId: remote.fileId,
+        index,
+        rawBytes: length,
+        sentBytes: r.size,
+      });
     } finally {
       if (buffered) {
         buffered.buffer = buffer;
@@ -231,7 +285,8 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       const d = await o.destination.describe(fileId, o.signal);
       if (o.verify) checkParts(fileId, fs, d.parts);
       if (d.state === 'closed' || !o.waitOnClose) return;
-      if (d.state !== 'closing') throw new UaError('UA_ERR_CLOSE', `file ${fileId} is ${d.state} after close`);
+      if (d.state !== 'closing')
+        throw new UaError('UA_ERR_CLOSE', `file ${fileId} is ${d.state} after close`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(5000, delay * 1.5);
     }
@@ -241,7 +296,10 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     for (const [index, sent] of fs.sent) {
       const got = remote.get(index);
       if (!got || got.size !== sent.size || got.md5 !== sent.md5) {
-        throw new UaError('UA_ERR_VERIFY', `verification failed for ${fileId} part ${index}: sent ${sent.size} bytes md5 ${sent.md5}, platform has ${got ? `${got.size} bytes md5 ${got.md5}` : 'no complete part'}`);
+        throw new UaError(
+          'UA_ERR_VERIFY',
+          `verification failed for ${fileId} part ${index}: sent ${sent.size} bytes md5 ${sent.md5}, platform has ${got ? `${got.size} bytes md5 ${got.md5}` : 'no complete part'}`,
+        );
       }
     }
   }

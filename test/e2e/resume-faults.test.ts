@@ -27,9 +27,16 @@ beforeEach(() => {
 
 const env = () => ({ ...tp.env, UA_RETRY_MIN_DELAY_MS: '20' });
 const ua = (args: string[], o: Parameters<typeof runUa>[1] = {}) =>
-  runUa(['--project', tp.project, '--do-not-compress', '--chunk-size', '5M', ...args], { ...o, env: { ...env(), ...o.env } });
+  runUa(['--project', tp.project, '--do-not-compress', '--chunk-size', '5M', ...args], {
+    ...o,
+    env: { ...env(), ...o.env },
+  });
 const firstId = (stdout: string) => stdout.trim().split('\n')[0];
-const indexes = (fileId: string) => tp.platform.stats.okPuts(fileId).map((p) => p.index).sort((a, b) => a - b);
+const indexes = (fileId: string) =>
+  tp.platform.stats
+    .okPuts(fileId)
+    .map((p) => p.index)
+    .sort((a, b) => a - b);
 
 function classicSignature(path: string, chunk = CHUNK): string {
   const st = statSync(path);
@@ -38,7 +45,11 @@ function classicSignature(path: string, chunk = CHUNK): string {
 
 async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
   const { createHash } = await import('node:crypto');
-  const r = await tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: createHash('md5').update(bytes).digest('hex') });
+  const r = await tp.call(`${fileId}/upload`, {
+    index,
+    size: bytes.length,
+    md5: createHash('md5').update(bytes).digest('hex'),
+  });
   const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
   await res.body.dump();
   expect(res.statusCode).toBe(200);
@@ -84,7 +95,11 @@ suite('resume', () => {
     const path = join(tmp.dir, 'classic.bin');
     const data = writeRandomFile(path, 4 * CHUNK + 10);
     const created = await tp.call('file/new', {
-      project: tp.project, folder: '/', name: 'classic.bin', parents: true, media: '',
+      project: tp.project,
+      folder: '/',
+      name: 'classic.bin',
+      parents: true,
+      media: '',
       properties: { '.system-fileSignature': classicSignature(path) },
     });
     const fileId = created.body.id as string;
@@ -111,14 +126,20 @@ suite('resume', () => {
     const other = join(tmp.dir, 'other.bin');
     const otherData = writeRandomFile(other, 2000);
     for (let i = 0; i < 2; i++) {
-      await tp.call('file/new', { project: tp.project, folder: '/', name: `twice-${i}.bin`, parents: true, properties: { '.system-fileSignature': classicSignature(path) } });
+      await tp.call('file/new', {
+        project: tp.project,
+        folder: '/',
+        name: `twice-${i}.bin`,
+        parents: true,
+        properties: { '.system-fileSignature': classicSignature(path) },
+      });
     }
     const r = await ua([path, other]);
     expect(r.code).toBe(1);
     const [l1, l2] = r.stdout.trim().split('\n');
     expect(l1).toBe('failed');
     expect(r.stderr).toContain('More than one resumable targets');
-    expect(r.stderr).toContain("--do-not-resume");
+    expect(r.stderr).toContain('--do-not-resume');
     expect(md5(await downloadFile(tp, (await waitClosed(tp, l2)).id))).toBe(md5(otherData));
   });
 

@@ -20,7 +20,8 @@ afterAll(async () => {
   tmp?.cleanup();
 });
 
-const ua = (args: string[], o: Parameters<typeof runUa>[1] = {}) => runUa(['--project', tp.project, ...args], { ...o, env: { ...tp.env, ...o.env } });
+const ua = (args: string[], o: Parameters<typeof runUa>[1] = {}) =>
+  runUa(['--project', tp.project, ...args], { ...o, env: { ...tp.env, ...o.env } });
 const ids = (stdout: string) => stdout.trim().split('\n').filter(Boolean);
 
 suite('byte-exact round trips (no compression)', () => {
@@ -88,7 +89,11 @@ suite('inputs', () => {
     const out = ids(r.stdout);
     expect(out).toHaveLength(3);
     const got = await Promise.all(out.map((id) => describe(tp, id)));
-    expect(got.map((d) => `${d.folder}/${d.name}`)).toEqual(['/runs/run1/a.bin', '/runs/run1/lane2/b.bin', '/runs/run1/lane2/deeper/c.bin']);
+    expect(got.map((d) => `${d.folder}/${d.name}`)).toEqual([
+      '/runs/run1/a.bin',
+      '/runs/run1/lane2/b.bin',
+      '/runs/run1/lane2/deeper/c.bin',
+    ]);
     const bytes = await Promise.all(out.map((id) => downloadFile(tp, id)));
     expect(bytes.map(md5)).toEqual([a, b, c].map(md5));
   });
@@ -98,11 +103,21 @@ suite('inputs', () => {
     const x = writeRandomFile(join(dir, 'x1.dat'), 100);
     writeRandomFile(join(dir, 'x2.skip.dat'), 100);
     const y = writeRandomFile(join(dir, 'y.dat'), 100);
-    const r = await ua(['--do-not-compress', '--folder', '/globs', '--exclude', '*.skip.dat', join(dir, '*.dat')]);
+    const r = await ua([
+      '--do-not-compress',
+      '--folder',
+      '/globs',
+      '--exclude',
+      '*.skip.dat',
+      join(dir, '*.dat'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const out = ids(r.stdout);
     expect(out).toHaveLength(2);
-    expect((await Promise.all(out.map((id) => waitClosed(tp, id)))).map((d) => d.name)).toEqual(['x1.dat', 'y.dat']);
+    expect((await Promise.all(out.map((id) => waitClosed(tp, id)))).map((d) => d.name)).toEqual([
+      'x1.dat',
+      'y.dat',
+    ]);
     expect(md5(await downloadFile(tp, out[0]))).toBe(md5(x));
     expect(md5(await downloadFile(tp, out[1]))).toBe(md5(y));
   });
@@ -110,7 +125,12 @@ suite('inputs', () => {
   it('uploads manifest entries for real (the classic agent uploaded no data for them)', async () => {
     const m1 = writeRandomFile(join(tmp.dir, 'man', 'one.bin'), 4321);
     const manifest = join(tmp.dir, 'man', 'manifest.json');
-    writeFileSync(manifest, JSON.stringify({ [tp.project]: [{ path: join(tmp.dir, 'man', 'one.bin'), folder: '/manifest', name: 'renamed.bin' }] }));
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        [tp.project]: [{ path: join(tmp.dir, 'man', 'one.bin'), folder: '/manifest', name: 'renamed.bin' }],
+      }),
+    );
     const r = await ua(['--do-not-compress', '--manifest', manifest]);
     expect(r.code, r.stderr).toBe(0);
     const d = await waitClosed(tp, ids(r.stdout)[0]);
@@ -164,7 +184,9 @@ suite('bad input', () => {
   });
 
   it('bad flags print the classic messages', async () => {
-    expect((await ua(['--chunk-size', '1M', 'x'])).stderr).toContain('Minimum chunk size is 5242880 (5 MB): 1048576');
+    expect((await ua(['--chunk-size', '1M', 'x'])).stderr).toContain(
+      'Minimum chunk size is 5242880 (5 MB): 1048576',
+    );
     const bad = await ua(['--chunk-size', '12Q', 'x']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("Invalid size argument: '12Q'");
@@ -176,7 +198,9 @@ suite('bad input', () => {
 
   it('a bad token exits 3 with the classic line and never echoes the token', async () => {
     const secret = 'NotARealTokenButLongEnough1234';
-    const r = await runUa(['--project', tp.project, '--auth-token', secret, join(tmp.dir, 'fine.bin')], { env: { ...tp.env } });
+    const r = await runUa(['--project', tp.project, '--auth-token', secret, join(tmp.dir, 'fine.bin')], {
+      env: { ...tp.env },
+    });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('Invalid authentication token');
     expect(r.stderr + r.stdout).not.toContain(secret);
@@ -185,8 +209,12 @@ suite('bad input', () => {
   it('a project without UPLOAD gives the classic line and exit 1', async () => {
     const r = await ua(['--do-not-compress', join(tmp.dir, 'fine.bin')], {});
     expect(r.code).toBe(0);
-    const other = await runUa(['--project', 'project-000000000000000000000000', join(tmp.dir, 'fine.bin')], { env: tp.env });
+    const other = await runUa(['--project', 'project-000000000000000000000000', join(tmp.dir, 'fine.bin')], {
+      env: tp.env,
+    });
     expect(other.code).toBe(1);
-    expect(other.stderr).toContain('"project-000000000000000000000000" does not represent a valid project name or ID (with >=UPLOAD access)');
+    expect(other.stderr).toContain(
+      '"project-000000000000000000000000" does not represent a valid project name or ID (with >=UPLOAD access)',
+    );
   });
 });

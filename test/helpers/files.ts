@@ -23,7 +23,7 @@ export function writeTextFile(path: string, size: number, seed = 1): Buffer {
   const bases = 'ACGT';
   const quals = 'FFFF:,F';
   let s = seed >>> 0;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16);
+  const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
   const parts: string[] = [];
   let n = 0;
   for (let r = 0; n < size; r++) {

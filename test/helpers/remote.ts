@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- describe outputs are free-form JSON in tests */
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import type { TestPlatform } from './platform.js';
@@ -37,6 +38,11 @@ export async function waitClosed(tp: TestPlatform, id: string, timeoutMs = 20_00
 
 /** Every file object in a project (any state, hidden too). */
 export async function listFiles(tp: TestPlatform, project = tp.project): Promise<any[]> {
-  const r = await tp.call('system/findDataObjects', { class: 'file', scope: { project, folder: '/', recurse: true }, visibility: 'either', describe: true });
+  const r = await tp.call('system/findDataObjects', {
+    class: 'file',
+    scope: { project, folder: '/', recurse: true },
+    visibility: 'either',
+    describe: true,
+  });
   return r.body.results;
 }

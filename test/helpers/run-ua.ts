@@ -30,7 +30,11 @@ export function runUa(args: string[], o: RunUaOptions = {}): Promise<UaRun> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) env[k] = v;
   Object.assign(env, { HOME: '/nonexistent-home-for-tests', NO_COLOR: '1' }, o.env ?? {});
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [UA_BIN, ...args], { env, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [UA_BIN, ...args], {
+      env,
+      cwd: o.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -6,7 +6,7 @@ import type { ServerStats } from '../stats.js';
 /**
  * The contract between the server's HTTP layer (app.ts) and its API areas (routes/*.ts).
  * Every API call is `POST /<subject>/<method>` with a JSON object body. A route is registered under
- * a key: `system/greet`, `file/new` (class subject), or `file-*​/describe` (entity-ID subject; `*`
+ * a key: `system/greet`, `file/new` (class subject), or `file-` + `*` + `/describe` (entity-ID subject; `*`
  * stands for the 24-character ID body). Handlers return the JSON result or throw ApiError.
  */
 

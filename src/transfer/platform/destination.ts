@@ -53,7 +53,13 @@ export class PlatformDestination implements Destination {
       if (hits.length === 1) {
         const d = hits[0].describe ?? (await api.describeFile(hits[0].id, {}, signal));
         if (d.state !== 'open') return { kind: 'already-closed', fileId: hits[0].id, remoteName: d.name };
-        return { kind: 'upload', file: this.#remote(hits[0].id), resumed: true, doneParts: completeParts(d), remoteName: d.name };
+        return {
+          kind: 'upload',
+          file: this.#remote(hits[0].id),
+          resumed: true,
+          doneParts: completeParts(d),
+          remoteName: d.name,
+        };
       }
     }
     const { id } = await api.fileNew(
@@ -71,7 +77,13 @@ export class PlatformDestination implements Destination {
       },
       signal,
     );
-    return { kind: 'upload', file: this.#remote(id), resumed: false, doneParts: new Map(), remoteName: plan.remoteName };
+    return {
+      kind: 'upload',
+      file: this.#remote(id),
+      resumed: false,
+      doneParts: new Map(),
+      remoteName: plan.remoteName,
+    };
   }
 
   async describe(fileId: string, signal: AbortSignal) {
@@ -94,14 +106,22 @@ export class PlatformDestination implements Destination {
     const { api, agent } = this.#o;
     await withRetry(
       async () => {
-        const { url, headers } = await api.uploadUrl(fileId, { index: part.index, size: part.size, md5: part.md5 }, signal);
+        const { url, headers } = await api.uploadUrl(
+          fileId,
+          { index: part.index, size: part.size, md5: part.md5 },
+          signal,
+        );
         const sendHeaders: Record<string, string> = { 'user-agent': USER_AGENT };
         for (const [k, v] of Object.entries(headers ?? {})) sendHeaders[k.toLowerCase()] = String(v);
         sendHeaders['content-length'] ??= String(part.size);
         const body = this.#o.throttle ? this.#o.throttle(part.data, signal) : part.data;
         const res = await httpRequest(agent, url, { method: 'PUT', headers: sendHeaders, body, signal });
         if (res.status < 200 || res.status >= 300) {
-          throw new PartPutError(res.status, res.body.toString('utf8'), parseRetryAfter(res.headers['retry-after']));
+          throw new PartPutError(
+            res.status,
+            res.body.toString('utf8'),
+            parseRetryAfter(res.headers['retry-after']),
+          );
         }
       },
       this.#o.partRetry,
@@ -109,7 +129,8 @@ export class PlatformDestination implements Destination {
       (err) => classify(err, true),
       {
         signal,
-        onRetry: (err, attempt, delay) => this.#o.onPartRetry?.(fileId, part.index, attempt, delay, (err as Error).message),
+        onRetry: (err, attempt, delay) =>
+          this.#o.onPartRetry?.(fileId, part.index, attempt, delay, (err as Error).message),
       },
     );
   }

@@ -23,7 +23,9 @@ export class ProjectResolutionError extends UaError {
   constructor(spec: string, candidates: Array<{ id: string; name?: string }>) {
     super(
       candidates.length > 1 ? 'UA_ERR_PROJECT_AMBIGUOUS' : 'UA_ERR_PROJECT',
-      candidates.length > 1 ? `"${spec}" does not uniquely identify a project (multiple matches found)` : classicProjectError(spec),
+      candidates.length > 1
+        ? `"${spec}" does not uniquely identify a project (multiple matches found)`
+        : classicProjectError(spec),
     );
     this.name = 'ProjectResolutionError';
     this.spec = spec;
@@ -37,20 +39,34 @@ export class ProjectResolutionError extends UaError {
  * API errors from the describe are not final (the spec may be a name); auth errors surface from
  * findProjects, and connection errors are never swallowed.
  */
-export async function resolveProject(api: PlatformClient, spec: string, signal?: AbortSignal): Promise<ResolvedProject> {
+export async function resolveProject(
+  api: PlatformClient,
+  spec: string,
+  signal?: AbortSignal,
+): Promise<ResolvedProject> {
   const found = new Map<string, ResolvedProject>();
   if (isId(spec, 'project') || isId(spec, 'container')) {
     try {
       const d = await api.describeProject(spec, {}, signal);
-      if (isLevel(d.level) && atLeast(d.level, 'UPLOAD')) found.set(d.id, { id: d.id, name: d.name, description: d });
+      if (isLevel(d.level) && atLeast(d.level, 'UPLOAD'))
+        found.set(d.id, { id: d.id, name: d.name, description: d });
     } catch (err) {
       if (err instanceof ConnectionError || !(err instanceof ApiCallError)) throw err;
     }
   }
   let starting: unknown = undefined;
   do {
-    const page = await api.findProjects({ name: spec, level: 'UPLOAD', describe: { fields: { name: true } }, ...(starting ? { starting } : {}) }, signal);
-    for (const r of page.results) if (!found.has(r.id)) found.set(r.id, { id: r.id, name: r.describe?.name ?? r.id });
+    const page = await api.findProjects(
+      {
+        name: spec,
+        level: 'UPLOAD',
+        describe: { fields: { name: true } },
+        ...(starting ? { starting } : {}),
+      },
+      signal,
+    );
+    for (const r of page.results)
+      if (!found.has(r.id)) found.set(r.id, { id: r.id, name: r.describe?.name ?? r.id });
     starting = page.next;
   } while (starting);
   if (found.size !== 1) throw new ProjectResolutionError(spec, [...found.values()]);

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ApiCallError, ConnectionError, PartPutError } from '../../../src/errors.js';
-import { backoffDelay, classify, DEFAULT_RETRY, parseRetryAfter, withRetry } from '../../../src/transfer/retry.js';
+import {
+  backoffDelay,
+  classify,
+  DEFAULT_RETRY,
+  parseRetryAfter,
+  withRetry,
+} from '../../../src/transfer/retry.js';
 
 const fast = { ...DEFAULT_RETRY, minDelayMs: 1, maxDelayMs: 4 };
-const api = (status: number, retryAfterMs?: number) => new ApiCallError({ route: 'file/new', status, type: 'X', message: 'm', retryAfterMs });
+const api = (status: number, retryAfterMs?: number) =>
+  new ApiCallError({ route: 'file/new', status, type: 'X', message: 'm', retryAfterMs });
 
 describe('classify', () => {
   it('retries 5xx and 429, never other 4xx', () => {
@@ -18,8 +25,14 @@ describe('classify', () => {
     expect(classify(new PartPutError(503, '', 1000), true)).toEqual({ retry: true, throttleMs: 1000 });
   });
   it('retries connection errors when idempotent or never connected', () => {
-    const reset = new ConnectionError('http://127.0.0.1:1/x', Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
-    const refused = new ConnectionError('http://127.0.0.1:1/x', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const reset = new ConnectionError(
+      'http://127.0.0.1:1/x',
+      Object.assign(new Error('reset'), { code: 'ECONNRESET' }),
+    );
+    const refused = new ConnectionError(
+      'http://127.0.0.1:1/x',
+      Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+    );
     expect(classify(reset, false).retry).toBe(false);
     expect(classify(reset, true).retry).toBe(true);
     expect(classify(refused, false).retry).toBe(true);
@@ -44,14 +57,25 @@ describe('withRetry', () => {
   it('stops after `attempts` counted failures and rethrows the last error', async () => {
     let calls = 0;
     await expect(
-      withRetry(async () => { calls++; throw api(500); }, { ...fast, attempts: 3 }, (e) => classify(e, true)),
+      withRetry(
+        async () => {
+          calls++;
+          throw api(500);
+        },
+        { ...fast, attempts: 3 },
+        (e) => classify(e, true),
+      ),
     ).rejects.toBeInstanceOf(ApiCallError);
     expect(calls).toBe(3);
   });
   it('does not count throttled attempts', async () => {
     let calls = 0;
     const r = await withRetry(
-      async () => { calls++; if (calls <= 4) throw api(503, 1); return 'ok'; },
+      async () => {
+        calls++;
+        if (calls <= 4) throw api(503, 1);
+        return 'ok';
+      },
       { ...fast, attempts: 2 },
       (e) => classify(e, true),
     );
@@ -61,18 +85,41 @@ describe('withRetry', () => {
   it('counts throttled waits once their total exceeds the cap', async () => {
     let calls = 0;
     await expect(
-      withRetry(async () => { calls++; throw api(503, 5); }, { ...fast, attempts: 2, maxThrottleWaitMs: 10 }, (e) => classify(e, true)),
+      withRetry(
+        async () => {
+          calls++;
+          throw api(503, 5);
+        },
+        { ...fast, attempts: 2, maxThrottleWaitMs: 10 },
+        (e) => classify(e, true),
+      ),
     ).rejects.toBeInstanceOf(ApiCallError);
     expect(calls).toBe(4); // two uncounted waits (10 ms), then two counted attempts
   });
   it('does not retry a final error', async () => {
     let calls = 0;
-    await expect(withRetry(async () => { calls++; throw api(422); }, fast, (e) => classify(e, true))).rejects.toThrow();
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw api(422);
+        },
+        fast,
+        (e) => classify(e, true),
+      ),
+    ).rejects.toThrow();
     expect(calls).toBe(1);
   });
   it('stops waiting when aborted', async () => {
     const ac = new AbortController();
-    const p = withRetry(async () => { throw api(503, 60_000); }, fast, (e) => classify(e, true), { signal: ac.signal });
+    const p = withRetry(
+      async () => {
+        throw api(503, 60_000);
+      },
+      fast,
+      (e) => classify(e, true),
+      { signal: ac.signal },
+    );
     setTimeout(() => ac.abort(), 10);
     await expect(p).rejects.toMatchObject({ code: 'UA_ERR_ABORTED' });
   });
