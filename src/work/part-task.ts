@@ -11,16 +11,19 @@ import { Piscina } from 'piscina';
 import { gzipMember, padPart } from './gzip.js';
 
 export interface PartTaskInput {
+  /** Read `length` bytes at `offset` from this file; without it the bytes are already in `buffer`. */
   path?: string;
   offset: number;
   length: number;
+  /** At least `length` bytes; moved to the worker and returned in the result. */
   buffer: ArrayBuffer;
+  /** The file's size and mtime when planned; a mismatch after the read is a FileChangedError. */
   expect?: { size: number; mtimeMs: number };
   compress: boolean;
   level: number;
   last: boolean;
   minPartSize: number;
-  /** Also hash the raw bytes of a compressed part (uncompressed parts always report it: it is `md5`). */
+  /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
   rawMd5?: boolean;
 }
 

@@ -18,22 +18,8 @@ import { runPart, type PartTaskInput, type PartTaskOutput } from './part-task.js
 export const INLINE_MAX = 64 * 1024;
 export const INLINE_GZIP_MAX = 8 * 1024;
 
-export interface PartJob {
-  /** Read `length` bytes at `offset` from this file; without it the bytes are already in `buffer`. */
-  path?: string;
-  offset: number;
-  length: number;
-  /** At least `length` bytes; moved to the worker and returned in the result. */
-  buffer: ArrayBuffer;
-  /** The file's size and mtime when planned; a mismatch after the read is a FileChangedError. */
-  expect?: { size: number; mtimeMs: number };
-  compress: boolean;
-  level: number;
-  last: boolean;
-  minPartSize: number;
-  /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
-  rawMd5?: boolean;
-}
+/** One part to read, hash and maybe compress (the worker's input; fields documented there). */
+export type PartJob = PartTaskInput;
 
 export interface PartResult {
   /** Hex MD5 of `data`, the bytes to send. */
