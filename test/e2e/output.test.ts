@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
+import { md5, tempDir, writeRandomFile } from '../helpers/files.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { downloadFile, waitClosed } from '../helpers/remote.js';
+import { runUa } from '../helpers/run-ua.js';
+
+let tp: TestPlatform;
+let tmp: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  tp = await startTestPlatform({ closingDelayMs: 50 });
+  tmp = tempDir();
+});
+afterAll(async () => {
+  await tp?.stop();
+  tmp?.cleanup();
+});
+
+const ua = (args: string[]) =>
+  runUa(['--project', tp.project, '--do-not-compress', ...args], { env: tp.env });
+
+suite('output', () => {
+  it('--json prints one parseable event per line, ending with a summary, and no plain ID lines', async () => {
+    const a = writeRandomFile(join(tmp.dir, 'j1.bin'), 6 * 1024 * 1024);
+    writeRandomFile(join(tmp.dir, 'j2.bin'), 10);
+    const r = await ua(['--json', '--chunk-size', '5M', join(tmp.dir, 'j1.bin'), join(tmp.dir, 'j2.bin')]);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const done = events.filter((e) => e.type === 'file-done');
+    expect(done.map((e) => e.outcome)).toEqual(['uploaded', 'uploaded']);
+    expect(events.filter((e) => e.type === 'part-done' && e.order === 0)).toHaveLength(2);
+    const summary = events.at(-1);
+    expect(summary).toMatchObject({ type: 'summary', ok: 2, failed: 0 });
+    const id = done.find((e) => e.localPath.endsWith('j1.bin')).fileId;
+    await waitClosed(tp, id);
+    expect(md5(await downloadFile(tp, id))).toBe(md5(a));
+  });
+
+  it('--progress off a terminal prints plain periodic lines and a summary on stderr; stdout stays IDs only', async () => {
+    writeRandomFile(join(tmp.dir, 'p.bin'), 1000);
+    const r = await ua(['--progress', join(tmp.dir, 'p.bin')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^file-[0-9A-Za-z]{24}$/);
+    expect(r.stderr).toMatch(/Transfer speed: average =/);
+    expect(r.stderr).toMatch(/p\.bin\s+100\.00% complete/);
+    expect(r.stderr).toMatch(/^Uploaded 1 file/m);
+  });
+
+  it('--verify re-describes after close and passes when the platform holds what was sent', async () => {
+    const data = writeRandomFile(join(tmp.dir, 'v.bin'), 11 * 1024 * 1024);
+    const r = await ua(['--verify', '--wait-on-close', '--chunk-size', '5M', join(tmp.dir, 'v.bin')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(md5(await downloadFile(tp, r.stdout.trim()))).toBe(md5(data));
+  });
+});
