@@ -142,19 +142,32 @@ export class S3Store implements CloudStore {
     parts: DeclaredPart[],
   ): Promise<Set<number> | null> {
     if (uploadId === null) return new Set();
+    const want = new Map(parts.map((p) => [p.index, p]));
+    const done = new Set<number>();
     try {
-      const out = await this.client.send(
-        new ListPartsCommand({ Bucket: t.container, Key: t.object, UploadId: uploadId }),
-      );
-      const want = new Map(parts.map((p) => [p.index, p]));
-      const done = new Set<number>();
-      for (const p of out.Parts ?? []) {
-        const d = p.PartNumber !== undefined ? want.get(p.PartNumber) : undefined;
-        if (d && p.Size === d.size && p.ETag?.replace(/"/g, '') === d.md5) done.add(d.index);
-      }
+      // ListParts pages at 1000 parts; an upload may have up to 10,000.
+      let marker: string | undefined;
+      do {
+        const out = await this.client.send(
+          new ListPartsCommand({
+            Bucket: t.container,
+            Key: t.object,
+            UploadId: uploadId,
+            ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
+          }),
+        );
+        for (const p of out.Parts ?? []) {
+          const d = p.PartNumber !== undefined ? want.get(p.PartNumber) : undefined;
+          // A part's ETag is the MD5 of its bytes: number, size and ETag ⇒ the declared bytes.
+          if (d && p.Size === d.size && p.ETag?.replace(/"/g, '') === d.md5) done.add(d.index);
+        }
+        marker = out.IsTruncated ? out.NextPartNumberMarker : undefined;
+      } while (marker !== undefined);
       return done;
     } catch {
-      return null; // e.g. s3rver has no ListParts: the parts' state stays unknown until close
+      // s3rver answers ListParts with an error (NotImplemented); any failure means "cannot tell",
+      // and the parts stay pending: against s3rver a resumed upload re-sends them, on S3 it does not.
+      return null;
     }
   }
 

@@ -7,7 +7,13 @@ import { findObjects, type FindCursor, type FindQuery, type FoundRow } from '../
 import { normaliseFolder } from '../store/folders.js';
 import { projectsWithObjects, type ObjectClass } from '../store/objects.js';
 import { isPlainObject, optString } from './input-checks.js';
-import { describeLoaded, loadObject, parseDescribeOptions, type DescribeOptions } from './object-describe.js';
+import {
+  describeLoaded,
+  describeLoadedFresh,
+  loadObject,
+  parseDescribeOptions,
+  type DescribeOptions,
+} from './object-describe.js';
 import { listMatcher, nameMatcher, readRange } from './find-filters.js';
 
 const MAX_LIMIT = 1000;
@@ -39,7 +45,7 @@ function readCursor(v: unknown): FindCursor | undefined {
  * `/system/findDataObjects` (platform-api.md §5.8). Defaults: any class, any state (the classic
  * resume query sends none and must find open files), visibility `visible`, limit 1000.
  */
-const findDataObjects: Handler = (ctx) => {
+const findDataObjects: Handler = async (ctx) => {
   const input = ctx.input;
   const klass = optString(input, 'class');
   if (klass !== undefined && !CLASSES.includes(klass as ObjectClass)) {
@@ -107,20 +113,23 @@ const findDataObjects: Handler = (ctx) => {
     page.push(row);
   }
   const last = page[page.length - 1];
+  const results: Array<Record<string, unknown>> = [];
+  // One at a time: an open symlinked file's describe asks its container which parts arrived.
+  for (const r of page) {
+    const out: Record<string, unknown> = { project: r.project, id: r.id };
+    if (describe) out.describe = await describeRow(ctx, r.id, describe);
+    results.push(out);
+  }
   return {
-    results: page.map((r) => {
-      const out: Record<string, unknown> = { project: r.project, id: r.id };
-      if (describe) out.describe = describeRow(ctx, r.id, describe);
-      return out;
-    }),
+    results,
     next: more && last ? { project: last.project, modified: last.modified, id: last.id } : null,
   };
 };
 
-function describeRow(ctx: RouteContext, id: string, opts: DescribeOptions): Record<string, unknown> {
+function describeRow(ctx: RouteContext, id: string, opts: DescribeOptions): Promise<Record<string, unknown>> {
   // Objects live in exactly one project here, so the `project` hint has nothing to choose.
   const { project: _hint, ...rest } = opts;
-  return describeLoaded(ctx.deps, loadObject(ctx.deps, id), rest);
+  return describeLoadedFresh(ctx.deps, loadObject(ctx.deps, id), rest);
 }
 
 /** `/system/describeDataObjects`: up to 1000 objects; per-object errors instead of failing all. */

@@ -3,7 +3,7 @@ import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import { updateMeta, type MetaPatch, type ObjectClass } from '../store/objects.js';
 import { NEED } from '../auth/policy.js';
 import { isPlainObject, optString, optStringArray, reqString } from './input-checks.js';
-import { describeLoaded, loadObject, parseDescribeOptions, type Loaded } from './object-describe.js';
+import { describeLoadedFresh, loadObject, parseDescribeOptions, type Loaded } from './object-describe.js';
 
 /**
  * Routes every data-object class shares: describe and the metadata edits (platform-api.md §5.7).
@@ -20,7 +20,7 @@ export function loadForCaller(ctx: RouteContext, need: 'read' | 'edit'): Loaded 
 
 const describe: Handler = (ctx) => {
   const l = loadForCaller(ctx, 'read');
-  return describeLoaded(ctx.deps, l, parseDescribeOptions(ctx.input));
+  return describeLoadedFresh(ctx.deps, l, parseDescribeOptions(ctx.input));
 };
 
 function edit(patchOf: (ctx: RouteContext, l: Loaded) => MetaPatch): Handler {

@@ -5,6 +5,7 @@ import { getFile, listParts, settleClosing, type FileRecord, type PartRecord } f
 import { getRecord, type DataObject } from '../store/objects.js';
 import { ensureAssembling } from './assembly.js';
 import { isPlainObject } from './input-checks.js';
+import { refreshArrivedParts } from './symlink-files.js';
 
 /**
  * Describe output for files and records (platform-api.md §5.5): a default field set, `fields`
@@ -129,4 +130,21 @@ export function describeLoaded(deps: RouteDeps, l: Loaded, opts: DescribeOptions
   if (opts.project !== undefined && opts.project !== l.obj.project) throw notFound(l.obj.id);
   const full = l.kind === 'file' ? fileDescribeFull(l.obj, listParts(deps.db, l.obj.id)) : common(l.obj);
   return selectFields(full, l.obj, opts);
+}
+
+const wantsParts = (o: DescribeOptions) => !o.fields || o.defaultFields === true || o.fields.parts === true;
+
+/**
+ * describeLoaded, but an open file whose bytes go to a drive's container first has its `pending`
+ * parts checked against the container (symlink-files.ts refreshArrivedParts), when `parts` is
+ * asked for: a resuming client sees which parts really arrived.
+ */
+export async function describeLoadedFresh(
+  deps: RouteDeps,
+  l: Loaded,
+  opts: DescribeOptions,
+): Promise<Record<string, unknown>> {
+  if (opts.project !== undefined && opts.project !== l.obj.project) throw notFound(l.obj.id);
+  if (l.kind === 'file' && l.obj.state === 'open' && wantsParts(opts)) await refreshArrivedParts(deps, l.obj);
+  return describeLoaded(deps, l, opts);
 }

@@ -14,6 +14,7 @@ import {
   getDrive,
   getSymlinkUpload,
   insertSymlinkUpload,
+  markPartsArrived,
   markRegisteredClosed,
   markSymlinkVerified,
   markUploadCompleted,
@@ -106,6 +107,47 @@ export async function symlinkUpload(ctx: RouteContext, f: FileRecord, su: Symlin
     }
     return { url: put.url, expires: ctx.deps.now() + ttl, headers: put.headers };
   });
+}
+
+/**
+ * Describe of an OPEN symlinked file: the parts recorded `pending` at /upload are asked about in
+ * the container (Azure: uncommitted blocks by ID and size; S3: ListParts by number, size and
+ * ETag), and those really there become `complete` with the size/MD5 recorded at /upload. A client
+ * resuming after a crash then re-sends only the missing parts. Where the cloud cannot tell
+ * (s3rver has no ListParts) or cannot be reached, parts stay `pending` and the client re-sends
+ * them — slower, never wrong; describe itself does not fail on the cloud's account.
+ */
+export async function refreshArrivedParts(deps: RouteDeps, f: FileRecord): Promise<void> {
+  if (f.state !== 'open') return;
+  const su = getSymlinkUpload(deps.db, f.id);
+  if (!su || su.completed) return;
+  // Zero-size parts have no block/part in the cloud to find; they are re-declared cheaply.
+  const pending: DeclaredPart[] = listParts(deps.db, f.id)
+    .filter((p) => p.size > 0 && p.state === 'pending')
+    .map((p) => ({ index: p.index, size: p.size, md5: p.md5 }));
+  const d = getDrive(deps.db, su.drive);
+  if (pending.length === 0 || !d || d.disabled) return;
+  let arrived: Set<number> | null;
+  try {
+    const store = await cloudStoreFor(d);
+    try {
+      arrived = await store.uploadedParts(target(su), su.uploadId, uploadTag(f.id), pending);
+    } finally {
+      store.close();
+    }
+  } catch (err) {
+    if (deps.db.open)
+      process.stderr.write(
+        `[ua-platform] listing the parts of ${f.id} in drive ${d.id} failed: ${String(err)}\n`,
+      );
+    return;
+  }
+  if (arrived === null || !deps.db.open) return;
+  markPartsArrived(
+    deps.db,
+    f.id,
+    pending.filter((p) => arrived.has(p.index)),
+  );
 }
 
 /**

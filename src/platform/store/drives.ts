@@ -207,6 +207,25 @@ export function setPartStates(db: Db, fileId: string, complete: Set<number> | 'a
   for (const r of rows) set.run(complete.has(r.idx) ? 'complete' : 'pending', fileId, r.idx);
 }
 
+/**
+ * Marks parts the container reports as arrived `complete`, while the file is open and each part is
+ * still declared with the size and MD5 the cloud was checked against: an /upload that re-declared
+ * the part meanwhile (its new bytes not yet PUT) keeps it `pending`. Returns how many changed.
+ */
+export function markPartsArrived(
+  db: Db,
+  fileId: string,
+  parts: Array<{ index: number; size: number; md5: string }>,
+): number {
+  const set = db.prepare(
+    `UPDATE parts SET state = 'complete' WHERE file = ? AND idx = ? AND size = ? AND md5 = ? AND state = 'pending'
+       AND EXISTS (SELECT 1 FROM files WHERE id = parts.file AND state = 'open')`,
+  );
+  return db.transaction(() =>
+    parts.reduce((n, p) => n + set.run(fileId, p.index, p.size, p.md5).changes, 0),
+  )();
+}
+
 /** Marks a file as a symlink (drive, container, object) — at /file/new, before any byte arrives. */
 export function setFileSymlink(
   db: Db,
