@@ -1,16 +1,17 @@
 /**
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
- *   npm run bench -- [--quick] [--only limits,sink-nc,platform-nc,platform-fastq,platform-1m,sink-1m,platform-4k,sink-4k,s3,azure]
+ *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c2,platform-nc,platform-fastq,platform-fastq-c2,
+ *                                  platform-1m,sink-1m,platform-4k,sink-4k,s3,azure]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
- *                    [--level 6] [--profile] [--no-save]
+ *                    [--level 6] [--profile [--keep-profiles]] [--no-save]
  *
  * Data is generated once under bench/data/ (gitignored). Every row is a separate process (ua, the
  * limit, the peer), measured by bench/measure.ts; servers are separate processes too, so client and
  * server CPU are reported apart. Output: a markdown table on stdout, JSON + SVG in bench/results/;
  * with --profile, `ua` runs under --cpu-prof and the top self-time functions are printed.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -134,12 +135,14 @@ async function main(): Promise<void> {
     log(`wrote ${out.json} and ${out.svg}`);
   }
   if (profileDir) {
-    for (const d of readdirSync(profileDir)) {
-      console.log(`\n${profileMarkdown(`ua --cpu-prof: ${d}`, summariseDir(join(profileDir, d), 12, ROOT))}`);
-    }
-    if (argv.includes('--no-save')) rmSync(profileDir, { recursive: true, force: true });
+    const summary = readdirSync(profileDir)
+      .map((d) => profileMarkdown(`--cpu-prof: ${d}`, summariseDir(join(profileDir, d), 12, ROOT)))
+      .join('\n\n');
+    console.log(`\n${summary}`);
+    // The summary is kept next to the results; the raw profiles (tens of MB) only with --keep-profiles.
+    if (!argv.includes('--no-save')) writeFileSync(`${profileDir}.md`, `${summary}\n`);
+    if (!argv.includes('--keep-profiles')) rmSync(profileDir, { recursive: true, force: true });
   }
-  mkdirSync(join(ROOT, '.tmp'), { recursive: true });
 }
 
 await main();

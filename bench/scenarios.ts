@@ -4,7 +4,7 @@
  * peers (aws s3 cp, rclone, s3cmd where installed; the SDKs' upload helpers).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -39,6 +39,23 @@ const dist = (f: string) => join(ROOT, 'dist', 'bench', f);
 const tail = (s: string) => s.trim().split('\n').slice(-3).join(' / ').slice(0, 300);
 const countFiles = (dir: string) => readdirSync(dir).length;
 
+/**
+ * Reads an input once so every row starts from a warm page cache: this VM's proactive reclaim
+ * (DAMON) evicts cold file pages within minutes, and a 2 GiB read from disk costs ~2.5 s here.
+ */
+export function warm(input: string): void {
+  const paths = statSync(input).isDirectory() ? readdirSync(input).map((f) => join(input, f)) : [input];
+  const buf = Buffer.allocUnsafe(16 << 20);
+  for (const p of paths) {
+    const fd = openSync(p, 'r');
+    try {
+      while (readSync(fd, buf, 0, buf.length, null) > 0);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /** Waits until a server has stopped burning CPU (closing, assembling): at most 60 s. */
 async function settled(proc: ServerProcess): Promise<number> {
   const t0 = Date.now();
@@ -59,6 +76,7 @@ function failed(row: Row, u: ProcUsage): Row {
 // --- limits ------------------------------------------------------------------------------------
 
 async function limit(row: Row, args: string[]): Promise<Row> {
+  if (args[0] !== 'put') warm(args[1]);
   const u = await runMeasured(NODE, [dist('limits.js'), ...args]);
   if (u.code !== 0) return failed(row, u);
   const r = JSON.parse(u.stdout.trim().split('\n').pop()!) as {
@@ -140,6 +158,7 @@ interface UaRun {
 async function runUa(c: Ctx, r: UaRun): Promise<Row> {
   const args = ['-p', r.target.project, '--folder', `/bench/${r.row.id}`, ...r.args];
   const node = c.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(c.profileDir, r.row.id)}`] : [];
+  warm(r.args[r.args.length - 1]);
   const s0 = r.target.proc.usage();
   const u = await runMeasured(NODE, [...node, UA, ...args], {
     env: { ...process.env, UA_DIRECT: '0', ...r.target.env, ...r.env },
@@ -434,6 +453,7 @@ export async function s3Rows(c: Ctx, sets: DirectSet[], built: boolean): Promise
           set.files === 1
             ? ['s3', 'cp', '--quiet', set.input, `s3://${bucket}/aws/`]
             : ['s3', 'cp', '--quiet', '--recursive', set.input, `s3://${bucket}/aws/`];
+        warm(set.input);
         rows.push(
           await peer(
             { id: `aws-${set.id}`, group: 'peer', name: name('aws s3 cp') },
@@ -452,6 +472,7 @@ export async function s3Rows(c: Ctx, sets: DirectSet[], built: boolean): Promise
           name: name('aws s3 cp'),
           skipped: 'aws CLI not installed',
         });
+      warm(set.input);
       rows.push(
         await peer(
           { id: `sdk-s3-${set.id}`, group: 'peer', name: name('@aws-sdk/lib-storage Upload') },
@@ -533,6 +554,7 @@ export async function azureRows(c: Ctx, sets: DirectSet[], built: boolean): Prom
         }
       }
       const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
+      warm(set.input);
       rows.push(
         await peer(
           { id: `sdk-azure-${set.id}`, group: 'peer', name: name('@azure/storage-blob uploadFile') },
