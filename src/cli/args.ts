@@ -85,7 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     long: 'compress-threads',
     short: 'c',
     kind: 'value',
-    help: 'Number of parallel compression threads (default min(8, cores-1))',
+    help: 'Number of parallel compression threads (default min(8, cores))',
   },
   {
     long: 'upload-threads',

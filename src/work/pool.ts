@@ -8,7 +8,7 @@
  * first (test/unit/work/build-worker.ts does that when the build is missing or stale).
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { defaultCompressThreads } from '../config/options.js';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { FileChangedError, UaError } from '../errors.js';
@@ -57,9 +57,9 @@ export class PartPool {
   readonly threads: number;
   readonly #pool: Piscina<PartTaskInput, PartTaskOutput>;
 
-  /** `threads` defaults to min(8, cores − 1), at least 1: the main thread keeps a core for HTTP. */
+  /** `threads` defaults to `defaultCompressThreads()`: min(8, cores). */
   constructor(o: { threads?: number; filename?: string } = {}) {
-    this.threads = Math.max(1, Math.floor(o.threads ?? Math.min(8, availableParallelism() - 1)));
+    this.threads = Math.max(1, Math.floor(o.threads ?? defaultCompressThreads()));
     this.#pool = new Piscina({
       filename: o.filename ?? partTaskFile(),
       minThreads: this.threads,

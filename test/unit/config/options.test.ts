@@ -123,10 +123,11 @@ describe('defaults', () => {
     expect(DEFAULTS.verify).toBe(false);
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
   });
-  it('compress threads = min(8, max(cores − 1, 1))', () => {
+  it('compress threads = min(8, cores), at least 1', () => {
+    expect(defaultCompressThreads(0)).toBe(1);
     expect(defaultCompressThreads(1)).toBe(1);
-    expect(defaultCompressThreads(2)).toBe(1);
-    expect(defaultCompressThreads(4)).toBe(3);
+    expect(defaultCompressThreads(2)).toBe(2);
+    expect(defaultCompressThreads(4)).toBe(4);
     expect(defaultCompressThreads(64)).toBe(8);
   });
 });
