@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
- *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c2,platform-nc,platform-fastq,platform-fastq-c2,
+ *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c1,platform-nc,platform-fastq,platform-fastq-c1,
  *                                  platform-1m,sink-1m,platform-4k,sink-4k,s3,azure]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
  *                    [--level 6] [--profile [--keep-profiles]] [--no-save]
@@ -41,10 +41,10 @@ import { ROOT } from './servers.js';
 const ALL = [
   'limits',
   'sink-nc',
-  'sink-nc-c2',
+  'sink-nc-c1',
   'platform-nc',
   'platform-fastq',
-  'platform-fastq-c2',
+  'platform-fastq-c1',
   'platform-1m',
   'sink-1m',
   'platform-4k',
