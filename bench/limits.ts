@@ -5,11 +5,16 @@
  *   node dist/bench/limits.js gzip <file> [--threads 2] [--level 6] [--part 16M]   gzip + MD5 via PartPool
  *   node dist/bench/limits.js put  <bytes> [--part 64M] [--depth 4]      undici PUT to a local discarding server
  *   node dist/bench/limits.js bare <file> [--part 64M] [--workers 2]     read → MD5 (workers) → undici PUT
+ *   node dist/bench/limits.js disk <bytes> [--part 75M]                  write part files + fsync, as ua-platform stores parts
  *
  * Prints one JSON line {bytes, seconds, cpuS, out?} for the timed section only (workers are warmed up
  * first). PUT and bare run their discarding server in this process, so its CPU is included.
  */
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomFillSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
@@ -92,12 +97,33 @@ async function putLimit(bytes: number): Promise<LimitResult> {
   }
 }
 
+/** What the disk under the platform's data directory takes: one file per part, written in 1 MiB chunks, fsynced. */
+async function diskLimit(bytes: number): Promise<LimitResult> {
+  const part = parseSize(flag('part', '75M'));
+  const dir = mkdtempSync(join(tmpdir(), 'ua-bench-disk-'));
+  const chunk = randomFillSync(Buffer.alloc(1024 * 1024));
+  try {
+    return await timed(bytes, async () => {
+      for (let off = 0, n = 0; off < bytes; off += part, n++) {
+        const f = await open(join(dir, `part-${n}`), 'w');
+        for (let w = 0, len = Math.min(part, bytes - off); w < len; w += chunk.length)
+          await f.write(chunk, 0, Math.min(chunk.length, len - w));
+        await f.sync();
+        await f.close();
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const [kind, target] = process.argv.slice(2);
   let r: LimitResult;
   if (kind === 'md5') r = await poolLimit(target, false);
   else if (kind === 'gzip') r = await poolLimit(target, true);
   else if (kind === 'put') r = await putLimit(parseSize(target));
+  else if (kind === 'disk') r = await diskLimit(parseSize(target));
   else if (kind === 'bare') {
     const part = parseSize(flag('part', '64M'));
     const workers = Number(flag('workers', '2'));
@@ -105,7 +131,7 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--cold')) await runBarePipeline(target, part, workers); // warm JIT
     const b = await runBarePipeline(target, part, workers);
     r = { bytes: b.bytes, seconds: b.seconds, cpuS: b.cpuSeconds };
-  } else throw new Error(`unknown limit ${kind}: md5, gzip, put or bare`);
+  } else throw new Error(`unknown limit ${kind}: md5, gzip, put, bare or disk`);
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 

@@ -76,7 +76,7 @@ function failed(row: Row, u: ProcUsage): Row {
 // --- limits ------------------------------------------------------------------------------------
 
 async function limit(row: Row, args: string[]): Promise<Row> {
-  if (args[0] !== 'put') warm(args[1]);
+  if (args[0] !== 'put' && args[0] !== 'disk') warm(args[1]);
   const u = await runMeasured(NODE, [dist('limits.js'), ...args]);
   if (u.code !== 0) return failed(row, u);
   const r = JSON.parse(u.stdout.trim().split('\n').pop()!) as {
@@ -142,6 +142,12 @@ export async function limits(c: Ctx): Promise<Row[]> {
       { id: 'bare', group: 'limit', name: 'bare pipeline: read → MD5 (2 workers) → undici PUT, one cold process' },
       ['bare', big, '--cold'],
     ),
+  );
+  rows.push(
+    await limit({ id: 'disk', group: 'limit', name: 'disk: part files written and fsynced in the temp dir' }, [
+      'disk',
+      String(sizes.bigBytes),
+    ]),
   );
   return rows;
 }

@@ -89,12 +89,42 @@ export function openDb(dataDir: string): Db {
   closeSync(openSync(file, 'a', 0o600));
   chmodSync(file, 0o600);
   const db = new Database(file);
+  cachePreparedStatements(db);
   // WAL + busy_timeout: the admin CLI opens the same file while `serve` runs.
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
+}
+
+/** How many distinct SQL texts keep their prepared statement (find builds its SQL per filter set). */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Makes `db.prepare` return a cached statement for SQL it has seen before, instead of compiling
+ * it again (preparing was the largest single cost per request). Every store function keeps
+ * calling `db.prepare(sql)` and gets the same object back. A statement that is still being
+ * iterated (`busy`) is not handed out twice: that call gets a fresh, uncached one. Least recently
+ * used texts are dropped past STATEMENT_CACHE_SIZE. Nothing here sets a statement's mode
+ * (pluck/raw/expand/safeIntegers); a caller that did would change it for every later user.
+ */
+function cachePreparedStatements(db: Db): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    const hit = cache.get(sql);
+    if (hit && !hit.busy) {
+      cache.delete(sql); // re-insert: Map order is the recency order
+      cache.set(sql, hit);
+      return hit;
+    }
+    const fresh = prepare(sql);
+    if (hit) return fresh;
+    cache.set(sql, fresh);
+    if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    return fresh;
+  }) as Db['prepare'];
 }
 
 function migrate(db: Db): void {
