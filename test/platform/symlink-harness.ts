@@ -3,6 +3,7 @@
  * drive, an auto-symlink project, and a raw-API uploader that PUTs parts to the URLs /upload returns.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { request } from 'undici';
 import { startAzurite, startS3rver, type AzuriteHandle, type S3rverHandle } from '../helpers/cloud.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
@@ -24,6 +25,8 @@ export interface SymlinkEnv {
   driveInput(name: string, credentials?: Record<string, string>): Record<string, unknown>;
   /** The object's bytes, read straight from the emulator. */
   readObject(key: string): Promise<Buffer>;
+  /** Writes an object in one request, as a client with its own credentials would (the cloud then states its MD5). */
+  writeObject(key: string, data: Buffer): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export async function startSymlinkEnv(cloud: CloudName): Promise<SymlinkEnv> {
   let az: AzuriteHandle | undefined;
   let driveInput: SymlinkEnv['driveInput'];
   let readObject: SymlinkEnv['readObject'];
+  let writeObject: SymlinkEnv['writeObject'];
   if (cloud === 'aws') {
     s3 = await startS3rver();
     await s3.createBucket(container);
@@ -52,6 +56,14 @@ export async function startSymlinkEnv(cloud: CloudName): Promise<SymlinkEnv> {
       region: h.region,
     });
     readObject = (key) => h.getObject(container, key);
+    writeObject = async (key, data) => {
+      const c = h.client();
+      try {
+        await c.send(new PutObjectCommand({ Bucket: container, Key: key, Body: data }));
+      } finally {
+        c.destroy();
+      }
+    };
   } else {
     az = await startAzurite();
     await az.createContainer(container);
@@ -63,6 +75,15 @@ export async function startSymlinkEnv(cloud: CloudName): Promise<SymlinkEnv> {
       endpoint: h.endpoint,
     });
     readObject = (key) => h.getBlob(container, key);
+    writeObject = async (key, data) => {
+      await h
+        .service()
+        .getContainerClient(container)
+        .getBlockBlobClient(key)
+        .upload(data, data.length, {
+          blobHTTPHeaders: { blobContentMD5: createHash('md5').update(data).digest() },
+        });
+    };
   }
   const d = await tp.call('drive/new', driveInput('lab-drive'));
   if (d.status !== 200) throw new Error(`drive/new: ${d.status} ${JSON.stringify(d.body)}`);
@@ -82,6 +103,7 @@ export async function startSymlinkEnv(cloud: CloudName): Promise<SymlinkEnv> {
     project: p.body.id as string,
     driveInput,
     readObject,
+    writeObject,
     async stop() {
       await tp.stop();
       await s3?.stop();

@@ -98,38 +98,62 @@ export function defineSymlinkSuite(cloud: CloudName, getEnv: (env: SymlinkEnv) =
   });
 
   it('registers an object the client uploaded itself (/file/new with drive, md5sum, symlinkPath)', async () => {
-    // Put an object there through the platform-mediated path, under another project-less key.
+    // One PUT: the cloud states the object's MD5 (S3 ETag, Azure Content-MD5), so a wrong md5sum is refused.
     const data = randomBytes(7000);
-    const src = await rawUpload(env, { name: 'direct.bin', folder: '/x', data });
-    const key = src.describe.symlinkPath.object as string;
-    const bad = await env.tp.call('file/new', {
-      project: env.tp.project,
-      name: 'reg.bin',
-      drive: env.drive,
-      md5sum: md5(Buffer.from('other')),
-      symlinkPath: { container: env.container, object: key },
-    });
+    const key = 'incoming/x/direct.bin';
+    await env.writeObject(key, data);
+    const reg = (md5sum: string, object = key) =>
+      env.tp.call('file/new', {
+        project: env.tp.project,
+        name: 'reg.bin',
+        drive: env.drive,
+        md5sum,
+        symlinkPath: { container: `us-east-1:${env.container}`, object },
+      });
+    const bad = await reg(md5(Buffer.from('other')));
     expect(bad.status).toBe(422);
     expect(bad.body.error.message).toMatch(/does not match/);
-    const missing = await env.tp.call('file/new', {
-      project: env.tp.project,
-      drive: env.drive,
-      md5sum: md5(data),
-      symlinkPath: { container: env.container, object: 'no/such/key' },
-    });
+    expect(bad.body.error.message).toContain(md5(data));
+    const missing = await reg(md5(data), 'no/such/key');
     expect(missing.status).toBe(422);
-    const ok = await env.tp.call('file/new', {
-      project: env.tp.project,
-      name: 'reg.bin',
-      drive: env.drive,
-      md5sum: md5(data),
-      symlinkPath: { container: `us-east-1:${env.container}`, object: key },
-    });
+    expect(missing.body.error.message).toContain('does not exist');
+    const ok = await reg(md5(data));
     expect(ok.status).toBe(200);
     const d = (await env.tp.call(`${ok.body.id}/describe`, {})).body;
     expect(d).toMatchObject({ state: 'closed', drive: env.drive, md5: md5(data), size: data.length });
     expect(d.symlinkPath).toEqual({ container: env.container, object: key });
     expect((await downloadFile(env.tp, ok.body.id)).equals(data)).toBe(true);
+  });
+
+  it('registers a multipart object by its md5sum without reading it; a wrong one fails the first download', async () => {
+    // Uploaded in parts (S3 multipart / Azure block list): no stated MD5, so registration trusts
+    // md5sum (the platform does not carry the bytes) and the first download checks it.
+    const data = randomBytes(6 * MiB + 1);
+    const src = await rawUpload(env, { name: 'multi.bin', folder: '/y', data });
+    const key = src.describe.symlinkPath.object as string;
+    const reg = (md5sum: string, name: string) =>
+      env.tp.call('file/new', {
+        project: env.tp.project,
+        name,
+        drive: env.drive,
+        md5sum,
+        symlinkPath: { container: env.container, object: key },
+      });
+    const wrong = await reg(md5(Buffer.from('other')), 'wrong.bin');
+    if (wrong.status === 422) {
+      // The cloud stated an MD5 after all (e.g. computed at commit): refused up front.
+      expect(wrong.body.error.message).toMatch(/does not match/);
+    } else {
+      expect(wrong.status).toBe(200);
+      const r = await env.tp.call(`${wrong.body.id}/download`, {});
+      expect(r.status).toBe(422);
+      expect(r.body.error.message).toContain('Checksum mismatch');
+      expect(r.body.error.message).toContain(md5(data));
+    }
+    const right = await reg(md5(data), 'right.bin');
+    expect(right.status).toBe(200);
+    expect((await downloadFile(env.tp, right.body.id)).equals(data)).toBe(true);
+    expect((await downloadFile(env.tp, right.body.id)).equals(data)).toBe(true); // now by its verified ETag
   });
 
   it('drive describe never returns the secret; wrong credentials are refused naming the drive', async () => {

@@ -32,6 +32,11 @@ export interface ObjectHead {
   size: number;
   /** The cloud's version tag; changes whenever the object is rewritten. */
   etag: string;
+  /**
+   * The object's MD5 (hex) when the cloud states it for free: an S3 ETag of a single PUT, an Azure
+   * blob's Content-MD5. Absent for S3 multipart objects (their ETag is an MD5 of part MD5s).
+   */
+  md5?: string;
 }
 
 export interface ObjectDigest {

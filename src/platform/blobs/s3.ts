@@ -215,7 +215,9 @@ export class S3Store implements CloudStore {
   async head(t: CloudTarget): Promise<ObjectHead | null> {
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: t.container, Key: t.object }));
-      return { size: out.ContentLength ?? 0, etag: out.ETag ?? '' };
+      const etag = out.ETag ?? '';
+      const plain = /^"?([0-9a-f]{32})"?$/.exec(etag); // a multipart ETag ends in -<parts>
+      return { size: out.ContentLength ?? 0, etag, ...(plain ? { md5: plain[1] } : {}) };
     } catch (err) {
       if (status(err) === 404) return null;
       throw err;

@@ -240,13 +240,15 @@ export async function symlinkDownload(ctx: RouteContext, f: FileRecord, filename
       );
     const unchanged = su?.etag != null && su.etag === head.etag && head.size === f.size;
     if (!unchanged) {
-      const digest = await store.md5Of(t);
-      if (digest.md5 !== f.md5) {
+      const actual = head.md5 ?? (await store.md5Of(t)).md5;
+      if (actual !== f.md5) {
         throw invalidState(
           `Checksum mismatch for ${f.id} (${f.name}): the platform recorded MD5 ${f.md5} but the remote object ` +
-            `${t.container}/${t.object} in drive ${drive.id} now has MD5 ${digest.md5}; it was changed or overwritten`,
+            `${t.container}/${t.object} in drive ${drive.id} now has MD5 ${actual}; it was changed or overwritten ` +
+            `(or registered with a wrong md5sum)`,
         );
       }
+      if (su && db.open) setVerifiedEtag(db, f.id, head.etag);
     }
     const url = await store.presignGet(t, Math.max(1000, expires - ctx.deps.now()), filename);
     return { url, expires, headers: {} };
@@ -262,8 +264,9 @@ export function isSymlinkRegistration(input: Record<string, unknown>): boolean {
 
 /**
  * /file/new {drive, md5sum, symlinkPath}: a closed symlinked file for an object the client wrote
- * itself. The object must exist, and its bytes are read once and must hash to `md5sum` (so the
- * recorded MD5 is right to the byte, at the cost of one read of the object).
+ * itself. The object must exist; where the cloud states its MD5 (Azure Content-MD5, S3 single-PUT
+ * ETag) it must equal `md5sum`. The bytes are not read here — the platform does not carry them —
+ * so an S3 multipart object is checked by its first download instead.
  * `symlinkPath.container` is the bucket/container name; a `<region>:` prefix is accepted and dropped.
  */
 export interface VerifiedSymlink {
@@ -272,7 +275,8 @@ export interface VerifiedSymlink {
   object: string;
   size: number;
   md5: string;
-  etag: string;
+  /** The ETag under which `md5` is known to be right; null until a download has hashed the object. */
+  etag: string | null;
 }
 
 export async function verifySymlinkRegistration(
@@ -300,25 +304,22 @@ export async function verifySymlinkRegistration(
     throw invalidInput('symlinkPath.container and symlinkPath.object must be nonempty');
   const drive = mayUseDrive(driveId);
   if (drive.disabled) throw invalidState(`The drive ${drive.id} is disabled`);
-  const digest = await withStore(drive, async (store) => {
-    const head = await store.head(t);
-    if (!head)
-      throw invalidInput(`symlinkPath ${t.container}/${t.object} does not exist in drive ${drive.id}`);
-    return { ...(await store.md5Of(t)), etag: head.etag };
-  });
-  if (digest.md5 !== md5sum) {
+  const head = await withStore(drive, (store) => store.head(t));
+  if (!head) throw invalidInput(`symlinkPath ${t.container}/${t.object} does not exist in drive ${drive.id}`);
+  if (head.md5 !== undefined && head.md5 !== md5sum) {
     throw invalidInput(
-      `md5sum ${md5sum} does not match ${t.container}/${t.object} in drive ${drive.id} (MD5 ${digest.md5})`,
+      `md5sum ${md5sum} does not match ${t.container}/${t.object} in drive ${drive.id} (MD5 ${head.md5})`,
     );
   }
-  return { drive: drive.id, ...t, size: digest.size, md5: digest.md5, etag: digest.etag };
+  // Without a stated MD5 the ETag is not marked verified: the first download hashes the object once.
+  return { drive: drive.id, ...t, size: head.size, md5: md5sum, etag: head.md5 !== undefined ? head.etag : null };
 }
 
 /** Inside /file/new's transaction, after the file row exists: it is closed, symlinked and verified. */
 export function recordRegisteredSymlink(db: Db, fileId: string, v: VerifiedSymlink, now: number): void {
   insertSymlinkUpload(db, { file: fileId, drive: v.drive, container: v.container, object: v.object });
   markUploadCompleted(db, fileId);
-  setVerifiedEtag(db, fileId, v.etag);
+  if (v.etag !== null) setVerifiedEtag(db, fileId, v.etag);
   setFileSymlink(db, fileId, v);
   markRegisteredClosed(db, fileId, v.size, v.md5, now);
 }
