@@ -1,7 +1,7 @@
 /**
  * How fast ua-platform ingests part PUTs (MD5 checked, fsynced to disk).
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/platform-ingest.js [--parts 16] [--part-mib 64] [--concurrency 4]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/platform-ingest.js [--parts 16] [--part-mib 64] [--concurrency 4] [--json]
  *
  * Starts a platform in this process, creates one file and PUTs N parts of one reused random
  * buffer through real HTTP with undici, `concurrency` at a time. Client and server share this
@@ -69,6 +69,11 @@ async function main(): Promise<void> {
 
     const mb = (parts * partSize) / 1e6;
     const cpuS = (cpu.user + cpu.system) / 1e6;
+    // --json: one line for npm run bench (the same shape as bench/limits.ts prints).
+    if (process.argv.includes('--json')) {
+      console.log(JSON.stringify({ bytes: parts * partSize, seconds, cpuS }));
+      return;
+    }
     console.log(`| parts × size | concurrency | seconds | MB/s | CPU s (user+sys, client+server) | cores |`);
     console.log(`|---|---|---|---|---|---|`);
     console.log(

@@ -2,7 +2,7 @@
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
  *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c1,platform-nc,platform-fastq,platform-fastq-c1,
- *                                  platform-1m,sink-1m,platform-4k,sink-4k,s3,azure]
+ *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
  *                    [--level 6] [--profile [--keep-profiles]] [--no-save]
  *
@@ -46,6 +46,7 @@ const ALL = [
   'platform-fastq',
   'platform-fastq-c1',
   'platform-1m',
+  'platform-1m-gz',
   'sink-1m',
   'platform-4k',
   'sink-4k',

@@ -75,9 +75,9 @@ function failed(row: Row, u: ProcUsage): Row {
 
 // --- limits ------------------------------------------------------------------------------------
 
-async function limit(row: Row, args: string[]): Promise<Row> {
-  if (args[0] !== 'put' && args[0] !== 'disk') warm(args[1]);
-  const u = await runMeasured(NODE, [dist('limits.js'), ...args]);
+async function limit(row: Row, args: string[], script = 'limits.js'): Promise<Row> {
+  if (script === 'limits.js' && args[0] !== 'put' && args[0] !== 'disk') warm(args[1]);
+  const u = await runMeasured(NODE, [dist(script), ...args]);
   if (u.code !== 0) return failed(row, u);
   const r = JSON.parse(u.stdout.trim().split('\n').pop()!) as {
     bytes: number;
@@ -88,7 +88,7 @@ async function limit(row: Row, args: string[]): Promise<Row> {
   const cold = args.includes('--cold');
   return {
     ...row,
-    command: `node dist/bench/limits.js ${args.join(' ')}`,
+    command: `node dist/bench/${script} ${args.join(' ')}`,
     bytes: r.bytes,
     seconds: cold ? u.wallS : r.seconds,
     clientCpuS: cold ? u.userS + u.sysS : r.cpuS,
@@ -141,6 +141,17 @@ export async function limits(c: Ctx): Promise<Row[]> {
     await limit(
       { id: 'bare', group: 'limit', name: 'bare pipeline: read → MD5 (2 workers) → undici PUT, one cold process' },
       ['bare', big, '--cold'],
+    ),
+  );
+  rows.push(
+    await limit(
+      {
+        id: 'ingest',
+        group: 'limit',
+        name: 'ua-platform ingest: part PUTs (MD5 checked, fsynced), client in the same process',
+      },
+      ['--parts', String(Math.max(4, Math.round(sizes.bigBytes / 2 ** 26))), '--part-mib', '64', '--json'],
+      'platform-ingest.js',
     ),
   );
   rows.push(
@@ -226,6 +237,7 @@ export type PlatformScenario =
   | 'platform-fastq'
   | 'platform-fastq-c1'
   | 'platform-1m'
+  | 'platform-1m-gz'
   | 'platform-4k'
   | 'sink-1m'
   | 'sink-4k';
@@ -307,6 +319,20 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
             goalFilesPerS: 150,
           },
           args: ['--do-not-compress', medium],
+          files: countFiles(medium),
+          bytes: sizes.mediumCount * sizes.mediumBytes,
+        }),
+      );
+    case 'platform-1m-gz':
+      return withTarget(startUaPlatform, (target) =>
+        runUa(c, {
+          target,
+          row: {
+            id: which,
+            group: 'platform',
+            name: `ua ${sizes.mediumCount} × 1 MiB (random), gzip -${c.level} → ua-platform`,
+          },
+          args: ['--compress-level', String(c.level), medium],
           files: countFiles(medium),
           bytes: sizes.mediumCount * sizes.mediumBytes,
         }),
