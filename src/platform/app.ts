@@ -9,6 +9,7 @@ import type { FaultRule } from './faults.js';
 import { checkContentType, isOversizedBody, parseJsonObject, readBody } from './http/body.js';
 import type { Principal, RouteContext, RouteDeps, RouteTable } from './http/route.js';
 import { handleDownload, handlePartPut } from './routes/parts-http.js';
+import { syncWal, totalChanges } from './store/db.js';
 
 /** Subjects that name a class (`/file/new`) rather than an entity. */
 const CLASS_SUBJECTS = new Set(['system', 'project', 'file', 'record', 'drive', 'container', 'user', 'org']);
@@ -34,12 +35,19 @@ export function routeKeyOf(pathname: string): { key: string; subject: string; me
   return { key: klass ? `${klass}-*/${method}` : `${subject}/${method}`, subject, method };
 }
 
+/** Request IDs: a random per-process prefix and a counter (24 hex digits), not 12 random bytes each. */
+const REQUEST_ID_PREFIX = randomBytes(6).toString('hex');
+let requestCounter = 0;
+function nextRequestId(): string {
+  return REQUEST_ID_PREFIX + (requestCounter++).toString(16).padStart(12, '0');
+}
+
 export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions = {}): Server {
   const log = (line: string) => {
     if (!opts.quiet) process.stderr.write(`[ua-platform] ${line}\n`);
   };
   const server = createServer({ keepAlive: true }, (req, res) => {
-    const requestId = randomBytes(12).toString('hex');
+    const requestId = nextRequestId();
     res.setHeader('X-Request-ID', requestId);
     const origin = req.headers.origin;
     if (origin) {
@@ -112,7 +120,11 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
       deps,
       requestId,
     };
-    return await handler(ctx);
+    const changesBefore = totalChanges(deps.db);
+    const result = await handler(ctx);
+    // Group commit: a route that wrote answers only once its commits are on disk (see syncWal).
+    if (deps.db.open && totalChanges(deps.db) !== changesBefore) await syncWal(deps.db);
+    return result;
   }
 
   /** Returns true when the fault answered (or killed) the request itself. */

@@ -50,7 +50,7 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ua-platform-'));
   mkdirSync(dataDir, { recursive: true });
   const host = o.host ?? '127.0.0.1';
-  const db = openDb(dataDir);
+  const db = openDb(dataDir, { groupCommit: true });
   pruneNonces(db, Date.now()); // rows past the replay window are dead weight
   let port = 0;
   const deps: RouteDeps = {

@@ -122,6 +122,72 @@ group('filters and paging', () => {
     expect([...mods].sort((x, y) => y - x)).toEqual(mods);
   });
 
+  it('property filters give the same results, in the same order, combined with every other filter', async () => {
+    // The first property filter drives the SQL (a join from the property index); the results must
+    // be what filtering the whole project row by row gives.
+    const project = freshProject('props');
+    const sig = 'same signature';
+    const made: Array<{ id: string; name: string; folder: string; hidden: boolean; lane?: string }> = [];
+    for (let i = 0; i < 9; i++) {
+      const folder = i % 3 === 0 ? '/' : i % 3 === 1 ? '/a' : '/a/b';
+      const name = i % 2 === 0 ? 'even.bin' : `odd${i}.bin`;
+      const hidden = i === 4;
+      const lane = i % 4 === 0 ? '1' : undefined;
+      const properties: Record<string, string> = { sig: i === 7 ? 'other' : sig, ...(lane ? { lane } : {}) };
+      const id = await newFile(tp, { project, folder, parents: true, name, hidden, properties });
+      made.push({ id, name, folder, hidden, lane: properties.sig === sig ? lane : 'no-sig' });
+    }
+    const rec = await tp.call('record/new', { project, name: 'even.bin', properties: { sig } });
+    expect(rec.status, JSON.stringify(rec.body)).toBe(200);
+    const recordId = rec.body.id as string;
+
+    const page = async (input: Record<string, unknown>) => {
+      const out: string[] = [];
+      let starting: unknown = undefined;
+      do {
+        const r = await find({ scope: { project }, visibility: 'either', limit: 2, starting, ...input });
+        out.push(...r.results.map((x) => x.id));
+        starting = r.next ?? undefined;
+      } while (starting !== undefined);
+      return out;
+    };
+    const all = await page({});
+    expect(all).toHaveLength(10);
+    const only = (keep: (id: string) => boolean) => all.filter(keep);
+    const byId = new Map(made.map((m) => [m.id, m]));
+    const hasSig = (id: string) => id === recordId || (byId.get(id)!.lane ?? '') !== 'no-sig';
+
+    expect(await page({ properties: { sig } })).toEqual(only(hasSig));
+    expect(await page({ properties: { sig: true } })).toEqual(all);
+    expect(await page({ properties: { sig, lane: '1' } })).toEqual(
+      only((id) => hasSig(id) && byId.get(id)?.lane === '1'),
+    );
+    expect(await page({ properties: { lane: '1', sig } })).toEqual(
+      only((id) => hasSig(id) && byId.get(id)?.lane === '1'),
+    );
+    expect(await page({ class: 'file', properties: { sig }, name: 'even.bin' })).toEqual(
+      only((id) => hasSig(id) && byId.get(id)?.name === 'even.bin'),
+    );
+    expect(await page({ properties: { sig }, scope: { project, folder: '/a', recurse: false } })).toEqual(
+      only((id) => hasSig(id) && byId.get(id)?.folder === '/a'),
+    );
+    expect(await page({ properties: { sig }, scope: { project, folder: '/a' } })).toEqual(
+      only((id) => hasSig(id) && (byId.get(id)?.folder ?? '/').startsWith('/a')),
+    );
+    expect(await page({ properties: { sig }, visibility: 'hidden' })).toEqual(
+      only((id) => hasSig(id) && byId.get(id)?.hidden === true),
+    );
+    expect(await page({ properties: { sig }, state: 'closed' })).toEqual([]);
+    expect(await page({ properties: { sig: 'nothing' } })).toEqual([]);
+    // Without a scope: every project the caller can view, other projects' files excluded.
+    const elsewhere = await newFile(tp, { project: freshProject('props-other'), properties: { sig } });
+    const everywhere = (await find({ properties: { sig }, visibility: 'either' })).results.map((r) => r.id);
+    expect(everywhere).toContain(elsewhere);
+    expect(everywhere.filter((id) => id !== elsewhere).sort()).toEqual(
+      expect.arrayContaining(only(hasSig).sort()),
+    );
+  });
+
   it('only searches projects the caller can view', async () => {
     const project = freshProject('private');
     const id = await newFile(tp, { project, name: 'secret' });

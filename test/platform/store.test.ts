@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/platform/errors.js';
-import { openDb, tx, type Db } from '../../src/platform/store/db.js';
+import { openDb, syncWal, totalChanges, tx, type Db } from '../../src/platform/store/db.js';
 import { ensureFolder, folderExists, normaliseFolder } from '../../src/platform/store/folders.js';
 import { canonicalJson, NONCE_WINDOW_MS, withNonce } from '../../src/platform/store/nonces.js';
 import { makeAdmin } from '../../src/platform/admin.js';
@@ -54,6 +54,36 @@ describe('openDb', () => {
     const again = openDb(tmp.dir);
     cleanups.push(() => again.close());
     expect(again.prepare("SELECT 1 FROM sqlite_master WHERE name = 'files'").get()).toBeDefined();
+  });
+});
+
+describe('statement cache and group commit', () => {
+  it('hands out one prepared statement per SQL text, and a fresh one while that is being iterated', () => {
+    const { db } = freshDb();
+    const sql = 'SELECT id FROM users ORDER BY id';
+    expect(db.prepare(sql)).toBe(db.prepare(sql));
+    db.prepare('INSERT INTO users (id, handle, created) VALUES (?, ?, 0)').run('user-a', 'a');
+    db.prepare('INSERT INTO users (id, handle, created) VALUES (?, ?, 0)').run('user-b', 'b');
+    const pairs: string[] = [];
+    for (const outer of db.prepare(sql).iterate() as Iterable<{ id: string }>) {
+      for (const inner of db.prepare(sql).iterate() as Iterable<{ id: string }>)
+        pairs.push(`${outer.id}:${inner.id}`);
+    }
+    expect(pairs).toEqual(['user-a:user-a', 'user-a:user-b', 'user-b:user-a', 'user-b:user-b']);
+  });
+
+  it('syncs commits itself without group commit, and leaves that to syncWal with it', async () => {
+    const plain = freshDb().db;
+    expect(plain.pragma('synchronous', { simple: true })).toBe(2); // FULL: the admin CLI
+    await syncWal(plain); // nothing to do
+    const tmp = tempDir('ua-platform-store-');
+    const db = openDb(tmp.dir, { groupCommit: true });
+    cleanups.push(tmp.cleanup, () => db.close());
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: syncWal before acknowledging
+    const before = totalChanges(db);
+    db.prepare('INSERT INTO users (id, handle, created) VALUES (?, ?, 0)').run('user-c', 'c');
+    expect(totalChanges(db)).toBe(before + 1);
+    await Promise.all([syncWal(db), syncWal(db), syncWal(db)]);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { RouteDeps } from '../http/route.js';
 import { blobStoreFor } from '../blobs/registry.js';
 import { getFile, listParts, markAssembled } from '../store/files.js';
-import type { Db } from '../store/db.js';
+import { syncWal, type Db } from '../store/db.js';
 import { getSymlinkUpload } from '../store/drives.js';
 import { finishSymlinkClose } from './symlink-files.js';
 
@@ -45,6 +45,8 @@ async function assemble(deps: RouteDeps, fileId: string): Promise<void> {
     throw new Error(`assembled ${result.size} bytes for ${fileId}, expected ${f?.size ?? 'no file'}`);
   }
   markAssembled(deps.db, fileId, result.md5);
+  // Durable before the parts go: a restart must never find the file unassembled without them.
+  await syncWal(deps.db);
   // The part rows stay (describe lists them); their bytes now live in the final object.
   for (const p of parts) await store.deletePart(p.blob);
 }

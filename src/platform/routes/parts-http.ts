@@ -5,6 +5,7 @@ import { checkUpload } from '../auth/signing.js';
 import { PartMismatchError } from '../blobs/blob-store.js';
 import { blobStoreFor } from '../blobs/registry.js';
 import type { RouteDeps } from '../http/route.js';
+import { syncWal } from '../store/db.js';
 import { getFile, recordPart } from '../store/files.js';
 import { handleDownload } from './download-http.js';
 import { sendS3Error } from './s3-errors.js';
@@ -171,6 +172,8 @@ async function putPart(
     await store.deletePart(stored.key);
     return sendS3Error(res, 409, 'InvalidObjectState', 'The file was closed while the part was uploading');
   }
+  // The part row must be on disk before the 200, and before the blob it replaced is deleted.
+  await syncWal(deps.db);
   if (replaced !== null) await store.deletePart(replaced);
   record.ok = true;
   if (fault?.action === 'drop-response') return void req.socket.destroy();

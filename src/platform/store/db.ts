@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fdatasync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { GroupSync } from '../group-sync.js';
 import { DRIVES_SCHEMA } from './drives.js';
 import { FILES_SCHEMA } from './files.js';
 
@@ -82,8 +83,18 @@ const EXTRA_SCHEMAS: ReadonlyArray<{ name: string; sql: string }> = [
   { name: 'drives', sql: DRIVES_SCHEMA },
 ];
 
+export interface OpenDbOptions {
+  /**
+   * Group commit, for the server: commits do not fsync (`synchronous = NORMAL`); instead a route
+   * awaits `syncWal(db)` before it acknowledges a write, and one fdatasync of the WAL, off the
+   * event loop, covers every commit made before it started. Without it (admin CLI) every commit
+   * is synced by SQLite itself (`synchronous = FULL`).
+   */
+  groupCommit?: boolean;
+}
+
 /** Opens (creating if needed) `<dataDir>/platform.db` and brings its schema up to date. */
-export function openDb(dataDir: string): Db {
+export function openDb(dataDir: string, opts: OpenDbOptions = {}): Db {
   // The DB holds drive credentials: owner-only (SQLite gives -wal/-shm the DB file's mode).
   const file = join(dataDir, 'platform.db');
   closeSync(openSync(file, 'a', 0o600));
@@ -95,7 +106,80 @@ export function openDb(dataDir: string): Db {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   migrate(db);
+  if (opts.groupCommit) {
+    db.pragma('synchronous = NORMAL');
+    const wal = new WalSync(`${file}-wal`, db);
+    walSyncs.set(db, wal);
+    const close = db.close.bind(db);
+    db.close = () => {
+      wal.close();
+      return close();
+    };
+  } else {
+    db.pragma('synchronous = FULL');
+  }
   return db;
+}
+
+/**
+ * Why syncing the WAL file ourselves is as durable as `synchronous = FULL`: in WAL mode a commit
+ * only appends its frames to `platform.db-wal`; FULL adds an fsync of that file per commit,
+ * NORMAL leaves it to checkpoints (which sync the WAL before copying it and the database file
+ * after). An fdatasync of the WAL on any descriptor flushes every frame written so far, so once
+ * it returns, each commit made before it started is on disk and crash recovery replays it. A
+ * checkpoint that runs in between has already synced those frames into the database file, and a
+ * WAL restarted afterwards is the same inode. Only the acknowledgement waits, not the event loop.
+ */
+class WalSync {
+  #fd: number | undefined;
+  #closed = false;
+  readonly #group = new GroupSync(() => this.#syncOnce());
+
+  constructor(
+    private readonly path: string,
+    private readonly db: Db,
+  ) {}
+
+  sync(): Promise<void> {
+    return this.#group.sync();
+  }
+
+  async #syncOnce(): Promise<void> {
+    if (this.#closed || !this.db.open) return; // close() checkpoints and syncs the database itself
+    if (this.#fd === undefined) {
+      try {
+        this.#fd = openSync(this.path, 'r');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // no WAL: nothing pending
+        throw err;
+      }
+    }
+    const fd = this.#fd;
+    await new Promise<void>((resolve, reject) =>
+      fdatasync(fd, (err) => (err && !this.#closed ? reject(err) : resolve())),
+    );
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+const walSyncs = new WeakMap<Db, WalSync>();
+
+/**
+ * Resolves once every commit made so far on `db` is on disk. With group commit (openDb option)
+ * this is one shared fdatasync of the WAL; otherwise SQLite already synced each commit.
+ */
+export function syncWal(db: Db): Promise<void> {
+  return walSyncs.get(db)?.sync() ?? Promise.resolve();
+}
+
+/** Rows changed by this connection so far (SQLite total_changes); tells whether a request wrote. */
+export function totalChanges(db: Db): number {
+  return (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
 }
 
 /** How many distinct SQL texts keep their prepared statement (find builds its SQL per filter set). */

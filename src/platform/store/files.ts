@@ -32,8 +32,12 @@ CREATE TABLE IF NOT EXISTS files (
   symlink_object TEXT,
   md5 TEXT
 );
-CREATE INDEX IF NOT EXISTS files_by_folder ON files (project, folder);
 CREATE INDEX IF NOT EXISTS files_by_modified ON files (project, modified DESC, id DESC);
+-- findDataObjects by folder (no recursion) or by exact name, already in its result order.
+-- They replace files_by_folder (project, folder), a prefix of files_in_folder.
+DROP INDEX IF EXISTS files_by_folder;
+CREATE INDEX IF NOT EXISTS files_in_folder ON files (project, folder, modified DESC, id DESC);
+CREATE INDEX IF NOT EXISTS files_by_name ON files (project, name, modified DESC, id DESC);
 CREATE INDEX IF NOT EXISTS files_closing ON files (state) WHERE state = 'closing';
 CREATE TABLE IF NOT EXISTS parts (
   file TEXT NOT NULL,

@@ -61,7 +61,10 @@ export function findObjects(db: Database.Database, q: FindQuery): IterableIterat
       params.push(q.folder.path);
     }
   }
-  for (const [key, value] of Object.entries(q.properties ?? {})) {
+  // The first property filter drives the query (see `from` below); the others are checked per row.
+  const props = Object.entries(q.properties ?? {});
+  const drive = props.shift();
+  for (const [key, value] of props) {
     if (value === true) {
       conds.push('id IN (SELECT object FROM object_properties WHERE key = ?)');
       params.push(key);
@@ -89,11 +92,28 @@ export function findObjects(db: Database.Database, q: FindQuery): IterableIterat
     conds.push('(project > ? OR (project = ? AND (modified < ? OR (modified = ? AND id < ?))))');
     params.push(q.after.project, q.after.project, q.after.modified, q.after.modified, q.after.id);
   }
-  const where = conds.join(' AND ');
-  const branches = q.classes.map(
-    (c) =>
-      `SELECT '${c}' AS class, id, project, name, types, tags, modified FROM ${TABLE_OF[c]} WHERE ${where}`,
-  );
+  // With a property filter, the matching property rows (index object_properties_by_value) drive the
+  // query and each is joined to its object by ID: few rows, then a small sort. Left to itself the
+  // planner walks the project's whole modified-order index to skip that sort and tests every row,
+  // which made the resume search (one per uploaded file) linear in the project's size.
+  // CROSS JOIN fixes the join order in SQLite. Property rows of the other class join nothing.
+  const driveConds: string[] = [];
+  const driveParams: unknown[] = [];
+  if (drive) {
+    driveConds.push('p0.key = ?');
+    driveParams.push(drive[0]);
+    if (drive[1] !== true) {
+      driveConds.push('p0.value = ?');
+      driveParams.push(drive[1]);
+    }
+  }
+  const where = [...driveConds, ...conds].join(' AND ');
+  const branches = q.classes.map((c) => {
+    const table = TABLE_OF[c];
+    const from = drive ? `object_properties p0 CROSS JOIN ${table} ON ${table}.id = p0.object` : table;
+    return `SELECT '${c}' AS class, ${table}.id AS id, project, name, types, tags, modified FROM ${from} WHERE ${where}`;
+  });
+  const allParams = [...driveParams, ...params];
   const sql = `${branches.join(' UNION ALL ')} ORDER BY project, modified DESC, id DESC`;
-  return db.prepare(sql).iterate(...q.classes.flatMap(() => params)) as IterableIterator<FoundRow>;
+  return db.prepare(sql).iterate(...q.classes.flatMap(() => allParams)) as IterableIterator<FoundRow>;
 }

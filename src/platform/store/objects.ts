@@ -21,7 +21,10 @@ CREATE TABLE IF NOT EXISTS records (
   modified INTEGER NOT NULL,
   created_by TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_by_folder ON records (project, folder);
+DROP INDEX IF EXISTS records_by_folder;
+CREATE INDEX IF NOT EXISTS records_in_folder ON records (project, folder, modified DESC, id DESC);
+CREATE INDEX IF NOT EXISTS records_by_name ON records (project, name, modified DESC, id DESC);
+CREATE INDEX IF NOT EXISTS records_by_modified ON records (project, modified DESC, id DESC);
 CREATE TABLE IF NOT EXISTS object_properties (
   object TEXT NOT NULL,
   key TEXT NOT NULL,
