@@ -6,6 +6,7 @@ import type { ByteBudget } from '../read/budget.js';
 import type { PartPool } from '../work/pool.js';
 import { BufferCache } from './buffer-cache.js';
 import type { Destination, DonePart, Prepared, RemoteFile } from './destination.js';
+import { sourceParts, verifyParts } from './verify.js';
 
 /** A part whose bytes are already in memory (stdin): the reader filled `buffer[0, length)`. */
 export interface BufferedPart {
@@ -49,7 +50,7 @@ export interface SchedulerOptions {
   /** Non-last compressed parts are padded up to this (the platform's minimum part size). */
   minPartSize: number;
   waitOnClose: boolean;
-  /** After close, re-describe and compare every part's size and MD5 with what was sent. */
+  /** After close, re-describe and compare every part's size and MD5 with the local source's (verify.ts). */
   verify: boolean;
   events: EventSink;
   signal: AbortSignal;
@@ -281,26 +282,15 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
 
   async function waitClosed(fileId: string, fs: FileState): Promise<void> {
     let delay = o.closePollMs ?? 200;
+    const source = o.verify ? await sourceParts(fs.sf.plan, fs.sent, { ...o, buffers }) : undefined;
     for (;;) {
       const d = await o.destination.describe(fileId, o.signal);
-      if (o.verify) checkParts(fileId, fs, d.parts);
+      if (source) verifyParts(fileId, source, d.parts);
       if (d.state === 'closed' || !o.waitOnClose) return;
       if (d.state !== 'closing')
         throw new UaError('UA_ERR_CLOSE', `file ${fileId} is ${d.state} after close`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(5000, delay * 1.5);
-    }
-  }
-
-  function checkParts(fileId: string, fs: FileState, remote: Map<number, DonePart>): void {
-    for (const [index, sent] of fs.sent) {
-      const got = remote.get(index);
-      if (!got || got.size !== sent.size || got.md5 !== sent.md5) {
-        throw new UaError(
-          'UA_ERR_VERIFY',
-          `verification failed for ${fileId} part ${index}: sent ${sent.size} bytes md5 ${sent.md5}, platform has ${got ? `${got.size} bytes md5 ${got.md5}` : 'no complete part'}`,
-        );
-      }
     }
   }
 

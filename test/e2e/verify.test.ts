@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
+import { md5, tempDir, writeRandomFile } from '../helpers/files.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { downloadFile, waitClosed } from '../helpers/remote.js';
+import { runUa } from '../helpers/run-ua.js';
+
+const MiB = 1024 * 1024;
+const CHUNK = 5 * MiB;
+let tp: TestPlatform;
+let tmp: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  tp = await startTestPlatform({ closingDelayMs: 50 });
+  tmp = tempDir();
+});
+afterAll(async () => {
+  await tp?.stop();
+  tmp?.cleanup();
+});
+beforeEach(() => tp.platform.stats.reset());
+
+const ua = (args: string[]) =>
+  runUa(['--project', tp.project, '--do-not-compress', '--chunk-size', '5M', ...args], { env: tp.env });
+
+/** An open file under the classic signature of `path`, as an earlier run (classic or ua) leaves it. */
+async function halfDone(path: string, name: string): Promise<string> {
+  const st = statSync(path);
+  const signature = `${st.size} ${Math.floor(st.mtimeMs / 1000)} 0 ${CHUNK} ${realpathSync(path)}`;
+  const r = await tp.call('file/new', {
+    project: tp.project,
+    folder: '/',
+    name,
+    parents: true,
+    media: '',
+    properties: { '.system-fileSignature': signature },
+  });
+  expect(r.status).toBe(200);
+  return r.body.id as string;
+}
+
+async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
+  const md5sum = createHash('md5').update(bytes).digest('hex');
+  const r = await tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
+  const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
+  await res.body.dump();
+  expect(res.statusCode).toBe(200);
+}
+
+suite('--verify', () => {
+  // The earlier run stored a part 1 that is not the source's part 1 (the file was rewritten in place
+  // with the same size and mtime, so the signature still matches). The rerun resumes, sends only
+  // parts 2-3, and only --verify, which re-hashes part 1 from the local file, can tell.
+  const cases: Array<[string, (part1: Buffer) => Buffer]> = [
+    ['another MD5', (p) => Buffer.from(p.map((b) => b ^ 0xff))],
+    ['another size', (p) => Buffer.concat([p, Buffer.from('x')])],
+  ];
+  for (const [label, corrupt] of cases) {
+    it(`fails a resumed file whose stored part 1 has ${label}: exit 1, one line naming file and part`, async () => {
+      const name = `bad-${label.replace(/ /g, '-')}.bin`;
+      const path = join(tmp.dir, name);
+      const data = writeRandomFile(path, 2 * CHUNK + 1234);
+      const fileId = await halfDone(path, name);
+      const wrong = corrupt(data.subarray(0, CHUNK));
+      await putPart(fileId, 1, wrong);
+      tp.platform.stats.reset();
+
+      const r = await ua(['--verify', '--wait-on-close', path]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('failed\n');
+      // Part 1 was not sent by this run: it was verified by hashing the local file again.
+      expect(
+        tp.platform.stats
+          .okPuts(fileId)
+          .map((p) => p.index)
+          .sort(),
+      ).toEqual([2, 3]);
+      const lines = r.stderr.split('\n').filter((l) => l.includes('verification failed'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(
+        `File "${path}" could not be uploaded. verification failed for ${fileId} part 1: ` +
+          `local source has ${CHUNK} bytes md5 ${md5(data.subarray(0, CHUNK))}, ` +
+          `platform has ${wrong.length} bytes md5 ${md5(wrong)}`,
+      );
+      // The stored bytes are what the message says: the wrong part 1, then the source's parts 2-3.
+      await waitClosed(tp, fileId);
+      const stored = await downloadFile(tp, fileId);
+      expect(md5(stored)).toBe(md5(Buffer.concat([wrong, data.subarray(CHUNK)])));
+      expect(md5(stored)).not.toBe(md5(data));
+    });
+  }
+
+  it('passes a resumed file whose earlier parts are the source', async () => {
+    const path = join(tmp.dir, 'good.bin');
+    const data = writeRandomFile(path, 3 * CHUNK + 5);
+    const fileId = await halfDone(path, 'good.bin');
+    await putPart(fileId, 2, data.subarray(CHUNK, 2 * CHUNK));
+    tp.platform.stats.reset();
+
+    const r = await ua(['--verify', '--wait-on-close', path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(fileId);
+    expect(
+      tp.platform.stats
+        .okPuts(fileId)
+        .map((p) => p.index)
+        .sort(),
+    ).toEqual([1, 3, 4]);
+    expect(md5(await downloadFile(tp, fileId))).toBe(md5(data));
+  });
+});
