@@ -5,6 +5,8 @@
  * Known s3rver gaps (measured): no ListParts, no ListMultipartUploads, no AbortMultipartUpload, no
  * Content-MD5 check, and `aws-chunked` streaming bodies are stored with their framing. So the S3 client
  * here sends checksums only when required, and tests must read bytes back instead of trusting the server.
+ * ListParts is the one gap filled here (./s3rver-list-parts.ts, against s3rver's own store), along with
+ * S3's InvalidPart answer to completing an upload whose part is missing: resume paths depend on both.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { addListParts, type S3rverApp } from './s3rver-list-parts.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,7 +54,7 @@ export const AZURITE_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 // The emulators ship no type declarations: these are the few members we use.
-interface S3rverServer {
+interface S3rverServer extends S3rverApp {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -61,12 +64,16 @@ interface AwsAccount {
   revokeAccessKey(id: string): void;
 }
 
-/** Starts s3rver with its built-in key pair S3RVER/S3RVER. */
-export async function startS3rver(): Promise<S3rverHandle> {
+/**
+ * Starts s3rver with its built-in key pair S3RVER/S3RVER. `listPartsPageSize` caps how many parts one
+ * ListParts answer holds (S3: 1000), so resume tests with a few parts also walk the paging.
+ */
+export async function startS3rver(o: { listPartsPageSize?: number } = {}): Promise<S3rverHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'ua-s3rver-'));
   const S3rver = require('s3rver') as S3rverCtor;
   const account = (require('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: AwsAccount }).DUMMY_ACCOUNT;
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir });
+  addListParts(server, o.listPartsPageSize);
   const addr = await server.run();
   const endpoint = `http://127.0.0.1:${addr.port}`;
   const added: string[] = [];
