@@ -43,8 +43,16 @@ export interface BlobStore {
   putPart(fileId: string, index: number, body: Readable, expected: ExpectedPart): Promise<StoredPart>;
   /** Deletes one stored part attempt (a superseded or orphaned key); missing is fine. */
   deletePart(key: string): Promise<void>;
-  /** Concatenates the parts, in order, into the file's final object; returns its size and MD5. */
-  assemble(fileId: string, partKeys: string[]): Promise<{ size: number; md5: string }>;
+  /**
+   * Concatenates the parts, in order, into the file's final object; returns its size and MD5.
+   * `whole` is the file's size and MD5 when they are already known (a single checked part), so a
+   * store may reuse the part's bytes instead of copying them.
+   */
+  assemble(
+    fileId: string,
+    partKeys: string[],
+    whole?: { size: number; md5: string },
+  ): Promise<{ size: number; md5: string }>;
   /** Size of the final object, or undefined when it is not assembled. */
   objectSize(fileId: string): Promise<number | undefined>;
   openObject(fileId: string, range?: ByteRange): Readable;

@@ -38,6 +38,7 @@ async function assemble(deps: RouteDeps, fileId: string): Promise<void> {
   const result = await store.assemble(
     fileId,
     parts.map((p) => p.blob),
+    parts.length === 1 ? { size: parts[0].size, md5: parts[0].md5 } : undefined,
   );
   if (!deps.db.open) return;
   const f = getFile(deps.db, fileId);
