@@ -9,7 +9,8 @@ import type { FaultRule } from './faults.js';
 import { checkContentType, isOversizedBody, parseJsonObject, readBody } from './http/body.js';
 import type { Principal, RouteContext, RouteDeps, RouteTable } from './http/route.js';
 import { handleDownload, handlePartPut } from './routes/parts-http.js';
-import { syncWal, totalChanges } from './store/db.js';
+import { durableChanges } from './store/changes.js';
+import { syncWal } from './store/db.js';
 
 /** Subjects that name a class (`/file/new`) rather than an entity. */
 const CLASS_SUBJECTS = new Set(['system', 'project', 'file', 'record', 'drive', 'container', 'user', 'org']);
@@ -120,10 +121,10 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
       deps,
       requestId,
     };
-    const changesBefore = totalChanges(deps.db);
+    const changesBefore = durableChanges(deps.db);
     const result = await handler(ctx);
     // Group commit: a route that wrote answers only once its commits are on disk (see syncWal).
-    if (deps.db.open && totalChanges(deps.db) !== changesBefore) await syncWal(deps.db);
+    if (deps.db.open && durableChanges(deps.db) !== changesBefore) await syncWal(deps.db);
     return result;
   }
 

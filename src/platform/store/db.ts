@@ -177,11 +177,6 @@ export function syncWal(db: Db): Promise<void> {
   return walSyncs.get(db)?.sync() ?? Promise.resolve();
 }
 
-/** Rows changed by this connection so far (SQLite total_changes); tells whether a request wrote. */
-export function totalChanges(db: Db): number {
-  return (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
-}
-
 /** How many distinct SQL texts keep their prepared statement (find builds its SQL per filter set). */
 const STATEMENT_CACHE_SIZE = 256;
 

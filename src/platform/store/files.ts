@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { noteDerivedChanges } from './changes.js';
 import { OBJECTS_SCHEMA, rowToObject, type DataObject, type ObjectRow } from './objects.js';
 
 export { listObjects, type ListedObject, type ListObjectsOptions } from './objects.js';
@@ -156,10 +157,14 @@ export function getFile(db: Database.Database, id: string): FileRecord | undefin
  * read and persisted, so every reader (describe, find) agrees.
  */
 export function settleClosing(db: Database.Database, now: number): void {
-  db.prepare(
-    `UPDATE files SET state = 'closed'
-     WHERE state = 'closing' AND assembled = 1 AND closing_until <= ?`,
-  ).run(now);
+  const r = db
+    .prepare(
+      `UPDATE files SET state = 'closed'
+       WHERE state = 'closing' AND assembled = 1 AND closing_until <= ?`,
+    )
+    .run(now);
+  // Derived from durable columns: lost in a crash, the next read settles it again.
+  noteDerivedChanges(db, r.changes);
 }
 
 export function listParts(db: Database.Database, fileId: string): PartRecord[] {
