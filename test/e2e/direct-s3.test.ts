@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
+import { UploadPartCommand } from '@aws-sdk/client-s3';
 import { Journal } from '../../src/state/journal.js';
 import { startS3rver, type S3rverHandle } from '../helpers/cloud.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
@@ -29,7 +30,8 @@ let stateDir: string;
 
 beforeAll(async () => {
   tp = await startTestPlatform({ closingDelayMs: 50 });
-  s3 = await startS3rver();
+  // Two parts per ListParts answer (the harness adds ListParts to s3rver): a resume walks the paging.
+  s3 = await startS3rver({ listPartsPageSize: 2 });
   await s3.createBucket(BUCKET);
   proxy = await startCountingProxy(s3.endpoint);
   tmp = tempDir();
@@ -71,6 +73,7 @@ const env = (extra: Record<string, string> = {}) => ({
 });
 const ids = (stdout: string) => stdout.trim().split('\n');
 const partPuts = () => proxy.seen.filter((r) => r.method === 'PUT' && r.query.has('partNumber'));
+const listParts = () => proxy.seen.filter((r) => r.method === 'GET' && r.query.has('uploadId'));
 const platformUploads = () => [...tp.platform.stats.apiCalls.keys()].filter((k) => k.endsWith('/upload'));
 
 suite('direct mode, S3', () => {
@@ -236,6 +239,8 @@ suite('direct mode, S3', () => {
     expect(sent.sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9]);
     expect(sent.length).toBe(total - 3);
     expect(proxy.seen.some((p) => p.method === 'POST' && p.query.has('uploads'))).toBe(false); // same multipart upload
+    // The journal's parts 1–3 were confirmed by ListParts, two parts per page.
+    expect(listParts().map((r) => r.query.get('part-number-marker'))).toEqual([null, '2']);
     const obj = await s3.getObject(BUCKET, 'runs/resume.bin');
     expect(obj.equals(data)).toBe(true);
     const d = await describe(tp, ids(rerun.stdout)[0]);
@@ -252,6 +257,57 @@ suite('direct mode, S3', () => {
     expect(again.code).toBe(0);
     expect(ids(again.stdout)[0]).toBe(ids(rerun.stdout)[0]);
     expect(partPuts()).toEqual([]);
+  });
+
+  it('after kill -9, a journalled part that the upload no longer holds (ListParts shows other bytes) is sent again', async () => {
+    const path = join(tmp.dir, 'changed.bin');
+    const data = writeRandomFile(path, 3 * 5 * MiB + 11);
+    const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
+    let killed = false;
+    const killedRun = await runUa(args, {
+      env: env(),
+      onSpawn: (child) => {
+        proxy.onRequest = (req) => {
+          if (req.method === 'PUT' && req.query.get('partNumber') === '3') {
+            if (!killed) child.kill('SIGKILL');
+            killed = true;
+            return 'hold';
+          }
+          return 'forward';
+        };
+      },
+    });
+    expect(killedRun.signal).toBe('SIGKILL');
+    const acked = partPuts().filter((p) => p.status === 200);
+    expect(acked.map((p) => Number(p.query.get('partNumber'))).sort()).toEqual([1, 2]);
+    // Someone else's bytes replace part 1 of the same upload (straight to s3rver, not via the proxy).
+    const client = s3.client();
+    await client.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'runs/changed.bin',
+        UploadId: acked[0].query.get('uploadId')!,
+        PartNumber: 1,
+        Body: randomBytes(5 * MiB),
+      }),
+    );
+    client.destroy();
+
+    proxy.reset();
+    proxy.onRequest = undefined;
+    const rerun = await runUa(args, { env: env() });
+    expect(rerun.stderr).not.toMatch(/error/i);
+    expect(rerun.code).toBe(0);
+    expect(listParts().length).toBeGreaterThan(0);
+    // Part 2 is still the journalled one; part 1 is not; parts 3 and 4 (11 bytes) never arrived.
+    expect(
+      partPuts()
+        .map((p) => Number(p.query.get('partNumber')))
+        .sort(),
+    ).toEqual([1, 3, 4]);
+    expect(proxy.seen.some((p) => p.method === 'POST' && p.query.has('uploads'))).toBe(false);
+    expect((await s3.getObject(BUCKET, 'runs/changed.bin')).equals(data)).toBe(true);
+    expect(await describe(tp, ids(rerun.stdout)[0])).toMatchObject({ md5: md5(data), state: 'closed' });
   });
 
   it('a run that completed the object but could not register it is finished by a rerun without sending bytes again', async () => {
