@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fanOut } from '../accounting/events.js';
 import { createReporting } from '../accounting/progress.js';
 import { resolveApiConfig, redactToken, type ApiConfig } from '../config/env.js';
@@ -115,8 +116,17 @@ function retryOverride() {
   return Number.isFinite(ms) && ms > 0 ? { minDelayMs: ms, maxDelayMs: ms * 8 } : undefined;
 }
 
+/** The undici ua sends with (node_modules), not the one inside Node (process.versions.undici). */
+function undiciVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('undici/package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function versionBlock(): string {
-  return `Upload Agent Version: ${UA_VERSION} (ua, compatible with 1.5.33)\n  node version: ${process.versions.node}\n  undici version: ${process.versions.undici ?? 'bundled'}\n`;
+  return `Upload Agent Version: ${UA_VERSION} (ua, compatible with 1.5.33)\n  node version: ${process.versions.node}\n  undici version: ${undiciVersion()}\n`;
 }
 
 function serverLines(cfg: ApiConfig): string {
