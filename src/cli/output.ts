@@ -71,6 +71,24 @@ export class ResultLines {
   }
 }
 
+/** 128 + SIGPIPE: what a shell reports for a program whose stdout reader went away (`yes | head -1`). */
+export const CLOSED_STDOUT_EXIT = 141;
+
+/**
+ * Ends the process quietly when stdout's reader is gone (`ua --test | head -1`), as SIGPIPE ends the
+ * classic agent: no stack trace, exit CLOSED_STDOUT_EXIT. Node ignores SIGPIPE, so the write fails
+ * with EPIPE instead, emitted as an 'error' that would otherwise crash the process.
+ */
+export function endQuietlyOnClosedStdout(
+  stream: NodeJS.EventEmitter = process.stdout,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') exit(CLOSED_STDOUT_EXIT);
+    else throw err;
+  });
+}
+
 /** A USERINFO line on stderr (the classic agent's always-shown messages). */
 export function userInfo(msg: string, out: LineOut = process.stderr): void {
   writeLine(out, msg);

@@ -9,13 +9,14 @@ import { RunError, upload } from '../index.js';
 import { createHttpAgent, UA_VERSION } from '../transfer/http.js';
 import { PlatformClient } from '../transfer/platform/api.js';
 import { parseArgs, helpText, type ParsedArgs } from './args.js';
-import { errorLine, ResultLines, userInfo, userMessages } from './output.js';
+import { endQuietlyOnClosedStdout, errorLine, ResultLines, userInfo, userMessages } from './output.js';
 
 const NO_TOKEN =
   'No Authentication token found, please provide a correct auth token (you may use --auth-token option)';
 
 /** `ua [options] FILE...`: returns the exit code (0 ok, 1 usage/any file failed, 3 server/token). */
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedStdout();
   let parsed: ParsedArgs;
   try {
     parsed = parseArgs(argv);
