@@ -1,11 +1,12 @@
 import { isId, newId } from '../../common/ids.js';
+import { atLeast } from '../../common/levels.js';
 import { cloudStoreFor, CloudAccessError } from '../blobs/cloud-store.js';
 import { ApiError, invalidInput, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import {
-  driveUsedByMemberProject,
   getDrive,
   insertDrive,
+  memberProjectsUsingDrive,
   updateDrive,
   type Cloud,
   type DriveRecord,
@@ -69,13 +70,21 @@ async function checkCredentials(
   }
 }
 
-/** The drive, if the caller may use it (creator), else ResourceNotFound; `describe` also lets project members in. */
+/**
+ * The drive, if the caller may use it (creator), else ResourceNotFound; `describe` also lets in
+ * those who can VIEW a project that auto-symlinks into it — through this token: membership in a
+ * project the token's scope does not reach grants nothing (platform-api.md §3).
+ */
 export function driveForCaller(ctx: RouteContext, id: string, forDescribe = false): DriveRecord {
   const d = isId(id, 'drive') ? getDrive(ctx.deps.db, id) : undefined;
   const userId = ctx.principal().userId;
   if (!d) throw notFound(id);
   if (d.owner === userId) return d;
-  if (forDescribe && driveUsedByMemberProject(ctx.deps.db, id, userId)) return d;
+  if (
+    forDescribe &&
+    memberProjectsUsingDrive(ctx.deps.db, id, userId).some((p) => atLeast(ctx.levelIn(p), 'VIEW'))
+  )
+    return d;
   throw new ApiError('PermissionDenied', `You do not have permission to use ${id}`);
 }
 

@@ -104,15 +104,15 @@ export function updateDrive(
   );
 }
 
-/** Whether some project the user is a member of auto-symlinks into this drive. */
-export function driveUsedByMemberProject(db: Db, driveId: string, userId: string): boolean {
+/** The projects the user is a member of that auto-symlink into this drive. */
+export function memberProjectsUsingDrive(db: Db, driveId: string, userId: string): string[] {
   const rows = db
     .prepare(
-      `SELECT p.default_symlink AS ds FROM projects p JOIN members m ON m.project = p.id
+      `SELECT p.id AS id, p.default_symlink AS ds FROM projects p JOIN members m ON m.project = p.id
        WHERE m.user = ? AND p.default_symlink IS NOT NULL`,
     )
-    .all(userId) as Array<{ ds: string }>;
-  return rows.some((r) => (JSON.parse(r.ds) as { drive?: string }).drive === driveId);
+    .all(userId) as Array<{ id: string; ds: string }>;
+  return rows.filter((r) => (JSON.parse(r.ds) as { drive?: string }).drive === driveId).map((r) => r.id);
 }
 
 // ---- per-file upload state ----
