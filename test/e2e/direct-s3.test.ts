@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
-import { UploadPartCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { Journal } from '../../src/state/journal.js';
 import { startS3rver, type S3rverHandle } from '../helpers/cloud.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
@@ -307,6 +307,58 @@ suite('direct mode, S3', () => {
     ).toEqual([1, 3, 4]);
     expect(proxy.seen.some((p) => p.method === 'POST' && p.query.has('uploads'))).toBe(false);
     expect((await s3.getObject(BUCKET, 'runs/changed.bin')).equals(data)).toBe(true);
+    expect(await describe(tp, ids(rerun.stdout)[0])).toMatchObject({ md5: md5(data), state: 'closed' });
+  });
+
+  it('after kill -9, an upload S3 no longer knows (ListParts: NoSuchUpload) is started over and ends byte-exact', async () => {
+    const path = join(tmp.dir, 'gone.bin');
+    const data = writeRandomFile(path, 3 * 5 * MiB);
+    const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
+    let killed = false;
+    const killedRun = await runUa(args, {
+      env: env(),
+      onSpawn: (child) => {
+        proxy.onRequest = (req) => {
+          if (req.method === 'PUT' && req.query.get('partNumber') === '3') {
+            if (!killed) child.kill('SIGKILL');
+            killed = true;
+            return 'hold';
+          }
+          return 'forward';
+        };
+      },
+    });
+    expect(killedRun.signal).toBe('SIGKILL');
+    const uploadId = partPuts()[0].query.get('uploadId')!;
+    // The upload ends behind the agent's back (completed with what it holds, as a lifecycle rule or
+    // another client might): its ID is no longer known.
+    const client = s3.client();
+    const listed = await client.send(
+      new ListPartsCommand({ Bucket: BUCKET, Key: 'runs/gone.bin', UploadId: uploadId }),
+    );
+    expect(listed.Parts!.map((p) => p.PartNumber)).toEqual([1, 2]);
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: BUCKET,
+        Key: 'runs/gone.bin',
+        UploadId: uploadId,
+        MultipartUpload: { Parts: listed.Parts!.map(({ PartNumber, ETag }) => ({ PartNumber, ETag })) },
+      }),
+    );
+    client.destroy();
+
+    proxy.reset();
+    proxy.onRequest = undefined;
+    const rerun = await runUa(args, { env: env() });
+    expect(rerun.stderr).not.toMatch(/error/i);
+    expect(rerun.code).toBe(0);
+    expect(listParts().map((r) => r.status)).toEqual([404]);
+    // A new multipart upload, every part sent into it.
+    expect(proxy.seen.filter((p) => p.method === 'POST' && p.query.has('uploads'))).toHaveLength(1);
+    const puts = partPuts();
+    expect(puts.map((p) => Number(p.query.get('partNumber'))).sort()).toEqual([1, 2, 3]);
+    expect(puts.every((p) => p.query.get('uploadId') !== uploadId)).toBe(true);
+    expect((await s3.getObject(BUCKET, 'runs/gone.bin')).equals(data)).toBe(true);
     expect(await describe(tp, ids(rerun.stdout)[0])).toMatchObject({ md5: md5(data), state: 'closed' });
   });
 
