@@ -165,8 +165,8 @@ export class S3Store implements CloudStore {
       } while (marker !== undefined);
       return done;
     } catch {
-      // s3rver answers ListParts with an error (NotImplemented); any failure means "cannot tell",
-      // and the parts stay pending: against s3rver a resumed upload re-sends them, on S3 it does not.
+      // A server without ListParts (plain s3rver: MethodNotAllowed; the tests give it the route), or
+      // any other failure, means "cannot tell": the parts stay pending and a resumed upload re-sends them.
       return null;
     }
   }

@@ -114,7 +114,7 @@ export async function symlinkUpload(ctx: RouteContext, f: FileRecord, su: Symlin
  * the container (Azure: uncommitted blocks by ID and size; S3: ListParts by number, size and
  * ETag), and those really there become `complete` with the size/MD5 recorded at /upload. A client
  * resuming after a crash then re-sends only the missing parts. Where the cloud cannot tell
- * (s3rver has no ListParts) or cannot be reached, parts stay `pending` and the client re-sends
+ * (plain s3rver has no ListParts) or cannot be reached, parts stay `pending` and the client re-sends
  * them — slower, never wrong; describe itself does not fail on the cloud's account.
  */
 export async function refreshArrivedParts(deps: RouteDeps, f: FileRecord): Promise<void> {
