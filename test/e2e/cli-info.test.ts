@@ -1,6 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
+import { tempDir } from '../helpers/files.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { listFiles } from '../helpers/remote.js';
 import { runUa, type RunUaOptions } from '../helpers/run-ua.js';
 
 /** The undici in node_modules: the one ua sends with. */
@@ -51,4 +55,33 @@ suite('a closed stdout', () => {
       expect(r.stderr).toBe('');
     });
   }
+});
+
+suite('legacy import flags (README: differences table)', () => {
+  it('are checked as the classic agent does, then refused: one line, exit 1, no API call, nothing created', async () => {
+    const tmp = tempDir();
+    try {
+      const reads = join(tmp.dir, 'r1.fq');
+      writeFileSync(reads, '@r\nACGT\n+\nFFFF\n');
+      tp.platform.stats.reset();
+      for (const flags of [['--reads'], ['--variants', '--ref-genome', 'hg19']]) {
+        const r = await runUa([...flags, '--project', tp.project, reads], { env: tp.env });
+        expect(r.code).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toBe(
+          `ERROR: ${flags[0]} is not supported: this upload agent does not run the legacy import apps; upload the files, then run the import app on them.\n`,
+        );
+      }
+      // The classic checks still come first, with the classic messages.
+      const odd = await runUa(['--paired-reads', '--project', tp.project, reads], { env: tp.env });
+      expect(odd.code).toBe(1);
+      expect(odd.stderr).toBe(
+        'ERROR: Even number of files (pairs of left, and right reads) must be provided if --paired-reads flag is present\n',
+      );
+      expect(tp.platform.stats.apiCalls.size).toBe(0);
+      expect(await listFiles(tp)).toEqual([]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
