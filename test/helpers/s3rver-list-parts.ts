@@ -4,7 +4,9 @@
  * It answers from s3rver's own filesystem store, where UploadPart left each part as
  * `<root>/<bucket>/._S3rver_uploads/<uploadId>/<partNumber>` with its MD5 (hex) in `<partNumber>.md5`
  * and the upload's key in `…/<uploadId>/key`. It honours `max-parts` and `part-number-marker`, and an
- * unknown upload ID (or one of another key) is NoSuchUpload (404), as on S3.
+ * unknown upload ID (or one of another key) is NoSuchUpload (404), as on S3. For an upload created with
+ * `x-amz-checksum-algorithm: CRC32` each part also carries ChecksumCRC32, as S3 lists it: computed here
+ * from the stored bytes (s3rver neither checks nor keeps the checksum header an UploadPart sends).
  *
  * In the same store, CompleteMultipartUpload is made to answer InvalidPart (400) the way S3 does when
  * a listed part was never uploaded or its ETag differs, and NoSuchUpload for an unknown upload:
@@ -16,6 +18,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
 
@@ -98,14 +101,20 @@ export function addListParts(app: S3rverApp, pageSize = 1000): void {
         .filter((n) => n > marker)
         .sort((a, b) => a - b);
       const page = numbers.slice(0, maxParts);
+      // s3rver keeps the CreateMultipartUpload request headers in `metadata`.
+      const created = JSON.parse((await readOr(join(dir, 'metadata'))) ?? '{}') as Record<string, string>;
+      const withCrc = created['x-amz-checksum-algorithm']?.toUpperCase() === 'CRC32';
       const parts = [];
       for (const n of page) {
         const [st, md5] = await Promise.all([stat(join(dir, String(n))), readOr(join(dir, `${n}.md5`))]);
         if (md5 === undefined) continue; // still being written: UploadPart has not answered yet
+        const crc = withCrc ? Buffer.alloc(4) : undefined;
+        crc?.writeUInt32BE(crc32(await readFile(join(dir, String(n)))));
         parts.push({
           PartNumber: n,
           LastModified: st.mtime.toISOString(),
           ETag: JSON.stringify(md5),
+          ...(crc ? { ChecksumCRC32: crc.toString('base64') } : {}),
           Size: st.size,
         });
       }

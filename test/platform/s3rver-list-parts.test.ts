@@ -6,6 +6,7 @@
  * upload stays usable, and once the part is sent it completes byte-exact.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CompleteMultipartUploadCommand,
@@ -144,6 +145,37 @@ describe('s3rver with the harness ListParts route', () => {
       c.destroy();
       await small.stop();
     }
+  });
+
+  it('parts of an upload created with the CRC32 checksum algorithm are listed with their CRC32, as S3 does', async () => {
+    const crcOf = (b: Buffer) => {
+      const out = Buffer.alloc(4);
+      out.writeUInt32BE(crc32(b));
+      return out.toString('base64');
+    };
+    const { UploadId } = await client.send(
+      new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'crc.bin', ChecksumAlgorithm: 'CRC32' }),
+    );
+    const body = randomBytes(4321);
+    // The checksum as a plain header (a trailer would be aws-chunked framing, which s3rver stores as data).
+    await client.send(
+      new UploadPartCommand({
+        Bucket: BUCKET,
+        Key: 'crc.bin',
+        UploadId,
+        PartNumber: 1,
+        Body: body,
+        ChecksumCRC32: crcOf(body),
+      }),
+    );
+    const listed = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'crc.bin', UploadId }));
+    expect(listed.Parts).toHaveLength(1);
+    expect(listed.Parts![0]).toMatchObject({ PartNumber: 1, Size: 4321, ChecksumCRC32: crcOf(body) });
+    // Without a checksum algorithm, no CRC is listed.
+    const plain = await create('plain.bin');
+    await put('plain.bin', plain, 1, body);
+    const p = await client.send(new ListPartsCommand({ Bucket: BUCKET, Key: 'plain.bin', UploadId: plain }));
+    expect(p.Parts![0].ChecksumCRC32).toBeUndefined();
   });
 
   it('an upload with no parts yet lists none', async () => {
