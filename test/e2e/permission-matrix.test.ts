@@ -45,7 +45,7 @@ const SCOPES: Array<[string, Scope]> = [
 ];
 
 /**
- * Project forms. `target` is the project "this" scopes name. The world: P is the only project named
+ * Project forms. The world: P is the only project named
  * "mx-target"; D1 and D2 are both named "mx-dup"; Q ("mx-other") is where "another project" scopes
  * point. Each level user is a member of P, D1 and D2 at its level (NONE: not at all), and of Q at UPLOAD.
  */
@@ -54,9 +54,8 @@ type Form = (typeof FORMS)[number];
 const MISSING_ID = 'project-000000000000000000000000';
 
 interface World {
-  /** project key → ID */
+  /** project key (P, D1, D2, Q) → ID */
   ids: Record<string, string>;
-  names: Record<string, string>;
 }
 
 function specOf(form: Form, w: World): string {
@@ -92,7 +91,10 @@ interface Outcome {
   projects?: string[];
 }
 
-/** The rule. `member` is the user's membership in P, D1, D2 (Q: UPLOAD); the scope is concrete. */
+/**
+ * The rule. `member` is the user's membership in P, D1 and D2 (in Q: UPLOAD); in `scope`, T is the
+ * cell's target project (P, or D1 for the ambiguous name) and Q the other project.
+ */
 function expected(form: Form, member: Level, scope: Scope): Outcome {
   const membership = (p: string): Level => (p === 'Q' ? 'UPLOAD' : member);
   const cap = (p: string): Level => {
@@ -149,7 +151,7 @@ const CELLS: Cell[] = FORMS.flatMap((form) =>
 const CLASSIC = 'does not represent a valid project name or ID (with >=UPLOAD access)';
 let tp: TestPlatform;
 let tmp: ReturnType<typeof tempDir>;
-const world: World = { ids: {}, names: {} };
+const world: World = { ids: {} };
 const userOf = (member: Level) => `mx-${member.toLowerCase()}`;
 let ownerToken: string;
 
@@ -251,7 +253,6 @@ beforeAll(async () => {
   ownerToken = a.createToken({ user: owner }).token;
   const names: Record<string, string> = { P: 'mx-target', D1: 'mx-dup', D2: 'mx-dup', Q: 'mx-other' };
   for (const [k, n] of Object.entries(names)) world.ids[k] = a.createProject({ name: n, owner });
-  world.names = names;
   for (const m of MEMBER_LEVELS) {
     const u = a.createUser(userOf(m));
     a.invite(world.ids.Q, u, 'UPLOAD');

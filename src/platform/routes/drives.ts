@@ -15,9 +15,9 @@ import { isPlainObject, optString } from './input-checks.js';
 
 /**
  * Drives (platform-api.md §6.1). Who may use a drive: its creator (describe, update, disable,
- * naming it in a project's defaultSymlink or in a symlink /file/new), and members of a project
- * that auto-symlinks into it (describe only; their uploads into that project are governed by the
- * project's permissions, not the drive's). Credentials are checked against the cloud on create
+ * naming it in a project's defaultSymlink or in a symlink /file/new), and those who can VIEW,
+ * through their token, a project that auto-symlinks into it (describe only; their uploads into that
+ * project are governed by the project's permissions, not the drive's). Credentials are checked against the cloud on create
  * and on rotation, and never echoed back.
  */
 
