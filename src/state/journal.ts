@@ -2,7 +2,7 @@
  * The direct-mode resume journal: a small SQLite database (WAL) in the user's state dir recording,
  * per local file (classic signature) and destination object, the cloud upload in progress (S3
  * multipart upload ID, or the Azure block-ID prefix) and every part the cloud acknowledged (size,
- * MD5 of the bytes sent, ETag). A part is written only after the cloud answered 2xx, so after a kill -9
+ * MD5 or S3 CRC32 of the bytes sent, ETag). A part is written only after the cloud answered 2xx, so after a kill -9
  * the journal never claims a part the cloud lacks; it may miss one that landed (that part is re-sent).
  *
  * The database and its WAL/SHM files are 0600 in a 0700 directory: they hold upload IDs and paths,
@@ -33,7 +33,10 @@ export interface JournalUpload {
 
 export interface JournalPart {
   size: number;
+  /** Hex MD5 of the bytes sent; '' when the part was sent with another check (or none). */
   md5: string;
+  /** S3 CRC32 checksum (base64, as S3 takes it) of a part of a multipart upload created with CRC32. */
+  crc32?: string;
   /** S3 ETag (quoted, as S3 returns it) or the Azure block ID. */
   etag: string;
 }
@@ -85,6 +88,9 @@ export class Journal {
     this.#db.pragma('synchronous = NORMAL');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(SCHEMA);
+    // Journals written before parts carried a CRC32 lack the column.
+    const cols = this.#db.prepare('PRAGMA table_info(parts)').all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === 'crc32')) this.#db.exec('ALTER TABLE parts ADD COLUMN crc32 TEXT');
     for (const f of [this.path, `${this.path}-wal`, `${this.path}-shm`])
       if (existsSync(f)) chmodSync(f, 0o600);
     this.#now = o.now ?? Date.now;
@@ -102,9 +108,18 @@ export class Journal {
     if (!row) return undefined;
     const parts = new Map<number, JournalPart>();
     const rows = this.#db
-      .prepare('SELECT idx, size, md5, etag FROM parts WHERE signature = ? AND destination = ? ORDER BY idx')
-      .all(key.signature, key.destination) as Array<{ idx: number; size: number; md5: string; etag: string }>;
-    for (const r of rows) parts.set(r.idx, { size: r.size, md5: r.md5, etag: r.etag });
+      .prepare(
+        'SELECT idx, size, md5, crc32, etag FROM parts WHERE signature = ? AND destination = ? ORDER BY idx',
+      )
+      .all(key.signature, key.destination) as Array<{
+      idx: number;
+      size: number;
+      md5: string;
+      crc32: string | null;
+      etag: string;
+    }>;
+    for (const r of rows)
+      parts.set(r.idx, { size: r.size, md5: r.md5, ...(r.crc32 ? { crc32: r.crc32 } : {}), etag: r.etag });
     return {
       uploadId: row.upload_id,
       createdMs: row.created_ms,
@@ -132,10 +147,11 @@ export class Journal {
   addPart(key: JournalKey, index: number, part: JournalPart): void {
     this.#db
       .prepare(
-        `INSERT INTO parts (signature, destination, idx, size, md5, etag) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (signature, destination, idx) DO UPDATE SET size = excluded.size, md5 = excluded.md5, etag = excluded.etag`,
+        `INSERT INTO parts (signature, destination, idx, size, md5, crc32, etag) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (signature, destination, idx) DO UPDATE SET size = excluded.size, md5 = excluded.md5,
+           crc32 = excluded.crc32, etag = excluded.etag`,
       )
-      .run(key.signature, key.destination, index, part.size, part.md5, part.etag);
+      .run(key.signature, key.destination, index, part.size, part.md5, part.crc32 ?? null, part.etag);
     this.#db
       .prepare('UPDATE uploads SET touched_ms = ? WHERE signature = ? AND destination = ?')
       .run(this.#now(), key.signature, key.destination);

@@ -1,16 +1,26 @@
 import type { FilePlan } from '../plan/plan.js';
 
-/** One part's bytes as they will be sent, with the MD5 the worker computed over exactly those bytes. */
+import type { PartDigest } from '../work/part-task.js';
+
+/** One part's bytes as they will be sent, with the checksum the worker computed over exactly those bytes. */
 export interface PartPayload {
   index: number;
   data: Uint8Array;
   size: number;
+  /** Hex MD5; '' when the file's `partDigest` is not md5. */
   md5: string;
+  /** CRC-32, when the file's `partDigest` is crc32. */
+  crc32?: number;
 }
 
 /** A remote file being written. */
 export interface RemoteFile {
   readonly fileId: string;
+  /**
+   * Which checksum the worker computes for each part (default md5). Direct multipart uploads hash the
+   * whole object anyway and need only a cheap per-part check (or none) from the workers.
+   */
+  readonly partDigest?: PartDigest;
   /** Sends one part; retries are the implementation's job (it knows which failures are transient). */
   uploadPart(part: PartPayload, signal: AbortSignal): Promise<void>;
   /** Makes the file whole (close / complete / commit). */

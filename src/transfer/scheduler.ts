@@ -238,11 +238,12 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
           level: o.compressLevel,
           last,
           minPartSize: o.minPartSize,
+          digest: remote.partDigest,
         },
         o.signal,
       );
       buffer = r.buffer;
-      await remote.uploadPart({ index, data: r.data, size: r.size, md5: r.md5 }, o.signal);
+      await remote.uploadPart({ index, data: r.data, size: r.size, md5: r.md5, crc32: r.crc32 }, o.signal);
       fs.sent.set(index, { size: r.size, md5: r.md5 });
       fs.rawBytes += length;
       fs.sentBytes += r.size;

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
 import { gzipMember, padPart } from './gzip.js';
 
@@ -25,10 +26,27 @@ export interface PartTaskInput {
   minPartSize: number;
   /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
   rawMd5?: boolean;
+  /**
+   * The checksum of the bytes to send: `md5` (the default; the platform and Content-MD5 need it),
+   * `crc32` (a cheap per-part check the cloud verifies, when the whole-object MD5 is computed
+   * elsewhere: direct multipart uploads), or `none`. Without md5, `md5` in the output is ''.
+   */
+  digest?: PartDigest;
 }
 
+export type PartDigest = 'md5' | 'crc32' | 'none';
+
 export type PartTaskOutput =
-  | { ok: true; md5: string; size: number; buffer: ArrayBuffer; compressed?: ArrayBuffer; rawMd5?: string }
+  | {
+      ok: true;
+      md5: string;
+      /** With digest `crc32`: the CRC-32 (zlib's, as S3's CRC32 checksum) of the bytes to send. */
+      crc32?: number;
+      size: number;
+      buffer: ArrayBuffer;
+      compressed?: ArrayBuffer;
+      rawMd5?: string;
+    }
   | {
       ok: false;
       name: string;
@@ -99,6 +117,12 @@ export default function partTask(job: PartTaskInput): PartTaskOutput {
   return moved(runPart(job));
 }
 
+function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; crc32?: number } {
+  if (digest === 'md5') return { md5: createHash('md5').update(data).digest('hex') };
+  if (digest === 'crc32') return { md5: '', crc32: crc32(data) };
+  return { md5: '' };
+}
+
 /** Reads, hashes and (maybe) compresses one part on the calling thread. */
 export function runPart(job: PartTaskInput): PartTaskOutput {
   try {
@@ -107,18 +131,17 @@ export function runPart(job: PartTaskInput): PartTaskOutput {
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);
-      const md5 = createHash('md5').update(data).digest('hex');
       return {
         ok: true,
-        md5,
+        ...digestOf(data, job.digest),
         size: data.length,
         buffer: job.buffer,
         compressed: ownBuffer(data),
         rawMd5,
       };
     }
-    const md5 = createHash('md5').update(view).digest('hex');
-    return { ok: true, md5, size: job.length, buffer: job.buffer, rawMd5: md5 };
+    const d = digestOf(view, job.digest);
+    return { ok: true, ...d, size: job.length, buffer: job.buffer, ...(d.md5 ? { rawMd5: d.md5 } : {}) };
   } catch (err) {
     const e = err as Error;
     const fc = err instanceof FileChanged ? { path: err.path, detail: err.detail } : {};

@@ -22,8 +22,10 @@ export const INLINE_GZIP_MAX = 8 * 1024;
 export type PartJob = PartTaskInput;
 
 export interface PartResult {
-  /** Hex MD5 of `data`, the bytes to send. */
+  /** Hex MD5 of `data`, the bytes to send ('' when the job asked for another digest). */
   md5: string;
+  /** CRC-32 of `data`, when the job asked for digest `crc32`. */
+  crc32?: number;
   size: number;
   /** The part's bytes: a view over `buffer`, or (compressed) a separate buffer. */
   data: Uint8Array;
@@ -86,7 +88,14 @@ export class PartPool {
       throw Object.assign(new Error(out.message), { name: out.name });
     }
     const data = out.compressed ? new Uint8Array(out.compressed) : new Uint8Array(out.buffer, 0, job.length);
-    return { md5: out.md5, size: out.size, data, buffer: out.buffer, rawMd5: out.rawMd5 };
+    return {
+      md5: out.md5,
+      ...(out.crc32 !== undefined ? { crc32: out.crc32 } : {}),
+      size: out.size,
+      data,
+      buffer: out.buffer,
+      rawMd5: out.rawMd5,
+    };
   }
 
   destroy(): Promise<void> {

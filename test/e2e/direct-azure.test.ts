@@ -1,5 +1,5 @@
 /**
- * Direct mode into Azure Blob: the built `ua` stages blocks (with per-block MD5) and commits them
+ * Direct mode into Azure Blob: the built `ua` stages blocks (a one-block file's with its MD5) and commits them
  * into a real azurite container (through a counting proxy) with the user's credentials (account key,
  * connection string or SAS), then registers symlinked files on ua-platform. Bytes are read back.
  */
@@ -79,7 +79,7 @@ const blockIndex = (r: { query: URLSearchParams }) =>
 const platformUploads = () => [...tp.platform.stats.apiCalls.keys()].filter((k) => k.endsWith('/upload'));
 
 suite('direct mode, Azure', () => {
-  it('--direct stages blocks with MD5s, commits them and registers closed symlinked files', async () => {
+  it('--direct stages blocks, commits them with the MD5 and registers closed symlinked files', async () => {
     const big = writeRandomFile(join(tmp.dir, 'reads.bin'), 2 * 5 * MiB + 99);
     const text = writeTextFile(join(tmp.dir, 'sample.tsv'), 200_000);
     const r = await runUa(
@@ -114,6 +114,13 @@ suite('direct mode, Azure', () => {
       symlinkPath: { object: 'in/batch1/reads.bin' },
     });
     expect(stagedBlocks().map(blockIndex).sort()).toEqual([1, 1, 2, 3]);
+    // Blocks of a multi-block blob carry no MD5 (the object's MD5 is the one MD5 pass); a one-block
+    // blob's block carries its MD5, the object's too.
+    const [one, ...many] = [...stagedBlocks()].sort((a, b) =>
+      a.path.endsWith('.gz') ? -1 : b.path.endsWith('.gz') ? 1 : 0,
+    );
+    expect(many.map((b) => b.headers['content-md5'])).toEqual([undefined, undefined, undefined]);
+    expect(one.path).toMatch(/sample\.tsv\.gz$/);
     // The blob's Content-MD5 is the whole object's.
     const props = await az
       .service()
@@ -124,6 +131,7 @@ suite('direct mode, Azure', () => {
 
     const gz = await az.getBlob(CONTAINER, 'in/batch1/sample.tsv.gz');
     expect(gunzipSync(gz).equals(text)).toBe(true);
+    expect(one.headers['content-md5']).toBe(Buffer.from(md5(gz), 'hex').toString('base64'));
     expect(await describe(tp, ids(rc.stdout)[0])).toMatchObject({
       name: 'sample.tsv.gz',
       md5: md5(gz),

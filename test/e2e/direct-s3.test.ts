@@ -7,9 +7,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
 import { CompleteMultipartUploadCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import Database from 'better-sqlite3';
 import { Journal } from '../../src/state/journal.js';
 import { startS3rver, type S3rverHandle } from '../helpers/cloud.js';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
@@ -138,12 +139,28 @@ suite('direct mode, S3', () => {
       state: 'closed',
     });
 
-    // The bytes went to the bucket, with a Content-MD5 per part, never through the platform.
+    // The bytes went to the bucket, never through the platform. Each part carries the CRC32 of its
+    // bytes (S3 checks it; the upload was created with that algorithm) and no Content-MD5: the one
+    // MD5 pass is the object's. The payload is not hashed again for the signature.
     expect(
       partPuts()
         .map((p) => Number(p.query.get('partNumber')))
         .sort(),
     ).toEqual([1, 2, 3, 4]);
+    for (const p of partPuts()) {
+      const n = Number(p.query.get('partNumber'));
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(big.subarray((n - 1) * 5 * MiB, n * 5 * MiB)));
+      expect(p.headers['x-amz-checksum-crc32']).toBe(crc.toString('base64'));
+      expect(p.headers['content-md5']).toBeUndefined();
+      expect(p.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    }
+    const created = proxy.seen.filter((r) => r.method === 'POST' && r.query.has('uploads'));
+    expect(created.map((r) => r.headers['x-amz-checksum-algorithm'])).toEqual(['CRC32']);
+    // A one-part file is one PutObject with its Content-MD5, which is the object's MD5 too.
+    const single = proxy.seen.find((r) => r.method === 'PUT' && r.path.endsWith('/notes.txt.gz'));
+    expect(single?.headers['content-md5']).toBe(Buffer.from(md5(textObj), 'hex').toString('base64'));
+    expect(single?.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
     expect(platformUploads()).toEqual([]);
     expect(tp.platform.stats.okPuts()).toEqual([]);
     // Registered and done: nothing is left in the journal.
@@ -257,6 +274,54 @@ suite('direct mode, S3', () => {
     expect(again.code).toBe(0);
     expect(ids(again.stdout)[0]).toBe(ids(rerun.stdout)[0]);
     expect(partPuts()).toEqual([]);
+  });
+
+  it('an upload journalled with Content-MD5 parts (by a ua before CRC32 parts) is finished with Content-MD5 parts', async () => {
+    const path = join(tmp.dir, 'legacy.bin');
+    const data = writeRandomFile(path, 3 * 5 * MiB + 5);
+    const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
+    let killed = false;
+    const killedRun = await runUa(args, {
+      env: env(),
+      onSpawn: (child) => {
+        proxy.onRequest = (req) => {
+          if (req.method === 'PUT' && req.query.get('partNumber') === '3') {
+            if (!killed) child.kill('SIGKILL');
+            killed = true;
+            return 'hold';
+          }
+          return 'forward';
+        };
+      },
+    });
+    expect(killedRun.signal).toBe('SIGKILL');
+    // What the earlier journal held: each part's MD5, no CRC32.
+    const db = new Database(join(stateDir, 'direct-uploads.sqlite'));
+    const rows = db.prepare('SELECT idx FROM parts').all() as Array<{ idx: number }>;
+    expect(rows.map((r) => r.idx).sort()).toEqual([1, 2]);
+    for (const { idx } of rows)
+      db.prepare('UPDATE parts SET crc32 = NULL, md5 = ? WHERE idx = ?').run(
+        md5(data.subarray((idx - 1) * 5 * MiB, idx * 5 * MiB)),
+        idx,
+      );
+    db.close();
+
+    proxy.reset();
+    proxy.onRequest = undefined;
+    const rerun = await runUa(args, { env: env() });
+    expect(rerun.stderr).not.toMatch(/error/i);
+    expect(rerun.code).toBe(0);
+    expect(proxy.seen.some((p) => p.method === 'POST' && p.query.has('uploads'))).toBe(false);
+    const puts = partPuts();
+    expect(puts.map((p) => Number(p.query.get('partNumber'))).sort()).toEqual([3, 4]);
+    for (const p of puts) {
+      const n = Number(p.query.get('partNumber'));
+      const bytes = data.subarray((n - 1) * 5 * MiB, n * 5 * MiB);
+      expect(p.headers['content-md5']).toBe(Buffer.from(md5(bytes), 'hex').toString('base64'));
+      expect(p.headers['x-amz-checksum-crc32']).toBeUndefined();
+    }
+    expect((await s3.getObject(BUCKET, 'runs/legacy.bin')).equals(data)).toBe(true);
+    expect(await describe(tp, ids(rerun.stdout)[0])).toMatchObject({ md5: md5(data), state: 'closed' });
   });
 
   it('after kill -9, a journalled part that the upload no longer holds (ListParts shows other bytes) is sent again', async () => {

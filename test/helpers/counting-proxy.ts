@@ -10,6 +10,8 @@ export interface SeenRequest {
   method: string;
   path: string;
   query: URLSearchParams;
+  /** The request's headers (lower-case names), as the client sent them. */
+  headers: Record<string, string | string[] | undefined>;
   status?: number;
 }
 
@@ -40,7 +42,12 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   };
   const server: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
-    const r: SeenRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams };
+    const r: SeenRequest = {
+      method: req.method ?? 'GET',
+      path: u.pathname,
+      query: u.searchParams,
+      headers: req.headers,
+    };
     proxy.seen.push(r);
     if (proxy.onRequest?.(r, req) === 'hold') {
       held.push(req);

@@ -1,9 +1,13 @@
 /**
  * Direct uploads into an Azure Blob container with the user's own credentials (@azure/storage-blob).
  *
- * Every part is a Put Block (stageBlock) with its transactional MD5 (Azure rejects a block whose bytes
- * do not match); the file is a Put Block List (commitBlockList) naming every block in order, with
- * the blob's Content-MD5 set to the whole-object MD5. Block IDs are `<prefix>-<6-digit index>` in
+ * Every part is a Put Block (stageBlock); the file is a Put Block List (commitBlockList) naming every
+ * block in order, with the blob's Content-MD5 set to the whole-object MD5 (which downloads check,
+ * the platform's included). A one-block file sends its block with the transactional MD5 (Azure
+ * rejects a block whose bytes do not match), which the worker computes anyway since it is the
+ * blob's MD5 too. Blocks of larger files go without one: their MD5 would be a second MD5 pass over
+ * every byte besides the whole-object one (Azure's other check, CRC64, has no native code in Node),
+ * and TLS already guards them in transit — as the SDK's own uploadFile does. Block IDs are `<prefix>-<6-digit index>` in
  * base64: all of one length (Azure requires that within a blob) and reproducible from the per-file
  * prefix the journal keeps. Credentials: a connection string (AZURE_STORAGE_CONNECTION_STRING), an
  * account and key (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY) or a SAS (AZURE_STORAGE_SAS_TOKEN).
@@ -22,11 +26,9 @@ import {
 import { isAbort } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
 import { CloudError, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+import type { AzureCredentials } from './credentials.js';
 
-export type AzureCredentials =
-  | { kind: 'connection-string'; connectionString: string }
-  | { kind: 'key'; account: string; key: string }
-  | { kind: 'sas'; account?: string; sas: string };
+export { azureCredentialsFromEnv, type AzureCredentials } from './credentials.js';
 
 export interface AzureTargetOptions {
   container: string;
@@ -37,17 +39,6 @@ export interface AzureTargetOptions {
   maxAttempts: number;
   /** Names the drive in error messages. */
   drive?: string;
-}
-
-/** Reads Azure credentials from the environment; undefined when none are set. */
-export function azureCredentialsFromEnv(env: NodeJS.ProcessEnv): AzureCredentials | undefined {
-  if (env.AZURE_STORAGE_CONNECTION_STRING)
-    return { kind: 'connection-string', connectionString: env.AZURE_STORAGE_CONNECTION_STRING };
-  if (env.AZURE_STORAGE_ACCOUNT && env.AZURE_STORAGE_KEY)
-    return { kind: 'key', account: env.AZURE_STORAGE_ACCOUNT, key: env.AZURE_STORAGE_KEY };
-  if (env.AZURE_STORAGE_SAS_TOKEN)
-    return { kind: 'sas', account: env.AZURE_STORAGE_ACCOUNT, sas: env.AZURE_STORAGE_SAS_TOKEN };
-  return undefined;
 }
 
 export function blockId(prefix: string, index: number): string {
@@ -92,8 +83,8 @@ export class AzureTarget implements CloudTarget {
     return `${this.#where}/${key}`;
   }
 
-  async start(key: string, _partCount: number | undefined, contentType: string): Promise<CloudObject> {
-    return this.#object(key, randomBytes(6).toString('hex'), contentType);
+  async start(key: string, partCount: number | undefined, contentType: string): Promise<CloudObject> {
+    return this.#object(key, randomBytes(6).toString('hex'), contentType, partCount === 1);
   }
 
   async resume(
@@ -119,7 +110,7 @@ export class AzureTarget implements CloudTarget {
     for (const [index, p] of known) {
       if (p.etag === blockId(uploadId, index) && staged.get(p.etag) === p.size) held.set(index, p);
     }
-    return { object: this.#object(key, uploadId, contentType), held };
+    return { object: this.#object(key, uploadId, contentType, false), held };
   }
 
   async objectSize(key: string, signal: AbortSignal): Promise<number | undefined> {
@@ -136,16 +127,18 @@ export class AzureTarget implements CloudTarget {
     // The SDK keeps no resources that need closing.
   }
 
-  #object(key: string, prefix: string, contentType: string): CloudObject {
+  /** `single`: one block, sent with its MD5 (see above). */
+  #object(key: string, prefix: string, contentType: string, single: boolean): CloudObject {
     const blob = this.#client.getBlockBlobClient(key);
     return {
       uploadId: prefix,
+      partDigest: single ? 'md5' : 'none',
       sendPart: async (part, signal) => {
         const id = blockId(prefix, part.index);
         const body = Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength);
         try {
           await blob.stageBlock(id, body, part.size, {
-            transactionalContentMD5: Buffer.from(part.md5, 'hex'),
+            ...(part.md5 ? { transactionalContentMD5: Buffer.from(part.md5, 'hex') } : {}),
             abortSignal: signal,
           });
         } catch (err) {

@@ -13,14 +13,14 @@
  * region from the drive's describe; credentials only ever from the user's environment (or, with
  * --direct on AWS, the SDK's whole default chain), never from the platform.
  */
+import { setMaxListeners } from 'node:events';
 import type { UaOptions } from '../../config/options.js';
 import { UaError } from '../../errors.js';
 import { defaultStateDir, Journal } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
-import { AzureTarget, azureCredentialsFromEnv } from '../azure/destination.js';
+import { azureCredentialsFromEnv } from '../azure/credentials.js';
 import type { Destination, Prepared } from '../destination.js';
 import type { PlatformClient, ProjectDescription } from '../platform/api.js';
-import { S3Target } from '../s3/destination.js';
 import type { CloudTarget } from './cloud.js';
 import { DirectDestination, type DirectProject } from './destination.js';
 
@@ -74,6 +74,9 @@ export async function chooseDestination(i: ChooseDestinationInput): Promise<Chos
     throw err;
   }
   if (chosen.size === 0) return platformOnly;
+  // Each part in flight listens on the run's signal two or three times (worker, SDK request, ordered
+  // MD5): with 8 upload threads Node's default of 10 printed a MaxListenersExceededWarning.
+  if (i.signal) setMaxListeners(1000, i.signal);
   let journal: Journal | undefined;
   try {
     journal = new Journal(defaultStateDir(env, i.options.stateDir));
@@ -157,6 +160,8 @@ async function directProject(
             ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
           }
         : undefined;
+    // Each cloud's SDK is loaded only when a drive needs it (~0.1–0.2 s of start-up CPU each).
+    const { S3Target } = await import('../s3/destination.js');
     target = new S3Target({
       bucket: container,
       endpoint: drive.endpoint ?? undefined,
@@ -171,6 +176,7 @@ async function directProject(
       return refuse(
         `no Azure credentials in the environment for drive ${ds.drive} (set AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or AZURE_STORAGE_SAS_TOKEN)`,
       );
+    const { AzureTarget } = await import('../azure/destination.js');
     target = new AzureTarget({
       container,
       credentials,

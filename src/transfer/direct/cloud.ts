@@ -5,6 +5,7 @@
  */
 import { UaError } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
+import type { PartDigest } from '../../work/part-task.js';
 import type { PartPayload } from '../destination.js';
 
 export type Cloud = 'aws' | 'azure';
@@ -17,6 +18,13 @@ export interface CloudPart extends JournalPart {
 export interface CloudObject {
   /** What the journal keeps to reattach: the S3 multipart upload ID, or the Azure block-ID prefix. */
   readonly uploadId: string;
+  /**
+   * The per-part check this object's parts are sent with, which the workers compute: `md5` (Content-MD5)
+   * for a one-part object, whose part MD5 is then the object's MD5 as well; `crc32` for S3 multipart
+   * (x-amz-checksum-crc32, verified by S3); `none` for Azure blocks (the whole-object MD5 goes into the
+   * blob's Content-MD5 instead, which downloads check). One MD5 pass over the bytes either way.
+   */
+  readonly partDigest: PartDigest;
   /** Sends one part (the SDK retries transient failures); resolves to its ETag or block ID. */
   sendPart(part: PartPayload, signal: AbortSignal): Promise<string>;
   /** Makes the object whole from every part, in index order; `md5` is the whole object's hex MD5. */
@@ -74,4 +82,11 @@ export function objectKey(prefix: string, folder: string, name: string): string 
     .split('/')
     .filter((s) => s !== '')
     .join('/');
+}
+
+/** S3's form of a CRC-32: the 4 bytes big-endian, base64. */
+export function crc32Base64(crc: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(crc >>> 0);
+  return b.toString('base64');
 }

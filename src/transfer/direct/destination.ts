@@ -8,15 +8,27 @@
  * which the cloud confirms (CloudTarget.resume). Those parts are not sent again, but their bytes are
  * read (and compressed) once more to feed the whole-object MD5 (ordered-md5.ts), lazily, when the
  * file's first part is sent, so prepared-ahead files hold no buffers.
+ *
+ * One MD5 pass over the bytes: a one-part file's object MD5 is its part's MD5, which the worker
+ * computes (and the cloud checks as Content-MD5); a larger file's parts get only the cloud's cheap
+ * per-part check from the workers (CloudObject.partDigest) while ordered-md5.ts hashes the object.
  */
 import { ApiCallError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
 import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
+import type { PartDigest } from '../../work/part-task.js';
 import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
 import { newNonce, type PlatformClient } from '../platform/api.js';
-import { CloudError, objectKey, type CloudObject, type CloudPart, type CloudTarget } from './cloud.js';
+import {
+  CloudError,
+  crc32Base64,
+  objectKey,
+  type CloudObject,
+  type CloudPart,
+  type CloudTarget,
+} from './cloud.js';
 import { OrderedMd5 } from './ordered-md5.js';
 
 /** Where one project's files go. */
@@ -216,11 +228,20 @@ class DirectFile implements RemoteFile {
   readonly #f: DirectFileInit;
   readonly #sent = new Map<number, JournalPart>();
   readonly #md5 = new OrderedMd5();
+  /** One part whose MD5 the worker computes: that MD5 is the object's, no ordered pass needed. */
+  readonly #onePart: boolean;
+  #onePartMd5?: string;
   #catchUp?: Promise<void>;
   #fileId?: string;
 
   constructor(init: DirectFileInit) {
     this.#f = init;
+    this.#onePart =
+      !init.plan.entry.stdin && init.plan.parts.length === 1 && init.object.partDigest === 'md5';
+  }
+
+  get partDigest(): PartDigest {
+    return this.#f.object.partDigest;
   }
 
   /** The platform file ID once registered; until then the object's address (progress events only). */
@@ -229,6 +250,12 @@ class DirectFile implements RemoteFile {
   }
 
   async uploadPart(part: PartPayload, signal: AbortSignal): Promise<void> {
+    if (this.#onePart) {
+      const etag = await this.#f.object.sendPart(part, signal);
+      this.#onePartMd5 = part.md5;
+      this.#sent.set(part.index, { size: part.size, md5: part.md5, etag });
+      return;
+    }
     this.#startCatchUp(signal);
     // The MD5 must have read the part's bytes before we return: the scheduler then reuses the buffer.
     const [sent, hashed] = await Promise.allSettled([
@@ -236,7 +263,12 @@ class DirectFile implements RemoteFile {
       this.#md5.add(part.index, part.data, signal),
     ]);
     if (sent.status === 'fulfilled') {
-      const rec = { size: part.size, md5: part.md5, etag: sent.value };
+      const rec: JournalPart = {
+        size: part.size,
+        md5: part.md5,
+        ...(part.crc32 !== undefined ? { crc32: crc32Base64(part.crc32) } : {}),
+        etag: sent.value,
+      };
       this.#sent.set(part.index, rec);
       if (this.#f.journal && this.#f.jkey) this.#f.journal.addPart(this.#f.jkey, part.index, rec);
     }
@@ -253,9 +285,14 @@ class DirectFile implements RemoteFile {
     const parts: CloudPart[] = [...all].sort(([a], [b]) => a - b).map(([index, p]) => ({ index, ...p }));
     let md5 = this.#f.completedMd5;
     if (md5 === undefined) {
-      this.#startCatchUp(signal);
-      await this.#catchUp;
-      md5 = this.#md5.digest();
+      if (this.#onePart) {
+        if (this.#onePartMd5 === undefined) throw new Error('complete() before the part was sent');
+        md5 = this.#onePartMd5;
+      } else {
+        this.#startCatchUp(signal);
+        await this.#catchUp;
+        md5 = this.#md5.digest();
+      }
       try {
         await this.#f.object.complete(parts, md5, signal);
       } catch (err) {
@@ -338,16 +375,24 @@ class DirectFile implements RemoteFile {
             level: compressLevel,
             last: spec.last,
             minPartSize,
+            // The check the earlier run recorded (a Content-MD5 part: md5; a CRC32 part: crc32).
+            digest: earlier.crc32 !== undefined ? 'crc32' : earlier.md5 ? 'md5' : 'none',
           },
           signal,
         );
         buffer = r.buffer;
-        if (r.md5 !== earlier.md5 || r.size !== earlier.size) {
+        const [now, then] =
+          earlier.crc32 !== undefined
+            ? [`crc32 ${crc32Base64(r.crc32 ?? 0)}`, `crc32 ${earlier.crc32}`]
+            : earlier.md5
+              ? [`md5 ${r.md5}`, `md5 ${earlier.md5}`]
+              : ['', ''];
+        if (now !== then || r.size !== earlier.size) {
           // E.g. another --compress-level: the earlier bytes cannot be part of this object. Start over next run.
           this.#forget();
           throw new UaError(
             'UA_ERR_RESUME_MISMATCH',
-            `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#f.dp.target.describeObject(this.#f.key)} (md5 ${r.md5}, earlier ${earlier.md5}); rerun to upload it from the start`,
+            `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#f.dp.target.describeObject(this.#f.key)} (${r.size} bytes${now ? ` ${now}` : ''}, earlier ${earlier.size} bytes${then ? ` ${then}` : ''}); rerun to upload it from the start`,
           );
         }
         await this.#md5.add(spec.index, r.data, signal);
@@ -361,6 +406,7 @@ class DirectFile implements RemoteFile {
 function completedObject(uploadId: string): CloudObject {
   return {
     uploadId,
+    partDigest: 'md5',
     sendPart: (part) =>
       Promise.reject(new Error(`part ${part.index} of a completed object cannot be sent again`)),
     complete: async () => undefined,

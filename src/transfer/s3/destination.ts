@@ -1,11 +1,16 @@
 /**
  * Direct uploads into an S3 bucket with the user's own credentials (@aws-sdk/client-s3).
  *
- * A file of one part is one PutObject; larger files are a multipart upload: CreateMultipartUpload,
- * UploadPart per part with Content-MD5 (the worker's MD5 of exactly the bytes sent) and a known
- * Content-Length, CompleteMultipartUpload with the ETags. Bodies are plain (no `aws-chunked`
- * framing) and checksums are sent only when required: S3-compatible servers such as s3rver store the
- * framing as data. Credentials: explicit, else the SDK's standard chain (AWS_ACCESS_KEY_ID /
+ * A file of one part is one PutObject with Content-MD5 (the worker's MD5 of exactly the bytes sent,
+ * which is also the object's MD5). Larger files are a multipart upload created with the CRC32
+ * checksum algorithm: UploadPart per part with x-amz-checksum-crc32 (the worker's CRC-32, ~6× cheaper
+ * than an MD5; S3 rejects a part whose bytes do not match it) and a known Content-Length, then
+ * CompleteMultipartUpload with the ETags and CRCs. The object's MD5 is computed once, in order, by
+ * direct/ordered-md5.ts. Multipart uploads journalled with Content-MD5 parts (before CRC32) are
+ * finished the same way. Bodies are plain (no `aws-chunked` framing: S3-compatible servers such as
+ * s3rver store the framing as data), and their payload hash is `UNSIGNED-PAYLOAD`: the signed
+ * Content-MD5 / CRC32 header binds the body, as botocore does over TLS, instead of one more SHA-256
+ * pass over every byte on the main thread. Credentials: explicit, else the SDK's standard chain (AWS_ACCESS_KEY_ID /
  * AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, AWS_PROFILE and ~/.aws files, SSO, web identity, IMDS).
  *
  * Resume: ListParts confirms the journal's parts (same number, size and ETag). Servers without
@@ -23,7 +28,16 @@ import {
 } from '@aws-sdk/client-s3';
 import { isAbort } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
-import { CloudError, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+import {
+  CloudError,
+  crc32Base64,
+  type CloudObject,
+  type CloudPart,
+  type CloudTarget,
+} from '../direct/cloud.js';
+
+/** The commands whose body is part data: their payload is not hashed for the signature (see above). */
+const DATA_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
 
 export interface S3TargetOptions {
   bucket: string;
@@ -57,6 +71,16 @@ export class S3Target implements CloudTarget {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // A preset x-amz-content-sha256 is what SigV4 signs as the payload hash (no pass over the body).
+    this.#client.middlewareStack.add(
+      (next, context) => (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (DATA_COMMANDS.has(context.commandName ?? '') && request.headers)
+          request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+      },
+      { step: 'build', name: 'uaUnsignedPayload' },
+    );
   }
 
   describeObject(key: string): string {
@@ -76,13 +100,14 @@ export class S3Target implements CloudTarget {
       new CreateMultipartUploadCommand({
         Bucket: this.#o.bucket,
         Key: key,
+        ChecksumAlgorithm: 'CRC32',
         ...(contentType ? { ContentType: contentType } : {}),
       }),
       signal,
     );
     if (!out.UploadId)
       throw new CloudError(`S3 CreateMultipartUpload for ${this.describeObject(key)} returned no upload ID`);
-    return this.#multipart(key, out.UploadId);
+    return this.#multipart(key, out.UploadId, true);
   }
 
   async resume(
@@ -92,7 +117,12 @@ export class S3Target implements CloudTarget {
     _contentType: string,
     signal: AbortSignal,
   ) {
-    const listed = new Map<number, { size: number; etag: string }>();
+    // The upload was created with CRC32 when its parts carry one; with none journalled, which way it
+    // was created is unknown, and nothing is lost by starting over.
+    const parts = [...known.values()];
+    if (parts.length === 0) return undefined;
+    const crc = parts.some((p) => p.crc32 !== undefined);
+    const listed = new Map<number, { size: number; etag: string; crc32?: string }>();
     try {
       let marker: string | undefined;
       do {
@@ -106,7 +136,7 @@ export class S3Target implements CloudTarget {
           { abortSignal: signal },
         );
         for (const p of page.Parts ?? [])
-          listed.set(p.PartNumber!, { size: p.Size ?? -1, etag: p.ETag ?? '' });
+          listed.set(p.PartNumber!, { size: p.Size ?? -1, etag: p.ETag ?? '', crc32: p.ChecksumCRC32 });
         marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
       } while (marker);
     } catch (err) {
@@ -115,16 +145,22 @@ export class S3Target implements CloudTarget {
       if (name === 'NoSuchUpload' || status === 404) return undefined;
       // No ListParts on this server: the journal only holds acknowledged parts, so trust it.
       if (status === 405 || status === 501 || name === 'NotImplemented' || name === 'MethodNotAllowed') {
-        return { object: this.#multipart(key, uploadId), held: new Map(known) };
+        return { object: this.#multipart(key, uploadId, crc), held: new Map(known) };
       }
       throw this.#error('ListParts', key, err);
     }
     const held = new Map<number, JournalPart>();
     for (const [index, p] of known) {
       const l = listed.get(index);
-      if (l && l.size === p.size && unquote(l.etag) === unquote(p.etag)) held.set(index, p);
+      if (
+        l &&
+        l.size === p.size &&
+        unquote(l.etag) === unquote(p.etag) &&
+        (l.crc32 === undefined || p.crc32 === undefined || l.crc32 === p.crc32)
+      )
+        held.set(index, p);
     }
-    return { object: this.#multipart(key, uploadId), held };
+    return { object: this.#multipart(key, uploadId, crc), held };
   }
 
   async objectSize(key: string, signal: AbortSignal): Promise<number | undefined> {
@@ -148,6 +184,7 @@ export class S3Target implements CloudTarget {
   #single(key: string, contentType: string): CloudObject {
     return {
       uploadId: 'single-put',
+      partDigest: 'md5',
       sendPart: async (part, signal) => {
         const out = await this.#send<{ ETag?: string }>(
           'PutObject',
@@ -168,10 +205,16 @@ export class S3Target implements CloudTarget {
     };
   }
 
-  #multipart(key: string, uploadId: string): CloudObject {
+  /** `crc`: created with ChecksumAlgorithm CRC32 (parts carry a CRC32); else parts carry Content-MD5. */
+  #multipart(key: string, uploadId: string, crc: boolean): CloudObject {
     return {
       uploadId,
+      partDigest: crc ? 'crc32' : 'md5',
       sendPart: async (part, signal) => {
+        if (crc && part.crc32 === undefined)
+          throw new CloudError(
+            `S3 UploadPart ${part.index} of ${this.describeObject(key)}: no CRC32 computed`,
+          );
         const out = await this.#send<{ ETag?: string }>(
           'UploadPart',
           key,
@@ -182,7 +225,7 @@ export class S3Target implements CloudTarget {
             PartNumber: part.index,
             Body: part.data,
             ContentLength: part.size,
-            ContentMD5: b64(part.md5),
+            ...(crc ? { ChecksumCRC32: crc32Base64(part.crc32!) } : { ContentMD5: b64(part.md5) }),
           }),
           signal,
         );
@@ -198,7 +241,13 @@ export class S3Target implements CloudTarget {
             Bucket: this.#o.bucket,
             Key: key,
             UploadId: uploadId,
-            MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.index, ETag: p.etag })) },
+            MultipartUpload: {
+              Parts: parts.map((p) => ({
+                PartNumber: p.index,
+                ETag: p.etag,
+                ...(crc && p.crc32 ? { ChecksumCRC32: p.crc32 } : {}),
+              })),
+            },
           }),
           signal,
         );

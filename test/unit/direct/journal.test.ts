@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultStateDir, Journal } from '../../../src/state/journal.js';
 import { tempDir } from '../../helpers/files.js';
@@ -31,6 +32,33 @@ describe('Journal', () => {
     again.remove(key);
     expect(again.get(key)).toBeUndefined();
     expect(again.count()).toBe(0);
+    again.close();
+  });
+
+  it("keeps a part's S3 CRC32, and opens a journal written before parts had one", () => {
+    tmp = tempDir();
+    // The schema of the first journals: parts without a crc32 column.
+    const old = new Database(join(tmp.dir, 'direct-uploads.sqlite'));
+    old.exec(`CREATE TABLE uploads (signature TEXT NOT NULL, destination TEXT NOT NULL, upload_id TEXT NOT NULL,
+        completed_md5 TEXT, created_ms INTEGER NOT NULL, touched_ms INTEGER NOT NULL, PRIMARY KEY (signature, destination));
+      CREATE TABLE parts (signature TEXT NOT NULL, destination TEXT NOT NULL, idx INTEGER NOT NULL,
+        size INTEGER NOT NULL, md5 TEXT NOT NULL, etag TEXT NOT NULL, PRIMARY KEY (signature, destination, idx));`);
+    const now = Date.now();
+    old
+      .prepare('INSERT INTO uploads VALUES (?, ?, ?, NULL, ?, ?)')
+      .run(key.signature, key.destination, 'u-old', now, now);
+    old
+      .prepare('INSERT INTO parts VALUES (?, ?, 1, 10, ?, ?)')
+      .run(key.signature, key.destination, 'a'.repeat(32), '"e1"');
+    old.close();
+    const j = new Journal(tmp.dir);
+    j.addPart(key, 2, { size: 10, md5: '', crc32: 'AAAAAQ==', etag: '"e2"' });
+    j.close();
+    const again = new Journal(tmp.dir);
+    expect([...again.get(key)!.parts]).toEqual([
+      [1, { size: 10, md5: 'a'.repeat(32), etag: '"e1"' }],
+      [2, { size: 10, md5: '', crc32: 'AAAAAQ==', etag: '"e2"' }],
+    ]);
     again.close();
   });
 
