@@ -18,6 +18,21 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/**
+ * hashToken for the few tokens a server sees again and again (one per request); only the
+ * hash is cached, so a revoked or expired token is still refused at once by the lookup.
+ */
+const recentHashes = new Map<string, string>();
+function hashTokenCached(token: string): string {
+  let h = recentHashes.get(token);
+  if (h === undefined) {
+    h = hashToken(token);
+    if (recentHashes.size >= 64) recentHashes.clear();
+    recentHashes.set(token, h);
+  }
+  return h;
+}
+
 export interface IssuedToken {
   token: string;
   tokenId: string;
@@ -65,7 +80,7 @@ export function authenticate(db: Db, authorization: string | undefined, now: num
   }
   const m = BEARER_RE.exec(authorization);
   if (!m) throw new ApiError('InvalidAuthentication', 'Only Bearer authentication tokens are supported');
-  const rec = tokenByHash(db, hashToken(m[1]));
+  const rec = tokenByHash(db, hashTokenCached(m[1]));
   if (!rec || !getUser(db, rec.user))
     throw new ApiError('InvalidAuthentication', 'The token could not be found');
   if (rec.revoked) throw new ApiError('InvalidAuthentication', 'The token has been revoked');
