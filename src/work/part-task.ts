@@ -1,6 +1,6 @@
 /**
  * Worker-thread side of the part pool: read one part of a file (or take bytes already in the
- * buffer), MD5 it and optionally gzip it. Buffers travel by transfer, never by copy.
+ * buffer), MD5 it and optionally gzip it. Buffers travel by transfer (or are shared), never by copy.
  *
  * Failures are returned as values, not thrown, so the error's name survives the thread boundary
  * (structured clone keeps only standard error names) and the buffer still comes back.
@@ -107,7 +107,8 @@ function ownBuffer(b: Uint8Array): ArrayBuffer {
 
 /** Wraps the result so piscina transfers every buffer in it back to the main thread. */
 function moved(value: PartTaskOutput): PartTaskOutput {
-  const list: ArrayBuffer[] = [value.buffer];
+  // A SharedArrayBuffer (the scheduler's part buffers) is shared, never moved.
+  const list: ArrayBuffer[] = value.buffer instanceof ArrayBuffer ? [value.buffer] : [];
   if (value.ok && value.compressed) list.push(value.compressed);
   return Piscina.move({ [Piscina.transferableSymbol]: list, [Piscina.valueSymbol]: value } as never) as never;
 }

@@ -1,6 +1,7 @@
 /**
  * The hash/compress stage: a piscina pool running `part-task` on worker threads. Part buffers are
- * moved into the worker and back (no copies); the caller owns and reuses them.
+ * moved into the worker and back, or shared (SharedArrayBuffer), never copied; the caller owns and
+ * reuses them.
  *
  * Worker file: `part-task.js` next to this module (dist/src/work/ in the build). When this module
  * runs from TypeScript sources (vitest), there is no .js next to it, so the pool falls back to the
@@ -80,7 +81,12 @@ export class PartPool {
       // 10,000 × 4 KiB: see bench/README.md); it blocks the event loop for tens of microseconds.
       signal?.throwIfAborted();
       out = runPart(input);
-    } else out = await this.#pool.run(input, { transferList: [job.buffer], signal });
+    } else
+      out = await this.#pool.run(input, {
+        // A SharedArrayBuffer is shared, not moved (and cannot be in a transfer list).
+        transferList: job.buffer instanceof ArrayBuffer ? [job.buffer] : [],
+        signal,
+      });
     if (!out.ok) {
       if (out.name === 'FileChangedError')
         throw new FileChangedError(out.path ?? job.path ?? '', out.detail ?? out.message);
