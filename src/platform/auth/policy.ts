@@ -2,7 +2,7 @@ import { atLeast, minLevel, type GrantLevel, type Level } from '../../common/lev
 import { notFound, permissionDenied } from '../errors.js';
 import type { Principal } from '../http/route.js';
 import type { Db } from '../store/db.js';
-import { getProject, memberLevel } from '../store/projects.js';
+import { memberLevel, projectExists } from '../store/projects.js';
 
 /**
  * What each level allows (platform-api.md §4.1), named so routes state their need:
@@ -32,7 +32,7 @@ export function effectiveLevel(db: Db, principal: Principal, projectId: string):
 
 /** effectiveLevel, but ResourceNotFound when the project does not exist. */
 export function levelIn(db: Db, principal: Principal, projectId: string): Level {
-  if (!getProject(db, projectId)) throw notFound(projectId);
+  if (!projectExists(db, projectId)) throw notFound(projectId);
   return effectiveLevel(db, principal, projectId);
 }
 

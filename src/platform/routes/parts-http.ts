@@ -6,7 +6,7 @@ import { PartMismatchError } from '../blobs/blob-store.js';
 import { blobStoreFor } from '../blobs/registry.js';
 import type { RouteDeps } from '../http/route.js';
 import { syncWal } from '../store/db.js';
-import { getFile, recordPart } from '../store/files.js';
+import { fileState, recordPart } from '../store/files.js';
 import { handleDownload } from './download-http.js';
 import { sendS3Error } from './s3-errors.js';
 
@@ -132,15 +132,15 @@ async function putPart(
       'The Content-MD5 you specified does not match the signed MD5',
     );
   }
-  const file = getFile(deps.db, put.fileId);
-  if (!file || file.state !== 'open') {
+  const state = fileState(deps.db, put.fileId);
+  if (state !== 'open') {
     await drain(req);
-    return file
+    return state
       ? sendS3Error(
           res,
           409,
           'InvalidObjectState',
-          `The file is ${file.state}; parts can only be uploaded while it is open`,
+          `The file is ${state}; parts can only be uploaded while it is open`,
         )
       : sendS3Error(res, 404, 'NoSuchUpload', 'The file does not exist');
   }

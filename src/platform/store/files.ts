@@ -152,6 +152,12 @@ export function getFile(db: Database.Database, id: string): FileRecord | undefin
   return r && rowToFile(r);
 }
 
+/** Just the state column (the part PUT checks only that; getFile parses every JSON column). */
+export function fileState(db: Database.Database, id: string): FileState | undefined {
+  const r = db.prepare('SELECT state FROM files WHERE id = ?').get(id) as { state: FileState } | undefined;
+  return r?.state;
+}
+
 /**
  * `closing` becomes `closed` once its delay has passed and the bytes are assembled; computed on
  * read and persisted, so every reader (describe, find) agrees.

@@ -94,6 +94,11 @@ export function insertProject(db: Db, p: ProjectRecord): void {
   });
 }
 
+/** Whether the project exists, without reading (and JSON-parsing) its row; permission checks ask this. */
+export function projectExists(db: Db, id: string): boolean {
+  return db.prepare('SELECT 1 FROM projects WHERE id = ?').get(id) !== undefined;
+}
+
 export function getProject(db: Db, id: string): ProjectRecord | undefined {
   const row = db.prepare('SELECT * FROM projects WHERE id = ?').get(id) as ProjectRow | undefined;
   return row && fromRow(row);
