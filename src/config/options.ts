@@ -103,7 +103,7 @@ export interface UaOptions {
   verify: boolean;
   /** `--direct`: write into the project's auto-symlink container with the user's cloud credentials. */
   direct?: boolean;
-  /** `--state-dir`: where direct mode keeps its resume journal (default: UA_STATE_DIR, $XDG_STATE_HOME/ua, ~/.local/state/ua). */
+  /** `--state-dir`: where direct mode keeps its resume journal (default: UA_STATE_DIR, $XDG_CACHE_HOME/ua, ~/.cache/ua). */
   stateDir?: string;
 }
 

@@ -43,12 +43,15 @@ export interface JournalPart {
 
 export const DEFAULT_STALE_MS = 7 * 24 * 3600 * 1000;
 
-/** `--state-dir`, else `UA_STATE_DIR`, else `$XDG_STATE_HOME/ua`, else `~/.local/state/ua`. */
+/**
+ * `--state-dir`, else `UA_STATE_DIR`, else `$XDG_CACHE_HOME/ua`, else `~/.cache/ua`: the user's cache
+ * dir, since a lost journal costs only a re-send of the parts it knew about.
+ */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
   if (explicit) return explicit;
   if (env.UA_STATE_DIR) return env.UA_STATE_DIR;
-  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'ua');
-  return join(homedir(), '.local', 'state', 'ua');
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'ua');
+  return join(homedir(), '.cache', 'ua');
 }
 
 const SCHEMA = `

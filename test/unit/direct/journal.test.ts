@@ -99,10 +99,10 @@ describe('Journal', () => {
     j.close();
   });
 
-  it('state dir: --state-dir, then UA_STATE_DIR, then XDG_STATE_HOME/ua, then ~/.local/state/ua', () => {
+  it('state dir: --state-dir, then UA_STATE_DIR, then XDG_CACHE_HOME/ua, then ~/.cache/ua', () => {
     expect(defaultStateDir({ UA_STATE_DIR: '/s' }, '/flag')).toBe('/flag');
-    expect(defaultStateDir({ UA_STATE_DIR: '/s', XDG_STATE_HOME: '/x' })).toBe('/s');
-    expect(defaultStateDir({ XDG_STATE_HOME: '/x' })).toBe('/x/ua');
-    expect(defaultStateDir({})).toMatch(/\.local\/state\/ua$/);
+    expect(defaultStateDir({ UA_STATE_DIR: '/s', XDG_CACHE_HOME: '/x' })).toBe('/s');
+    expect(defaultStateDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/ua');
+    expect(defaultStateDir({})).toMatch(/\.cache\/ua$/);
   });
 });
