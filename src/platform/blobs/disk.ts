@@ -113,12 +113,30 @@ export class DiskBlobStore implements BlobStore {
     const hash = createHash('md5');
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > expected.size) continue; // keep draining (so the client gets an answer)
-      hash.update(chunk);
-      chunks.push(chunk);
-    }
+    // Plain listeners rather than `for await`: no async iterator and no promise per chunk.
+    await new Promise<void>((resolve, reject) => {
+      if (body.readableEnded) return resolve();
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > expected.size) return; // keep draining (so the client gets an answer)
+        hash.update(chunk);
+        chunks.push(chunk);
+      };
+      const onEnd = () => finish();
+      const onClose = () => finish(new Error('the connection closed before the body ended'));
+      const finish = (err?: Error) => {
+        body.off('data', onData);
+        body.off('end', onEnd);
+        body.off('error', finish);
+        body.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      body.on('data', onData);
+      body.on('end', onEnd);
+      body.on('error', finish);
+      body.on('close', onClose);
+    });
     if (size > expected.size)
       throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, {
         size,
