@@ -144,7 +144,8 @@ export class AzureStore implements CloudStore {
   async head(t: CloudTarget): Promise<ObjectHead | null> {
     try {
       const p = await this.blob(t).getProperties();
-      const md5 = p.contentMD5 && p.contentMD5.length === 16 ? Buffer.from(p.contentMD5).toString('hex') : undefined;
+      const md5 =
+        p.contentMD5 && p.contentMD5.length === 16 ? Buffer.from(p.contentMD5).toString('hex') : undefined;
       return { size: p.contentLength ?? 0, etag: p.etag ?? '', ...(md5 ? { md5 } : {}) };
     } catch (err) {
       if (err instanceof RestError && err.statusCode === 404) return null;

@@ -312,7 +312,13 @@ export async function verifySymlinkRegistration(
     );
   }
   // Without a stated MD5 the ETag is not marked verified: the first download hashes the object once.
-  return { drive: drive.id, ...t, size: head.size, md5: md5sum, etag: head.md5 !== undefined ? head.etag : null };
+  return {
+    drive: drive.id,
+    ...t,
+    size: head.size,
+    md5: md5sum,
+    etag: head.md5 !== undefined ? head.etag : null,
+  };
 }
 
 /** Inside /file/new's transaction, after the file row exists: it is closed, symlinked and verified. */
