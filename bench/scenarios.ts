@@ -93,7 +93,9 @@ async function limit(row: Row, args: string[], script = 'limits.js'): Promise<Ro
     seconds: cold ? u.wallS : r.seconds,
     clientCpuS: cold ? u.userS + u.sysS : r.cpuS,
     peakRssMiB: u.peakRssMiB,
-    ...(cold ? { note: `whole process; timed section alone: ${(r.bytes / r.seconds / 1e6).toFixed(0)} MB/s` } : {}),
+    ...(cold
+      ? { note: `whole process; timed section alone: ${(r.bytes / r.seconds / 1e6).toFixed(0)} MB/s` }
+      : {}),
   };
 }
 
@@ -139,7 +141,11 @@ export async function limits(c: Ctx): Promise<Row[]> {
   );
   rows.push(
     await limit(
-      { id: 'bare', group: 'limit', name: 'bare pipeline: read → MD5 (2 workers) → undici PUT, one cold process' },
+      {
+        id: 'bare',
+        group: 'limit',
+        name: 'bare pipeline: read → MD5 (2 workers) → undici PUT, one cold process',
+      },
       ['bare', big, '--cold'],
     ),
   );
@@ -155,10 +161,10 @@ export async function limits(c: Ctx): Promise<Row[]> {
     ),
   );
   rows.push(
-    await limit({ id: 'disk', group: 'limit', name: 'disk: part files written and fsynced in the temp dir' }, [
-      'disk',
-      String(sizes.bigBytes),
-    ]),
+    await limit(
+      { id: 'disk', group: 'limit', name: 'disk: part files written and fsynced in the temp dir' },
+      ['disk', String(sizes.bigBytes)],
+    ),
   );
   return rows;
 }
