@@ -7,11 +7,13 @@
  * between slices, so sockets keep flowing. The bytes hashed are the bytes stored (the gzip members
  * when compressing), so the MD5 is the stored object's.
  *
- * Measured (bench/direct.ts, 2 cores, 2 GiB into s3rver/azurite): the emulators cap the rate at
- * 30–65 MB/s; ua's client CPU is ~2× `aws s3 cp`'s (11.9 s vs 5.4 s), the second MD5 pass being
- * most of the difference. Native MD5 runs at ~0.4–0.7 GB/s on one core here, so one file's object
- * MD5 caps that file at that rate, and all files together share the main thread: above ~0.5 GB/s
- * links, moving this hash to a worker per file is the next step.
+ * This is the one MD5 pass over a multipart object's bytes: the workers compute only the cloud's
+ * cheap per-part check (S3 CRC32) or none (Azure blocks), and a one-part object takes its part's MD5
+ * from the worker without coming here (direct/destination.ts). Native MD5 runs at ~0.6 GB/s on one
+ * core here (1.67 s/GB), the largest item of ua's client CPU in direct mode; one file's object MD5
+ * caps that file at that rate, and all files together share the main thread: above ~0.5 GB/s links,
+ * moving this hash to a worker per file (the part buffers are SharedArrayBuffers, so a worker could
+ * read them in place) is the next step.
  *
  * Why not re-read the local file after the upload: it costs a second read pass, adds its time after
  * the last part instead of overlapping it, and cannot give the MD5 of compressed bytes without
