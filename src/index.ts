@@ -31,8 +31,11 @@ import { PartPool } from './work/pool.js';
 export type { FileResult } from './transfer/scheduler.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
-/** Default bound on bytes of parts in flight; keeps RSS flat whatever the file count or size. */
-export const DEFAULT_MEMORY_BUDGET = 512 * 1024 * 1024;
+/**
+ * Default bound on bytes of parts in flight; keeps RSS flat whatever the file count or size. 384 MiB
+ * (five 75 MiB parts) runs as fast as 512 to a discarding server and keeps peak RSS near 500 MiB.
+ */
+export const DEFAULT_MEMORY_BUDGET = 384 * 1024 * 1024;
 
 export interface UploadRequest {
   options: UaOptions;
