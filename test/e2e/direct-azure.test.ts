@@ -114,12 +114,18 @@ suite('direct mode, Azure', () => {
       symlinkPath: { object: 'in/batch1/reads.bin' },
     });
     expect(stagedBlocks().map(blockIndex).sort()).toEqual([1, 1, 2, 3]);
-    // Blocks of a multi-block blob carry no MD5 (the object's MD5 is the one MD5 pass); a one-block
-    // blob's block carries its MD5, the object's too.
+    // Every block carries its own MD5 (Azure checks it); a one-block blob's is the object's too.
     const [one, ...many] = [...stagedBlocks()].sort((a, b) =>
       a.path.endsWith('.gz') ? -1 : b.path.endsWith('.gz') ? 1 : 0,
     );
-    expect(many.map((b) => b.headers['content-md5'])).toEqual([undefined, undefined, undefined]);
+    many.sort((a, b) => blockIndex(a) - blockIndex(b));
+    expect(many.map((b) => blockIndex(b))).toEqual([1, 2, 3]);
+    const sizes = [5 * MiB, 5 * MiB, 99];
+    expect(many.map((b) => b.headers['content-md5'])).toEqual(
+      sizes.map((_, i) =>
+        Buffer.from(md5(big.subarray(i * 5 * MiB, i * 5 * MiB + sizes[i])), 'hex').toString('base64'),
+      ),
+    );
     expect(one.path).toMatch(/sample\.tsv\.gz$/);
     // The blob's Content-MD5 is the whole object's.
     const props = await az
