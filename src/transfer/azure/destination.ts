@@ -82,8 +82,8 @@ export class AzureTarget implements CloudTarget {
     return `${this.#where}/${key}`;
   }
 
-  async start(key: string, partCount: number | undefined, contentType: string): Promise<CloudObject> {
-    return this.#object(key, randomBytes(6).toString('hex'), contentType, partCount === 1);
+  async start(key: string, _partCount: number | undefined, contentType: string): Promise<CloudObject> {
+    return this.#object(key, randomBytes(6).toString('hex'), contentType);
   }
 
   async resume(
@@ -109,7 +109,7 @@ export class AzureTarget implements CloudTarget {
     for (const [index, p] of known) {
       if (p.etag === blockId(uploadId, index) && staged.get(p.etag) === p.size) held.set(index, p);
     }
-    return { object: this.#object(key, uploadId, contentType, false), held };
+    return { object: this.#object(key, uploadId, contentType), held };
   }
 
   async objectSize(key: string, signal: AbortSignal): Promise<number | undefined> {
@@ -126,8 +126,7 @@ export class AzureTarget implements CloudTarget {
     // The SDK keeps no resources that need closing.
   }
 
-  /** `single`: one block, whose MD5 is the object's too. */
-  #object(key: string, prefix: string, contentType: string, single: boolean): CloudObject {
+  #object(key: string, prefix: string, contentType: string): CloudObject {
     const blob = this.#client.getBlockBlobClient(key);
     return {
       uploadId: prefix,
