@@ -56,6 +56,17 @@ export function partTaskFile(): string {
   throw new Error(`part worker not found at ${beside} or ${built}; run npx tsc -p tsconfig.build.json`);
 }
 
+/**
+ * Piscina loads the task file with require() first and falls back to import(). On Node 20.19+ that
+ * require() loads ESM synchronously, and it can race an import() of the same graph in flight (seen
+ * as a V8 fatal "IsGraphAsync must be used on an instantiated module", nodejs/node#55782). Turning
+ * require(esm) off in the workers makes require() fail at once, so only import() loads it.
+ */
+function workerExecArgv(): string[] {
+  const flag = '--no-experimental-require-module';
+  return process.allowedNodeEnvironmentFlags.has(flag) ? [...process.execArgv, flag] : process.execArgv;
+}
+
 export class PartPool {
   readonly threads: number;
   readonly #pool: Piscina<PartTaskInput, PartTaskOutput>;
@@ -68,6 +79,7 @@ export class PartPool {
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: 60_000,
+      execArgv: workerExecArgv(),
     });
   }
 
