@@ -75,7 +75,7 @@ describe('ua-platform CLI', () => {
       '30d',
       ...d,
     ]);
-    expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(token).toMatch(/^[A-Za-z0-9]{32}$/);
 
     const described = await callApi(url, `${project}/describe`, {}, token);
     expect(described.body).toMatchObject({ name: 'from-cli', region: 'aws:eu-west-2', level: 'VIEW' });

@@ -8,9 +8,21 @@ import { getUser } from '../store/users.js';
 
 const PREFIX_CHARS = 6;
 
-/** A fresh bearer token: 24 random bytes, base64url → 32 URL-safe characters. Shown once. */
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A fresh bearer token: 32 alphanumeric characters (~190 bits), shown once. Not base64url: a token
+ * starting with '-' reads as an option after `--auth-token` (1 in 64 did, and CI caught one).
+ */
 export function generateToken(): string {
-  return randomBytes(24).toString('base64url');
+  let out = '';
+  while (out.length < 32) {
+    for (const b of randomBytes(48)) {
+      // 248 = 4 × 62: rejecting the rest keeps every character equally likely.
+      if (b < 248 && out.length < 32) out += ALPHANUMERIC[b % 62];
+    }
+  }
+  return out;
 }
 
 /** What is stored instead of the token. */
