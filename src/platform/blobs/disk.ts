@@ -52,7 +52,6 @@ export class DiskBlobStore implements BlobStore {
     const name = `${index}-${randomBytes(6).toString('hex')}`;
     const tmp = join(dir, `${name}.tmp`);
     let size = 0;
-    let excess = false;
     try {
       await pipeline(
         body,
@@ -60,36 +59,16 @@ export class DiskBlobStore implements BlobStore {
           for await (const chunk of source) {
             size += chunk.length;
             // Past the signed size: keep draining (so the client gets an answer) but store nothing.
-            if (size > expected.size) {
-              excess = true;
-              continue;
-            }
+            if (size > expected.size) continue;
             yield chunk;
           }
         },
         createWriteStream(tmp, { highWaterMark: 1 << 20 }),
       );
-      if (excess)
-        throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, {
-          size,
-        });
-      if (size !== expected.size) {
-        throw new PartMismatchError('IncompleteBody', `received ${size} bytes, expected ${expected.size}`, {
-          size,
-        });
-      }
+      checkSize(size, expected);
       // Hash (on the helper thread) while the kernel flushes the same bytes to disk.
       const [md5] = await Promise.all([md5OfFile(tmp), this.syncFile(tmp)]);
-      if (md5 !== expected.md5) {
-        throw new PartMismatchError(
-          'BadDigest',
-          `the MD5 of the body (${md5}) is not the signed ${expected.md5}`,
-          {
-            size,
-            md5,
-          },
-        );
-      }
+      checkDigest(md5, size, expected);
       await rename(tmp, join(dir, name));
       await this.syncDir(dir);
       return { key: `${safe(fileId)}/${name}`, size, md5 };
@@ -137,26 +116,9 @@ export class DiskBlobStore implements BlobStore {
       body.on('error', finish);
       body.on('close', onClose);
     });
-    if (size > expected.size)
-      throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, {
-        size,
-      });
-    if (size !== expected.size) {
-      throw new PartMismatchError('IncompleteBody', `received ${size} bytes, expected ${expected.size}`, {
-        size,
-      });
-    }
+    checkSize(size, expected);
     const md5 = hash.digest('hex');
-    if (md5 !== expected.md5) {
-      throw new PartMismatchError(
-        'BadDigest',
-        `the MD5 of the body (${md5}) is not the signed ${expected.md5}`,
-        {
-          size,
-          md5,
-        },
-      );
-    }
+    checkDigest(md5, size, expected);
     // Directly in parts/ (no directory per file), so one fsync of parts/ covers concurrent PUTs.
     const dir = join(this.root, 'parts');
     await this.made(dir);
@@ -322,4 +284,31 @@ const SMALL_PART_BYTES = 1 << 20;
 function safe(id: string): string {
   if (!/^[a-z]+-[0-9A-Za-z]+$/.test(id)) throw new Error(`not a blob-safe id: ${JSON.stringify(id)}`);
   return id;
+}
+
+/** A body's byte count against the signed size (a longer body was drained, not stored). */
+function checkSize(size: number, expected: ExpectedPart): void {
+  if (size > expected.size) {
+    throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, {
+      size,
+    });
+  }
+  if (size !== expected.size) {
+    throw new PartMismatchError('IncompleteBody', `received ${size} bytes, expected ${expected.size}`, {
+      size,
+    });
+  }
+}
+
+function checkDigest(md5: string, size: number, expected: ExpectedPart): void {
+  if (md5 !== expected.md5) {
+    throw new PartMismatchError(
+      'BadDigest',
+      `the MD5 of the body (${md5}) is not the signed ${expected.md5}`,
+      {
+        size,
+        md5,
+      },
+    );
+  }
 }
