@@ -21,6 +21,7 @@ import type { PartPool } from '../../work/pool.js';
 import type { PartDigest } from '../../work/part-task.js';
 import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
 import { newNonce, type PlatformClient } from '../platform/api.js';
+import { fileNewInput } from '../platform/destination.js';
 import {
   CloudError,
   crc32Base64,
@@ -325,16 +326,7 @@ class DirectFile implements RemoteFile {
     const { id } = await this.#f.dest.options.api.call<{ id: string }>(
       'file/new',
       {
-        project: this.#f.projectId,
-        folder: plan.entry.folder,
-        name: plan.remoteName,
-        parents: true,
-        media: plan.media,
-        properties: plan.properties,
-        ...(plan.types.length ? { types: plan.types } : {}),
-        ...(plan.tags.length ? { tags: plan.tags } : {}),
-        ...(plan.details !== undefined ? { details: plan.details } : {}),
-        ...(plan.hidden ? { hidden: true } : {}),
+        ...fileNewInput(plan, this.#f.projectId),
         drive: dp.drive,
         md5sum: md5,
         symlinkPath: { container: dp.container, object: this.#f.key },

@@ -5,7 +5,7 @@ import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
 import { httpRequest, USER_AGENT } from '../http.js';
 import { classify, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
-import type { FileDescription, PlatformClient } from './api.js';
+import type { FileDescription, FileNewInput, PlatformClient } from './api.js';
 
 export interface PlatformDestinationOptions {
   api: PlatformClient;
@@ -62,21 +62,7 @@ export class PlatformDestination implements Destination {
         };
       }
     }
-    const { id } = await api.fileNew(
-      {
-        project: projectId,
-        folder: plan.entry.folder,
-        name: plan.remoteName,
-        parents: true,
-        media: plan.media,
-        properties: plan.properties,
-        ...(plan.types.length ? { types: plan.types } : {}),
-        ...(plan.tags.length ? { tags: plan.tags } : {}),
-        ...(plan.details !== undefined ? { details: plan.details } : {}),
-        ...(plan.hidden ? { hidden: true as const } : {}),
-      },
-      signal,
-    );
+    const { id } = await api.fileNew(fileNewInput(plan, projectId), signal);
     return {
       kind: 'upload',
       file: this.#remote(id),
@@ -134,6 +120,22 @@ export class PlatformDestination implements Destination {
       },
     );
   }
+}
+
+/** The `/file/new` fields of a planned file: its place and metadata (direct mode registers with them too). */
+export function fileNewInput(plan: FilePlan, projectId: string): FileNewInput {
+  return {
+    project: projectId,
+    folder: plan.entry.folder,
+    name: plan.remoteName,
+    parents: true,
+    media: plan.media,
+    properties: plan.properties,
+    ...(plan.types.length ? { types: plan.types } : {}),
+    ...(plan.tags.length ? { tags: plan.tags } : {}),
+    ...(plan.details !== undefined ? { details: plan.details } : {}),
+    ...(plan.hidden ? { hidden: true as const } : {}),
+  };
 }
 
 export function completeParts(d: FileDescription): Map<number, DonePart> {
