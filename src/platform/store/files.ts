@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { noteDerivedChanges } from './changes.js';
-import { OBJECTS_SCHEMA, rowToObject, type DataObject, type ObjectRow } from './objects.js';
+import { OBJECTS_SCHEMA, indexProperties, rowToObject, type DataObject, type ObjectRow } from './objects.js';
 
 export { listObjects, type ListedObject, type ListObjectsOptions } from './objects.js';
 
@@ -142,8 +142,7 @@ export function insertFile(db: Database.Database, f: NewFile): void {
       f.now,
       f.createdBy,
     );
-    const put = db.prepare('INSERT INTO object_properties (object, key, value) VALUES (?, ?, ?)');
-    for (const [k, v] of Object.entries(f.properties)) put.run(f.id, k, v);
+    indexProperties(db, f.id, f.properties);
   })();
 }
 

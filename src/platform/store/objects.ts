@@ -110,9 +110,14 @@ export function insertRecord(db: Database.Database, r: NewRecord): void {
       r.now,
       r.createdBy,
     );
-    const put = db.prepare('INSERT INTO object_properties (object, key, value) VALUES (?, ?, ?)');
-    for (const [k, v] of Object.entries(r.properties)) put.run(r.id, k, v);
+    indexProperties(db, r.id, r.properties);
   })();
+}
+
+/** A new file's or record's properties into the index findDataObjects filters on. */
+export function indexProperties(db: Database.Database, id: string, properties: Record<string, string>): void {
+  const put = db.prepare('INSERT INTO object_properties (object, key, value) VALUES (?, ?, ?)');
+  for (const [k, v] of Object.entries(properties)) put.run(id, k, v);
 }
 
 export function getRecord(db: Database.Database, id: string): DataObject | undefined {
