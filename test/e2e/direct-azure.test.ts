@@ -13,7 +13,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
 import { Journal } from '../../src/state/journal.js';
 import { startAzurite, type AzuriteHandle } from '../helpers/cloud.js';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
+import { killAtRequest, startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
 import { md5, tempDir, writeRandomFile, writeTextFile } from '../helpers/files.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { describe } from '../helpers/remote.js';
@@ -195,19 +195,12 @@ suite('direct mode, Azure', () => {
     const path = join(tmp.dir, 'resume.txt');
     // Random bytes do not compress: parts stay ~5 MiB and each is one block.
     const data = writeRandomFile(path, 6 * 5 * MiB + 10);
-    let killed = false;
     const first = await runUa(['--direct', '-p', project, '--chunk-size', '5M', '-u', '1', path], {
       env: keyEnv(),
-      onSpawn: (child) => {
-        proxy.onRequest = (req) => {
-          if (req.method === 'PUT' && req.query.get('comp') === 'block' && blockIndex(req) === 4) {
-            if (!killed) child.kill('SIGKILL');
-            killed = true;
-            return 'hold';
-          }
-          return 'forward';
-        };
-      },
+      onSpawn: killAtRequest(
+        proxy,
+        (req) => req.method === 'PUT' && req.query.get('comp') === 'block' && blockIndex(req) === 4,
+      ),
     });
     expect(first.signal).toBe('SIGKILL');
     expect(

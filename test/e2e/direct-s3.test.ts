@@ -13,7 +13,7 @@ import { CompleteMultipartUploadCommand, ListPartsCommand, UploadPartCommand } f
 import Database from 'better-sqlite3';
 import { Journal } from '../../src/state/journal.js';
 import { startS3rver, type S3rverHandle } from '../helpers/cloud.js';
-import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
+import { killAtRequest, startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
 import { md5, tempDir, writeRandomFile, writeTextFile } from '../helpers/files.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { describe } from '../helpers/remote.js';
@@ -218,21 +218,11 @@ suite('direct mode, S3', () => {
     const data = writeRandomFile(path, 8 * 5 * MiB + 77);
     const total = 9;
     // One upload thread: when part 4 arrives, parts 1–3 were acknowledged and journaled. Hold it and kill.
-    let killed = false;
     const killedRun = await runUa(
       ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path],
       {
         env: env(),
-        onSpawn: (child) => {
-          proxy.onRequest = (req) => {
-            if (req.method === 'PUT' && req.query.get('partNumber') === '4') {
-              if (!killed) child.kill('SIGKILL');
-              killed = true;
-              return 'hold';
-            }
-            return 'forward';
-          };
-        },
+        onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '4'),
       },
     );
     expect(killedRun.signal).toBe('SIGKILL');
@@ -280,19 +270,9 @@ suite('direct mode, S3', () => {
     const path = join(tmp.dir, 'legacy.bin');
     const data = writeRandomFile(path, 3 * 5 * MiB + 5);
     const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
-    let killed = false;
     const killedRun = await runUa(args, {
       env: env(),
-      onSpawn: (child) => {
-        proxy.onRequest = (req) => {
-          if (req.method === 'PUT' && req.query.get('partNumber') === '3') {
-            if (!killed) child.kill('SIGKILL');
-            killed = true;
-            return 'hold';
-          }
-          return 'forward';
-        };
-      },
+      onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
     });
     expect(killedRun.signal).toBe('SIGKILL');
     // What the earlier journal held: each part's MD5, no CRC32.
@@ -328,19 +308,9 @@ suite('direct mode, S3', () => {
     const path = join(tmp.dir, 'changed.bin');
     const data = writeRandomFile(path, 3 * 5 * MiB + 11);
     const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
-    let killed = false;
     const killedRun = await runUa(args, {
       env: env(),
-      onSpawn: (child) => {
-        proxy.onRequest = (req) => {
-          if (req.method === 'PUT' && req.query.get('partNumber') === '3') {
-            if (!killed) child.kill('SIGKILL');
-            killed = true;
-            return 'hold';
-          }
-          return 'forward';
-        };
-      },
+      onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
     });
     expect(killedRun.signal).toBe('SIGKILL');
     const acked = partPuts().filter((p) => p.status === 200);
@@ -379,19 +349,9 @@ suite('direct mode, S3', () => {
     const path = join(tmp.dir, 'gone.bin');
     const data = writeRandomFile(path, 3 * 5 * MiB);
     const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
-    let killed = false;
     const killedRun = await runUa(args, {
       env: env(),
-      onSpawn: (child) => {
-        proxy.onRequest = (req) => {
-          if (req.method === 'PUT' && req.query.get('partNumber') === '3') {
-            if (!killed) child.kill('SIGKILL');
-            killed = true;
-            return 'hold';
-          }
-          return 'forward';
-        };
-      },
+      onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
     });
     expect(killedRun.signal).toBe('SIGKILL');
     const uploadId = partPuts()[0].query.get('uploadId')!;

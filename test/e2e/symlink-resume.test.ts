@@ -8,7 +8,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { startAzurite, startS3rver, type AzuriteHandle, type S3rverHandle } from '../helpers/cloud.js';
-import { startCountingProxy, type CountingProxy, type SeenRequest } from '../helpers/counting-proxy.js';
+import {
+  killAtRequest,
+  startCountingProxy,
+  type CountingProxy,
+  type SeenRequest,
+} from '../helpers/counting-proxy.js';
 import { md5, tempDir, writeRandomFile } from '../helpers/files.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { describe, waitClosed } from '../helpers/remote.js';
@@ -121,20 +126,10 @@ for (const [name, start] of [
     it('the rerun sends only the parts that never arrived where the cloud can tell, and ends byte-exact', async () => {
       const path = join(tmp.dir, 'big.bin');
       const data = writeRandomFile(path, PARTS * 5 * MiB);
-      let killed = false;
       proxy.onRequest = () => 'forward';
       const first = await runUa(args(path), {
         env: env(),
-        onSpawn: (child) => {
-          proxy.onRequest = (r) => {
-            if (cloud.partOf(r) === 4) {
-              if (!killed) child.kill('SIGKILL');
-              killed = true;
-              return 'hold';
-            }
-            return 'forward';
-          };
-        },
+        onSpawn: killAtRequest(proxy, (r) => cloud.partOf(r) === 4),
       });
       expect(first.signal).toBe('SIGKILL');
       expect(sentParts(true)).toEqual([1, 2, 3]);

@@ -3,6 +3,7 @@
  * (method, path, query) so tests can count what a client really sent, and can hold requests (never
  * answer them) so a test can kill the client at a known point.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -68,4 +69,23 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   const port = (server.address() as AddressInfo).port;
   proxy.url = `http://127.0.0.1:${port}${up.pathname.replace(/\/+$/, '')}`;
   return proxy;
+}
+
+/**
+ * An `onSpawn` for runUa that kills the agent with SIGKILL at the first request `match` accepts and
+ * holds that request and every later match (so none of them reaches the upstream); others are forwarded.
+ */
+export function killAtRequest(
+  proxy: CountingProxy,
+  match: (r: SeenRequest) => boolean,
+): (child: ChildProcess) => void {
+  return (child) => {
+    let killed = false;
+    proxy.onRequest = (r) => {
+      if (!match(r)) return 'forward';
+      if (!killed) child.kill('SIGKILL');
+      killed = true;
+      return 'hold';
+    };
+  };
 }
