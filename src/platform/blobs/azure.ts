@@ -18,7 +18,7 @@ import {
   type ObjectHead,
   type PresignedPut,
 } from './cloud-store.js';
-import { md5Base64 } from './s3.js';
+import { md5Base64 } from './blob-store.js';
 
 /**
  * The block ID of a part: `<upload tag>-<index, 6 digits>`, base64. Azure wants every block ID of

@@ -17,6 +17,9 @@ export interface ExpectedPart {
   md5: string;
 }
 
+/** hex MD5 → the base64 form of the Content-MD5 header. */
+export const md5Base64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+
 /** The body did not match what was signed; nothing was kept. */
 export class PartMismatchError extends Error {
   constructor(

@@ -11,6 +11,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { DriveRecord } from '../store/drives.js';
+import { md5Base64 } from './blob-store.js';
 import {
   CloudAccessError,
   MissingPartError,
@@ -25,9 +26,6 @@ import {
 import { presignS3 } from './s3-presign.js';
 
 const DEFAULT_REGION = 'us-east-1';
-
-/** hex MD5 → the base64 form of the Content-MD5 header. */
-export const md5Base64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
 function status(err: unknown): number | undefined {
   return err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;

@@ -1,5 +1,6 @@
 import { isId, newId } from '../../common/ids.js';
 import { NEED } from '../auth/policy.js';
+import { md5Base64 } from '../blobs/blob-store.js';
 import { signDownload, signUpload } from '../auth/signing.js';
 import { invalidInput, invalidState } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
@@ -106,7 +107,7 @@ const upload: Handler = (ctx) => {
   return {
     url: `${ctx.deps.baseUrl()}/upload/${f.id}/${index}?${q}`,
     expires,
-    headers: { 'content-length': String(size), 'content-md5': Buffer.from(md5, 'hex').toString('base64') },
+    headers: { 'content-length': String(size), 'content-md5': md5Base64(md5) },
   };
 };
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isId } from '../../common/ids.js';
 import { checkUpload } from '../auth/signing.js';
-import { PartMismatchError } from '../blobs/blob-store.js';
+import { PartMismatchError, md5Base64 } from '../blobs/blob-store.js';
 import { blobStoreFor } from '../blobs/registry.js';
 import type { RouteDeps } from '../http/route.js';
 import { syncWal } from '../store/db.js';
@@ -123,7 +123,7 @@ async function putPart(
     );
   }
   const contentMd5 = req.headers['content-md5'];
-  if (contentMd5 !== undefined && contentMd5 !== Buffer.from(put.md5, 'hex').toString('base64')) {
+  if (contentMd5 !== undefined && contentMd5 !== md5Base64(put.md5)) {
     await drain(req);
     return sendS3Error(
       res,
