@@ -5,6 +5,7 @@ import type { PartSpec } from '../plan/parts.js';
 import type { ByteBudget } from '../read/budget.js';
 import type { PartPool } from '../work/pool.js';
 import { BufferCache } from './buffer-cache.js';
+import { partCost, partJob } from './part-job.js';
 import type { Destination, DonePart, Prepared, RemoteFile } from './destination.js';
 import { sourceParts, verifyParts } from './verify.js';
 
@@ -219,27 +220,19 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
   async function sendPart({ fs, spec, buffered }: WorkItem): Promise<void> {
     const plan = fs.sf.plan;
     const remote = fs.prepared!.file;
-    const index = spec?.index ?? buffered!.index;
-    const length = spec?.length ?? buffered!.length;
-    const last = spec?.last ?? buffered!.last;
-    // Compressed output of incompressible data can exceed the input slightly; budget for both.
-    const cost = plan.compress ? length * 2 + 64 * 1024 : length;
+    const part = spec ?? {
+      index: buffered!.index,
+      offset: 0,
+      length: buffered!.length,
+      last: buffered!.last,
+    };
+    const { index, length } = part;
+    const cost = partCost(plan, length);
     if (!buffered) await o.budget.acquire(cost, o.signal);
     let buffer = buffered?.buffer ?? buffers.get(length, plan.chunkSize);
     try {
       const r = await o.pool.run(
-        {
-          path: buffered ? undefined : plan.entry.absPath,
-          offset: spec?.offset ?? 0,
-          length,
-          buffer,
-          expect: buffered ? undefined : { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
-          compress: plan.compress,
-          level: o.compressLevel,
-          last,
-          minPartSize: o.minPartSize,
-          digest: remote.partDigest,
-        },
+        { ...partJob(plan, part, buffer, o, !!buffered), digest: remote.partDigest },
         o.signal,
       );
       buffer = r.buffer;

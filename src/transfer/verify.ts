@@ -10,13 +10,12 @@ import type { ByteBudget } from '../read/budget.js';
 import type { PartPool } from '../work/pool.js';
 import type { BufferCache } from './buffer-cache.js';
 import type { DonePart } from './destination.js';
+import { partCost, partJob, type PartJobOptions } from './part-job.js';
 
-export interface SourcePartsOptions {
+export interface SourcePartsOptions extends PartJobOptions {
   pool: PartPool;
   budget: ByteBudget;
   buffers: BufferCache;
-  compressLevel: number;
-  minPartSize: number;
   signal: AbortSignal;
 }
 
@@ -33,24 +32,11 @@ export async function sourceParts(
   if (plan.entry.stdin) return parts;
   for (const spec of plan.parts) {
     if (parts.has(spec.index)) continue;
-    const cost = plan.compress ? spec.length * 2 + 64 * 1024 : spec.length;
+    const cost = partCost(plan, spec.length);
     await o.budget.acquire(cost, o.signal);
     let buffer = o.buffers.get(spec.length, plan.chunkSize);
     try {
-      const r = await o.pool.run(
-        {
-          path: plan.entry.absPath,
-          offset: spec.offset,
-          length: spec.length,
-          buffer,
-          expect: { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
-          compress: plan.compress,
-          level: o.compressLevel,
-          last: spec.last,
-          minPartSize: o.minPartSize,
-        },
-        o.signal,
-      );
+      const r = await o.pool.run(partJob(plan, spec, buffer, o), o.signal);
       buffer = r.buffer;
       parts.set(spec.index, { size: r.size, md5: r.md5 });
     } finally {

@@ -21,6 +21,7 @@ import type { PartPool } from '../../work/pool.js';
 import type { PartDigest } from '../../work/part-task.js';
 import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
 import { newNonce, type PlatformClient } from '../platform/api.js';
+import { partJob } from '../part-job.js';
 import { fileNewInput } from '../platform/destination.js';
 import {
   CloudError,
@@ -348,7 +349,7 @@ class DirectFile implements RemoteFile {
       this.#catchUp = Promise.resolve();
       return;
     }
-    const { pool, compressLevel, minPartSize } = this.#f.dest.options;
+    const { pool } = this.#f.dest.options;
     const plan = this.#f.plan;
     this.#catchUp = (async () => {
       let buffer: ArrayBuffer | undefined;
@@ -358,15 +359,7 @@ class DirectFile implements RemoteFile {
         if (!buffer || buffer.byteLength < spec.length) buffer = new ArrayBuffer(Math.max(spec.length, 1));
         const r = await pool.run(
           {
-            path: plan.entry.absPath,
-            offset: spec.offset,
-            length: spec.length,
-            buffer,
-            expect: { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
-            compress: plan.compress,
-            level: compressLevel,
-            last: spec.last,
-            minPartSize,
+            ...partJob(plan, spec, buffer, this.#f.dest.options),
             // The check the earlier run recorded (a Content-MD5 part: md5; a CRC32 part: crc32).
             digest: earlier.crc32 !== undefined ? 'crc32' : earlier.md5 ? 'md5' : 'none',
           },

@@ -1,0 +1,45 @@
+/**
+ * One part of a planned file as the worker pool reads, hashes and compresses it. The scheduler sends
+ * parts built here, and `--verify` and direct mode's resume re-read earlier parts with the same jobs,
+ * so both see the bytes that were sent.
+ */
+import type { FilePlan } from '../plan/plan.js';
+import type { PartSpec } from '../plan/parts.js';
+import type { PartJob } from '../work/pool.js';
+
+export interface PartJobOptions {
+  compressLevel: number;
+  /** Non-last compressed parts are padded up to this (the platform's minimum part size). */
+  minPartSize: number;
+}
+
+/** What a part of `length` bytes holds of the byte budget while in flight. */
+export function partCost(plan: FilePlan, length: number): number {
+  // Compressed output of incompressible data can exceed the input slightly; budget for both.
+  return plan.compress ? length * 2 + 64 * 1024 : length;
+}
+
+/**
+ * The pool job for part `part` of `plan` in `buffer`: read from the planned file (which must still
+ * have its planned size and mtime), or with `buffered` already in `buffer` (stdin); compressed as
+ * the plan says.
+ */
+export function partJob(
+  plan: FilePlan,
+  part: Pick<PartSpec, 'offset' | 'length' | 'last'>,
+  buffer: ArrayBuffer,
+  o: PartJobOptions,
+  buffered = false,
+): PartJob {
+  return {
+    path: buffered ? undefined : plan.entry.absPath,
+    offset: part.offset,
+    length: part.length,
+    buffer,
+    expect: buffered ? undefined : { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
+    compress: plan.compress,
+    level: o.compressLevel,
+    last: part.last,
+    minPartSize: o.minPartSize,
+  };
+}
