@@ -1,30 +1,26 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
-import { md5, tempDir, writeRandomFile } from '../helpers/files.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { describe as suite, expect, it } from 'vitest';
+import { md5, writeRandomFile } from '../helpers/files.js';
+import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { downloadFile, waitClosed } from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
-let tp: TestPlatform;
-let tmp: ReturnType<typeof tempDir>;
-
-beforeAll(async () => {
-  tp = await startTestPlatform({ closingDelayMs: 50 });
-  tmp = tempDir();
-});
-afterAll(async () => {
-  await tp?.stop();
-  tmp?.cleanup();
-});
+const e2e = usePlatformAndTempDir();
 
 const ua = (args: string[]) =>
-  runUa(['--project', tp.project, '--do-not-compress', ...args], { env: tp.env });
+  runUa(['--project', e2e.tp.project, '--do-not-compress', ...args], { env: e2e.tp.env });
 
 suite('output', () => {
   it('--json prints one parseable event per line, ending with a summary, and no plain ID lines', async () => {
-    const a = writeRandomFile(join(tmp.dir, 'j1.bin'), 6 * 1024 * 1024);
-    writeRandomFile(join(tmp.dir, 'j2.bin'), 10);
-    const r = await ua(['--json', '--chunk-size', '5M', join(tmp.dir, 'j1.bin'), join(tmp.dir, 'j2.bin')]);
+    const a = writeRandomFile(join(e2e.tmp.dir, 'j1.bin'), 6 * 1024 * 1024);
+    writeRandomFile(join(e2e.tmp.dir, 'j2.bin'), 10);
+    const r = await ua([
+      '--json',
+      '--chunk-size',
+      '5M',
+      join(e2e.tmp.dir, 'j1.bin'),
+      join(e2e.tmp.dir, 'j2.bin'),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const events = r.stdout
       .trim()
@@ -36,13 +32,13 @@ suite('output', () => {
     const summary = events.at(-1);
     expect(summary).toMatchObject({ type: 'summary', ok: 2, failed: 0 });
     const id = done.find((e) => e.localPath.endsWith('j1.bin')).fileId;
-    await waitClosed(tp, id);
-    expect(md5(await downloadFile(tp, id))).toBe(md5(a));
+    await waitClosed(e2e.tp, id);
+    expect(md5(await downloadFile(e2e.tp, id))).toBe(md5(a));
   });
 
   it('--progress off a terminal prints plain periodic lines and a summary on stderr; stdout stays IDs only', async () => {
-    writeRandomFile(join(tmp.dir, 'p.bin'), 1000);
-    const r = await ua(['--progress', join(tmp.dir, 'p.bin')]);
+    writeRandomFile(join(e2e.tmp.dir, 'p.bin'), 1000);
+    const r = await ua(['--progress', join(e2e.tmp.dir, 'p.bin')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toMatch(/^file-[0-9A-Za-z]{24}$/);
     expect(r.stderr).toMatch(/Transfer speed: average =/);
@@ -51,9 +47,9 @@ suite('output', () => {
   });
 
   it('--verify re-describes after close and passes when the platform holds what was sent', async () => {
-    const data = writeRandomFile(join(tmp.dir, 'v.bin'), 11 * 1024 * 1024);
-    const r = await ua(['--verify', '--wait-on-close', '--chunk-size', '5M', join(tmp.dir, 'v.bin')]);
+    const data = writeRandomFile(join(e2e.tmp.dir, 'v.bin'), 11 * 1024 * 1024);
+    const r = await ua(['--verify', '--wait-on-close', '--chunk-size', '5M', join(e2e.tmp.dir, 'v.bin')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(md5(await downloadFile(tp, r.stdout.trim()))).toBe(md5(data));
+    expect(md5(await downloadFile(e2e.tp, r.stdout.trim()))).toBe(md5(data));
   });
 });

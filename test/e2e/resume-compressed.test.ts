@@ -3,37 +3,27 @@ import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
-import { md5, tempDir, writeTextFile } from '../helpers/files.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { beforeEach, describe as suite, expect, it } from 'vitest';
+import { md5, writeTextFile } from '../helpers/files.js';
+import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { describe, downloadFile, listFiles, waitClosed } from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 5 * MiB;
-let tp: TestPlatform;
-let tmp: ReturnType<typeof tempDir>;
-
-beforeAll(async () => {
-  tp = await startTestPlatform({ closingDelayMs: 50 });
-  tmp = tempDir();
-});
-afterAll(async () => {
-  await tp?.stop();
-  tmp?.cleanup();
-});
+const e2e = usePlatformAndTempDir();
 beforeEach(() => {
-  tp.platform.faults.clear();
-  tp.platform.stats.reset();
+  e2e.tp.platform.faults.clear();
+  e2e.tp.platform.stats.reset();
 });
 
 const ua = (args: string[], o: Parameters<typeof runUa>[1] = {}) =>
-  runUa(['--project', tp.project, '--chunk-size', '5M', ...args], {
+  runUa(['--project', e2e.tp.project, '--chunk-size', '5M', ...args], {
     ...o,
-    env: { ...tp.env, UA_RETRY_MIN_DELAY_MS: '20', ...o.env },
+    env: { ...e2e.tp.env, UA_RETRY_MIN_DELAY_MS: '20', ...o.env },
   });
 const okIndexes = (fileId: string) =>
-  tp.platform.stats
+  e2e.tp.platform.stats
     .okPuts(fileId)
     .map((p) => p.index)
     .sort((a, b) => a - b);
@@ -57,7 +47,7 @@ function classicPart(data: Buffer, index: number): Buffer {
 
 async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
   const md5sum = createHash('md5').update(bytes).digest('hex');
-  const r = await tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
+  const r = await e2e.tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
   expect(r.status).toBe(200);
   const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
   await res.body.dump();
@@ -66,13 +56,13 @@ async function putPart(fileId: string, index: number, bytes: Buffer): Promise<vo
 
 suite('resume of a compressed upload', () => {
   it('finishes a classic half-done compressed upload: only missing parts sent, gunzips byte-exact', async () => {
-    const path = join(tmp.dir, 'classic.fastq');
+    const path = join(e2e.tmp.dir, 'classic.fastq');
     const data = writeTextFile(path, 4 * CHUNK + 12345, 7);
     const st = statSync(path);
     // The classic signature of a compressed upload: compress flag 1.
     const signature = `${st.size} ${Math.floor(st.mtimeMs / 1000)} 1 ${CHUNK} ${realpathSync(path)}`;
-    const created = await tp.call('file/new', {
-      project: tp.project,
+    const created = await e2e.tp.call('file/new', {
+      project: e2e.tp.project,
       folder: '/',
       name: 'classic.fastq.gz',
       parents: true,
@@ -85,31 +75,31 @@ suite('resume of a compressed upload', () => {
     expect(p1.length).toBeGreaterThanOrEqual(CHUNK); // padded
     await putPart(fileId, 1, p1);
     await putPart(fileId, 3, p3);
-    tp.platform.stats.reset();
+    e2e.tp.platform.stats.reset();
 
     // --verify re-hashes parts 1 and 3 from the local file: ua's compression is the classic one, byte for byte.
     const r = await ua(['--wait-on-close', '--verify', path]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(fileId);
     expect(okIndexes(fileId)).toEqual([2, 4, 5]);
-    const d = await describe(tp, fileId);
+    const d = await describe(e2e.tp, fileId);
     expect(d).toMatchObject({ state: 'closed', name: 'classic.fastq.gz', media: 'application/x-gzip' });
     expect(d.parts['1'].md5).toBe(md5(p1));
     expect(d.parts['3'].md5).toBe(md5(p3));
-    const stored = await downloadFile(tp, fileId);
+    const stored = await downloadFile(e2e.tp, fileId);
     expect(md5(gunzipSync(stored))).toBe(md5(data));
     // The parts ua sent are the classic ones too, so the whole object is what the classic agent makes.
     expect(md5(stored)).toBe(md5(Buffer.concat([1, 2, 3, 4, 5].map((i) => classicPart(data, i)))));
   }, 120_000);
 
   it('after kill -9 mid-upload, a rerun sends only the missing compressed parts and gunzips byte-exact', async () => {
-    const path = join(tmp.dir, 'killed.fastq');
+    const path = join(e2e.tmp.dir, 'killed.fastq');
     const data = writeTextFile(path, 8 * CHUNK + 999, 3);
-    tp.platform.faults.add({ target: 'put', action: 'delay', delayMs: 150, count: 10_000 });
+    e2e.tp.platform.faults.add({ target: 'put', action: 'delay', delayMs: 150, count: 10_000 });
     const killed = await ua(['--upload-threads', '2', path], {
       onSpawn: (child) => {
         const t = setInterval(() => {
-          if (tp.platform.stats.okPuts().length >= 4) {
+          if (e2e.tp.platform.stats.okPuts().length >= 4) {
             clearInterval(t);
             child.kill('SIGKILL');
           }
@@ -119,23 +109,23 @@ suite('resume of a compressed upload', () => {
       timeoutMs: 120_000,
     });
     expect(killed.signal).toBe('SIGKILL');
-    const [partial] = (await listFiles(tp)).filter((f) => f.describe.name === 'killed.fastq.gz');
+    const [partial] = (await listFiles(e2e.tp)).filter((f) => f.describe.name === 'killed.fastq.gz');
     expect(partial.describe.state).toBe('open');
     const before = new Set(Object.keys(partial.describe.parts).map(Number));
     expect(before.size).toBeGreaterThanOrEqual(4);
     expect(before.size).toBeLessThan(9);
 
-    tp.platform.faults.clear();
-    tp.platform.stats.reset();
+    e2e.tp.platform.faults.clear();
+    e2e.tp.platform.stats.reset();
     const rerun = await ua(['--wait-on-close', '--verify', path], { timeoutMs: 120_000 });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout.trim()).toBe(partial.id);
     const sent = okIndexes(partial.id);
     expect(sent.filter((i) => before.has(i))).toEqual([]);
     expect(sent.length + before.size).toBe(9);
-    const d = await waitClosed(tp, partial.id);
+    const d = await waitClosed(e2e.tp, partial.id);
     expect(d.media).toBe('application/x-gzip');
-    expect(md5(gunzipSync(await downloadFile(tp, partial.id)))).toBe(md5(data));
-    expect((await listFiles(tp)).filter((f) => f.describe.name === 'killed.fastq.gz')).toHaveLength(1);
+    expect(md5(gunzipSync(await downloadFile(e2e.tp, partial.id)))).toBe(md5(data));
+    expect((await listFiles(e2e.tp)).filter((f) => f.describe.name === 'killed.fastq.gz')).toHaveLength(1);
   }, 240_000);
 });

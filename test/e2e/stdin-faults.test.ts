@@ -1,46 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
-import { md5, tempDir, writeTextFile } from '../helpers/files.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { beforeEach, describe as suite, expect, it } from 'vitest';
+import { md5, writeTextFile } from '../helpers/files.js';
+import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { downloadFile, downloadPlain, listFiles, waitClosed } from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 5 * MiB;
-let tp: TestPlatform;
-let tmp: ReturnType<typeof tempDir>;
-
-beforeAll(async () => {
-  tp = await startTestPlatform({ closingDelayMs: 50 });
-  tmp = tempDir();
-});
-afterAll(async () => {
-  await tp?.stop();
-  tmp?.cleanup();
-});
+const e2e = usePlatformAndTempDir();
 beforeEach(() => {
-  tp.platform.faults.clear();
-  tp.platform.stats.reset();
+  e2e.tp.platform.faults.clear();
+  e2e.tp.platform.stats.reset();
 });
 
 const ua = (args: string[], stdin: Buffer) =>
-  runUa(['--project', tp.project, '--chunk-size', '5M', ...args], {
+  runUa(['--project', e2e.tp.project, '--chunk-size', '5M', ...args], {
     stdin,
     timeoutMs: 120_000,
-    env: { ...tp.env, UA_RETRY_MIN_DELAY_MS: '20' },
+    env: { ...e2e.tp.env, UA_RETRY_MIN_DELAY_MS: '20' },
   });
 
 /** Every PUT attempt the server saw for `fileId`, as `index:ok|fail`, in arrival order. */
 const attempts = (fileId: string) =>
-  tp.platform.stats.partPuts
+  e2e.tp.platform.stats.partPuts
     .filter((p) => p.fileId === fileId)
     .map((p) => `${p.index}:${p.ok ? 'ok' : 'fail'}`);
 
 suite('stdin with failing part PUTs', () => {
   it('-i: two 500s on part 2 are retried from the kept buffer; the stored bytes are the input', async () => {
     const input = randomBytes(3 * CHUNK + 4321);
-    const f = tp.platform.faults;
+    const f = e2e.tp.platform.faults;
     f.add({ target: 'put', action: 'delay', delayMs: 0 }); // part 1 passes
     f.add({ target: 'put', action: 'status', status: 500, count: 2 }); // part 2 fails twice
     const r = await ua(
@@ -52,18 +42,18 @@ suite('stdin with failing part PUTs', () => {
     const id = r.stdout.trim();
     expect(attempts(id)).toEqual(['1:ok', '2:fail', '2:fail', '2:ok', '3:ok', '4:ok']);
     expect(r.stderr).toMatch(/Retrying part 2 of "piped\.bin"/);
-    const d = await waitClosed(tp, id);
+    const d = await waitClosed(e2e.tp, id);
     expect(d.name).toBe('piped.bin');
-    expect(md5(await downloadFile(tp, id))).toBe(md5(input));
-    expect((await listFiles(tp)).filter((x) => x.describe.name === 'piped.bin')).toHaveLength(1);
+    expect(md5(await downloadFile(e2e.tp, id))).toBe(md5(input));
+    expect((await listFiles(e2e.tp)).filter((x) => x.describe.name === 'piped.bin')).toHaveLength(1);
   }, 120_000);
 
   it('--read-from-stdin, compressed, parallel parts: two 500s, then the object gunzips to the input', async () => {
-    const input = writeTextFile(join(tmp.dir, 'reads.fastq'), 4 * CHUNK + 777);
-    tp.platform.faults.add({ target: 'put', action: 'status', status: 500, count: 2 });
+    const input = writeTextFile(join(e2e.tmp.dir, 'reads.fastq'), 4 * CHUNK + 777);
+    e2e.tp.platform.faults.add({ target: 'put', action: 'status', status: 500, count: 2 });
     const r = await ua(['--wait-on-close', '--read-from-stdin', 'reads.fastq'], input);
     expect(r.code, r.stderr).toBe(0);
-    expect(tp.platform.faults.pending).toBe(0);
+    expect(e2e.tp.platform.faults.pending).toBe(0);
     const id = r.stdout.trim();
     const index = (a: string) => Number(a.split(':')[0]);
     const failed = attempts(id)
@@ -76,13 +66,13 @@ suite('stdin with failing part PUTs', () => {
     expect(failed).toHaveLength(2);
     expect(new Set(stored).size).toBe(stored.length); // each part stored once
     for (const i of failed) expect(stored).toContain(i); // and a failed one was sent again
-    const d = await waitClosed(tp, id);
+    const d = await waitClosed(e2e.tp, id);
     expect(d.name).toBe('reads.fastq.gz');
     expect(
       Object.keys(d.parts)
         .map(Number)
         .sort((a, b) => a - b),
     ).toEqual(stored);
-    expect(md5(await downloadPlain(tp, id))).toBe(md5(input));
+    expect(md5(await downloadPlain(e2e.tp, id))).toBe(md5(input));
   }, 180_000);
 });

@@ -2,36 +2,28 @@ import { createHash } from 'node:crypto';
 import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe as suite, expect, it } from 'vitest';
-import { md5, tempDir, writeRandomFile } from '../helpers/files.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { beforeEach, describe as suite, expect, it } from 'vitest';
+import { md5, writeRandomFile } from '../helpers/files.js';
+import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { downloadFile, waitClosed } from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 5 * MiB;
-let tp: TestPlatform;
-let tmp: ReturnType<typeof tempDir>;
-
-beforeAll(async () => {
-  tp = await startTestPlatform({ closingDelayMs: 50 });
-  tmp = tempDir();
-});
-afterAll(async () => {
-  await tp?.stop();
-  tmp?.cleanup();
-});
-beforeEach(() => tp.platform.stats.reset());
+const e2e = usePlatformAndTempDir();
+beforeEach(() => e2e.tp.platform.stats.reset());
 
 const ua = (args: string[]) =>
-  runUa(['--project', tp.project, '--do-not-compress', '--chunk-size', '5M', ...args], { env: tp.env });
+  runUa(['--project', e2e.tp.project, '--do-not-compress', '--chunk-size', '5M', ...args], {
+    env: e2e.tp.env,
+  });
 
 /** An open file under the classic signature of `path`, as an earlier run (classic or ua) leaves it. */
 async function halfDone(path: string, name: string): Promise<string> {
   const st = statSync(path);
   const signature = `${st.size} ${Math.floor(st.mtimeMs / 1000)} 0 ${CHUNK} ${realpathSync(path)}`;
-  const r = await tp.call('file/new', {
-    project: tp.project,
+  const r = await e2e.tp.call('file/new', {
+    project: e2e.tp.project,
     folder: '/',
     name,
     parents: true,
@@ -44,7 +36,7 @@ async function halfDone(path: string, name: string): Promise<string> {
 
 async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
   const md5sum = createHash('md5').update(bytes).digest('hex');
-  const r = await tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
+  const r = await e2e.tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
   const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
   await res.body.dump();
   expect(res.statusCode).toBe(200);
@@ -61,19 +53,19 @@ suite('--verify', () => {
   for (const [label, corrupt] of cases) {
     it(`fails a resumed file whose stored part 1 has ${label}: exit 1, one line naming file and part`, async () => {
       const name = `bad-${label.replace(/ /g, '-')}.bin`;
-      const path = join(tmp.dir, name);
+      const path = join(e2e.tmp.dir, name);
       const data = writeRandomFile(path, 2 * CHUNK + 1234);
       const fileId = await halfDone(path, name);
       const wrong = corrupt(data.subarray(0, CHUNK));
       await putPart(fileId, 1, wrong);
-      tp.platform.stats.reset();
+      e2e.tp.platform.stats.reset();
 
       const r = await ua(['--verify', '--wait-on-close', path]);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('failed\n');
       // Part 1 was not sent by this run: it was verified by hashing the local file again.
       expect(
-        tp.platform.stats
+        e2e.tp.platform.stats
           .okPuts(fileId)
           .map((p) => p.index)
           .sort(),
@@ -86,29 +78,29 @@ suite('--verify', () => {
           `platform has ${wrong.length} bytes md5 ${md5(wrong)}`,
       );
       // The stored bytes are what the message says: the wrong part 1, then the source's parts 2-3.
-      await waitClosed(tp, fileId);
-      const stored = await downloadFile(tp, fileId);
+      await waitClosed(e2e.tp, fileId);
+      const stored = await downloadFile(e2e.tp, fileId);
       expect(md5(stored)).toBe(md5(Buffer.concat([wrong, data.subarray(CHUNK)])));
       expect(md5(stored)).not.toBe(md5(data));
     });
   }
 
   it('passes a resumed file whose earlier parts are the source', async () => {
-    const path = join(tmp.dir, 'good.bin');
+    const path = join(e2e.tmp.dir, 'good.bin');
     const data = writeRandomFile(path, 3 * CHUNK + 5);
     const fileId = await halfDone(path, 'good.bin');
     await putPart(fileId, 2, data.subarray(CHUNK, 2 * CHUNK));
-    tp.platform.stats.reset();
+    e2e.tp.platform.stats.reset();
 
     const r = await ua(['--verify', '--wait-on-close', path]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(fileId);
     expect(
-      tp.platform.stats
+      e2e.tp.platform.stats
         .okPuts(fileId)
         .map((p) => p.index)
         .sort(),
     ).toEqual([1, 3, 4]);
-    expect(md5(await downloadFile(tp, fileId))).toBe(md5(data));
+    expect(md5(await downloadFile(e2e.tp, fileId))).toBe(md5(data));
   });
 });

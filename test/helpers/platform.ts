@@ -1,5 +1,7 @@
 import { request } from 'undici';
+import { afterAll, beforeAll } from 'vitest';
 import { startPlatform, type RunningPlatform, type StartOptions } from '../../src/platform/index.js';
+import { tempDir } from './files.js';
 
 export interface CallResult {
   status: number;
@@ -58,4 +60,25 @@ export async function startTestPlatform(o: StartOptions = {}): Promise<TestPlatf
     call: (route, input = {}, t = token) => callApi(platform.url, route, input, t),
     stop: () => platform.stop(),
   };
+}
+
+/**
+ * For a test file's top level: a test platform (closing delay 50 ms unless `o` says otherwise) and a
+ * temp dir, started before the file's tests and stopped and removed after them. Read `tp` and `tmp`
+ * off the returned object inside hooks and tests.
+ */
+export function usePlatformAndTempDir(o: StartOptions = { closingDelayMs: 50 }): {
+  tp: TestPlatform;
+  tmp: ReturnType<typeof tempDir>;
+} {
+  const ctx = {} as { tp: TestPlatform; tmp: ReturnType<typeof tempDir> };
+  beforeAll(async () => {
+    ctx.tp = await startTestPlatform(o);
+    ctx.tmp = tempDir();
+  });
+  afterAll(async () => {
+    await ctx.tp?.stop();
+    ctx.tmp?.cleanup();
+  });
+  return ctx;
 }
