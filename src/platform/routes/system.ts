@@ -6,13 +6,16 @@ import { memberLevel, projectsOfUser, type ProjectRecord } from '../store/projec
 import { tokenById } from '../store/tokens.js';
 import { getUser } from '../store/users.js';
 import { isPlainObject, optInt } from './input-checks.js';
+import { nameMatcher as objectNameMatcher } from './find-filters.js';
 import { describeProject } from './project-describe.js';
 
 const DEFAULT_LIMIT = 1000;
 
-/** `name` filter: exact string, `{glob}` (`*`, `?`) or `{regexp}` (optionally with `flags`). */
+/**
+ * `name` filter: exact string, `{glob}` (`*`, `?`, no backslash escapes) or, as findDataObjects
+ * reads them, `{regexp}` (optionally with `flags`) or absent.
+ */
 function nameMatcher(name: unknown): (s: string) => boolean {
-  if (name === undefined) return () => true;
   if (typeof name === 'string') return (s) => s === name;
   if (isPlainObject(name) && typeof name.glob === 'string') {
     const src = name.glob
@@ -22,16 +25,7 @@ function nameMatcher(name: unknown): (s: string) => boolean {
     const re = new RegExp(`^${src}$`, 's');
     return (s) => re.test(s);
   }
-  if (isPlainObject(name) && typeof name.regexp === 'string') {
-    let re: RegExp;
-    try {
-      re = new RegExp(name.regexp, typeof name.flags === 'string' ? name.flags : '');
-    } catch {
-      throw invalidInput('name.regexp is not a valid regular expression');
-    }
-    return (s) => re.test(s);
-  }
-  throw invalidInput('name must be a string, {"glob": …} or {"regexp": …}');
+  return objectNameMatcher(name);
 }
 
 /** `tags`: a string, an array (all required), `{$and: [...]}` or `{$or: [...]}`. */
