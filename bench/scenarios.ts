@@ -426,6 +426,46 @@ export interface DirectSet {
   bytes: number;
 }
 
+/**
+ * The `ua --direct` row for one data set: a fresh ua-platform with a drive (`drive`: its name, cloud,
+ * credentials and endpoint) and a project that auto-symlinks into `symlink`, then ua --direct with
+ * `env` (the cloud credentials). Skipped when the build has no --direct.
+ */
+async function uaDirectRow(
+  c: Ctx,
+  built: boolean,
+  set: DirectSet,
+  o: {
+    row: Row;
+    proc: ServerProcess;
+    drive: Record<string, unknown>;
+    project: string;
+    symlink: { container: string; prefix: string };
+    env: Record<string, string>;
+  },
+): Promise<Row> {
+  const { id, group, name } = o.row;
+  if (!built) return { id, group, name, skipped: 'not built (ua has no --direct)' };
+  return withTarget(startUaPlatform, async (t) => {
+    const d = await t.call('drive/new', o.drive);
+    const p = await t.call('project/new', { name: o.project, defaultSymlink: { drive: d.id, ...o.symlink } });
+    return runUa(c, {
+      target: { ...t, proc: o.proc, project: String(p.id) },
+      row: o.row,
+      args: [
+        '--direct',
+        '--do-not-compress',
+        '--state-dir',
+        join(ROOT, '.tmp', 'bench-state', String(Date.now())),
+        set.input,
+      ],
+      files: set.files,
+      bytes: set.bytes,
+      env: { ...o.env, UA_DIRECT: '1' },
+    });
+  });
+}
+
 /** Direct S3 (s3rver) rows for each data set: ua --direct, then the peers, all on one s3rver. */
 export async function s3Rows(c: Ctx, sets: DirectSet[], built: boolean): Promise<Row[]> {
   const rows: Row[] = [];
@@ -447,47 +487,21 @@ export async function s3Rows(c: Ctx, sets: DirectSet[], built: boolean): Promise
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       const peers = [`aws-${set.id}`, `sdk-s3-${set.id}`];
       const name = (tool: string) => `${tool} ${set.label} → s3rver`;
-      if (!built)
-        rows.push({
-          id: `s3-${set.id}`,
-          group: 'direct',
-          name: name('ua --direct'),
-          skipped: 'not built (ua has no --direct)',
-        });
-      else {
-        const t = await startUaPlatform();
-        try {
-          const d = await t.call('drive/new', {
+      rows.push(
+        await uaDirectRow(c, built, set, {
+          row: { id: `s3-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
+          proc: s3.proc,
+          drive: {
             name: 'bench-s3',
             cloud: 'aws',
             credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
             endpoint: s3.endpoint,
-          });
-          const p = await t.call('project/new', {
-            name: `direct-${set.id}`,
-            defaultSymlink: { drive: d.id, container: bucket, prefix: 'ua' },
-          });
-          const target = { ...t, proc: s3.proc, project: String(p.id) };
-          rows.push(
-            await runUa(c, {
-              target,
-              row: { id: `s3-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
-              args: [
-                '--direct',
-                '--do-not-compress',
-                '--state-dir',
-                join(ROOT, '.tmp', 'bench-state', String(Date.now())),
-                set.input,
-              ],
-              files: set.files,
-              bytes: set.bytes,
-              env: { ...keys, UA_DIRECT: '1' },
-            }),
-          );
-        } finally {
-          await t.stop();
-        }
-      }
+          },
+          project: `direct-${set.id}`,
+          symlink: { container: bucket, prefix: 'ua' },
+          env: keys,
+        }),
+      );
       const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
       if (has('aws')) {
         const awsArgs =
@@ -552,48 +566,21 @@ export async function azureRows(c: Ctx, sets: DirectSet[], built: boolean): Prom
       await service.getContainerClient(container).create();
       const name = (tool: string) => `${tool} ${set.label} → azurite`;
       const peers = [`sdk-azure-${set.id}`, `rclone-az-${set.id}`];
-      if (!built)
-        rows.push({
-          id: `az-${set.id}`,
-          group: 'direct',
-          name: name('ua --direct'),
-          skipped: 'not built (ua has no --direct)',
-        });
-      else {
-        const t = await startUaPlatform();
-        try {
-          const d = await t.call('drive/new', {
+      rows.push(
+        await uaDirectRow(c, built, set, {
+          row: { id: `az-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
+          proc: az.proc,
+          drive: {
             name: 'bench-az',
             cloud: 'azure',
             credentials: { account: 'devstoreaccount1', key: AZURITE_KEY },
             endpoint: az.endpoint,
-          });
-          const p = await t.call('project/new', {
-            name: `direct-az-${set.id}`,
-            defaultSymlink: { drive: d.id, container, prefix: 'ua/' },
-          });
-          const target = { ...t, proc: az.proc, project: String(p.id) };
-          const env = { AZURE_STORAGE_CONNECTION_STRING: az.connectionString, UA_DIRECT: '1' };
-          rows.push(
-            await runUa(c, {
-              target,
-              row: { id: `az-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
-              args: [
-                '--direct',
-                '--do-not-compress',
-                '--state-dir',
-                join(ROOT, '.tmp', 'bench-state', String(Date.now())),
-                set.input,
-              ],
-              files: set.files,
-              bytes: set.bytes,
-              env,
-            }),
-          );
-        } finally {
-          await t.stop();
-        }
-      }
+          },
+          project: `direct-az-${set.id}`,
+          symlink: { container, prefix: 'ua/' },
+          env: { AZURE_STORAGE_CONNECTION_STRING: az.connectionString },
+        }),
+      );
       const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
       warm(set.input);
       rows.push(
