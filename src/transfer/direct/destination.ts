@@ -85,28 +85,38 @@ export class DirectDestination implements Destination {
       ? { signature: plan.signature, destination: `${dp.target.cloud} ${dp.target.describeObject(key)}` }
       : undefined;
     const journal = jkey && plan.parts.length > 1 ? this.#o.journal : undefined;
+    const upload = (
+      object: CloudObject,
+      done: Map<number, JournalPart>,
+      resumed: boolean,
+      completedMd5?: string,
+    ): Prepared => {
+      const file = new DirectFile({
+        dest: this,
+        plan,
+        projectId,
+        dp,
+        key,
+        object,
+        done,
+        journal,
+        jkey,
+        completedMd5,
+      });
+      return { kind: 'upload', file, resumed, doneParts: done, remoteName: plan.remoteName };
+    };
     if (resumable && journal && jkey) {
       const earlier = journal.get(jkey);
       if (earlier?.completedMd5) {
         // Killed between completing the object and registering it: register what is there, if it still is.
         const size = [...earlier.parts.values()].reduce((n, p) => n + p.size, 0);
-        if ((await dp.target.objectSize(key, signal)) === size) {
-          const done = new Map(earlier.parts);
-          const object = completedObject(earlier.uploadId);
-          const file = new DirectFile({
-            dest: this,
-            plan,
-            projectId,
-            dp,
-            key,
-            object,
-            done,
-            journal,
-            jkey,
-            completedMd5: earlier.completedMd5,
-          });
-          return { kind: 'upload', file, resumed: true, doneParts: done, remoteName: plan.remoteName };
-        }
+        if ((await dp.target.objectSize(key, signal)) === size)
+          return upload(
+            completedObject(earlier.uploadId),
+            new Map(earlier.parts),
+            true,
+            earlier.completedMd5,
+          );
       } else if (earlier) {
         const r = await dp.target.resume(key, earlier.uploadId, earlier.parts, plan.media, signal);
         if (r) {
@@ -117,18 +127,7 @@ export class DirectDestination implements Destination {
             if (p && (plan.compress || p.size === spec.length)) done.set(spec.index, p);
             else if (earlier.parts.has(spec.index)) journal.dropPart(jkey, spec.index);
           }
-          const file = new DirectFile({
-            dest: this,
-            plan,
-            projectId,
-            dp,
-            key,
-            object: r.object,
-            done,
-            journal,
-            jkey,
-          });
-          return { kind: 'upload', file, resumed: true, doneParts: done, remoteName: plan.remoteName };
+          return upload(r.object, done, true);
         }
       }
     }
@@ -139,18 +138,7 @@ export class DirectDestination implements Destination {
       signal,
     );
     if (journal && jkey) journal.begin(jkey, object.uploadId);
-    const file = new DirectFile({
-      dest: this,
-      plan,
-      projectId,
-      dp,
-      key,
-      object,
-      done: new Map(),
-      journal,
-      jkey,
-    });
-    return { kind: 'upload', file, resumed: false, doneParts: new Map(), remoteName: plan.remoteName };
+    return upload(object, new Map(), false);
   }
 
   /** State from the platform; parts only when the platform recorded the MD5 this run computed (for --verify). */
