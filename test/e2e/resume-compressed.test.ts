@@ -1,12 +1,16 @@
-import { createHash } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { request } from 'undici';
 import { beforeEach, describe as suite, expect, it } from 'vitest';
 import { md5, writeTextFile } from '../helpers/files.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
-import { describe, downloadFile, listFiles, waitClosed } from '../helpers/remote.js';
+import {
+  classicSignature,
+  describe,
+  downloadFile,
+  listFiles,
+  putPart,
+  waitClosed,
+} from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
@@ -45,22 +49,12 @@ function classicPart(data: Buffer, index: number): Buffer {
   return out;
 }
 
-async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
-  const md5sum = createHash('md5').update(bytes).digest('hex');
-  const r = await e2e.tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
-  expect(r.status).toBe(200);
-  const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
-  await res.body.dump();
-  expect(res.statusCode).toBe(200);
-}
-
 suite('resume of a compressed upload', () => {
   it('finishes a classic half-done compressed upload: only missing parts sent, gunzips byte-exact', async () => {
     const path = join(e2e.tmp.dir, 'classic.fastq');
     const data = writeTextFile(path, 4 * CHUNK + 12345, 7);
-    const st = statSync(path);
     // The classic signature of a compressed upload: compress flag 1.
-    const signature = `${st.size} ${Math.floor(st.mtimeMs / 1000)} 1 ${CHUNK} ${realpathSync(path)}`;
+    const signature = classicSignature(path, CHUNK, true);
     const created = await e2e.tp.call('file/new', {
       project: e2e.tp.project,
       folder: '/',
@@ -73,8 +67,8 @@ suite('resume of a compressed upload', () => {
     const p1 = classicPart(data, 1);
     const p3 = classicPart(data, 3);
     expect(p1.length).toBeGreaterThanOrEqual(CHUNK); // padded
-    await putPart(fileId, 1, p1);
-    await putPart(fileId, 3, p3);
+    await putPart(e2e.tp, fileId, 1, p1);
+    await putPart(e2e.tp, fileId, 3, p3);
     e2e.tp.platform.stats.reset();
 
     // --verify re-hashes parts 1 and 3 from the local file: ua's compression is the classic one, byte for byte.

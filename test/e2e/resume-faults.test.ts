@@ -1,10 +1,15 @@
-import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { beforeEach, describe as suite, expect, it } from 'vitest';
 import { md5, writeRandomFile } from '../helpers/files.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
-import { describe, downloadFile, listFiles, waitClosed } from '../helpers/remote.js';
+import {
+  classicSignature,
+  describe,
+  downloadFile,
+  listFiles,
+  putPart,
+  waitClosed,
+} from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
@@ -27,23 +32,6 @@ const indexes = (fileId: string) =>
     .okPuts(fileId)
     .map((p) => p.index)
     .sort((a, b) => a - b);
-
-function classicSignature(path: string, chunk = CHUNK): string {
-  const st = statSync(path);
-  return `${st.size} ${Math.floor(st.mtimeMs / 1000)} 0 ${chunk} ${realpathSync(path)}`;
-}
-
-async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
-  const { createHash } = await import('node:crypto');
-  const r = await e2e.tp.call(`${fileId}/upload`, {
-    index,
-    size: bytes.length,
-    md5: createHash('md5').update(bytes).digest('hex'),
-  });
-  const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
-  await res.body.dump();
-  expect(res.statusCode).toBe(200);
-}
 
 suite('resume', () => {
   it('after kill -9 mid-upload, a rerun sends only the missing parts and ends byte-exact', async () => {
@@ -90,11 +78,11 @@ suite('resume', () => {
       name: 'classic.bin',
       parents: true,
       media: '',
-      properties: { '.system-fileSignature': classicSignature(path) },
+      properties: { '.system-fileSignature': classicSignature(path, CHUNK) },
     });
     const fileId = created.body.id as string;
-    await putPart(fileId, 1, data.subarray(0, CHUNK));
-    await putPart(fileId, 3, data.subarray(2 * CHUNK, 3 * CHUNK));
+    await putPart(e2e.tp, fileId, 1, data.subarray(0, CHUNK));
+    await putPart(e2e.tp, fileId, 3, data.subarray(2 * CHUNK, 3 * CHUNK));
     e2e.tp.platform.stats.reset();
 
     const r = await ua(['--wait-on-close', path]);
@@ -121,7 +109,7 @@ suite('resume', () => {
         folder: '/',
         name: `twice-${i}.bin`,
         parents: true,
-        properties: { '.system-fileSignature': classicSignature(path) },
+        properties: { '.system-fileSignature': classicSignature(path, CHUNK) },
       });
     }
     const r = await ua([path, other]);

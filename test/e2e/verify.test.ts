@@ -1,11 +1,8 @@
-import { createHash } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { beforeEach, describe as suite, expect, it } from 'vitest';
 import { md5, writeRandomFile } from '../helpers/files.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
-import { downloadFile, waitClosed } from '../helpers/remote.js';
+import { classicSignature, downloadFile, putPart, waitClosed } from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
@@ -20,26 +17,16 @@ const ua = (args: string[]) =>
 
 /** An open file under the classic signature of `path`, as an earlier run (classic or ua) leaves it. */
 async function halfDone(path: string, name: string): Promise<string> {
-  const st = statSync(path);
-  const signature = `${st.size} ${Math.floor(st.mtimeMs / 1000)} 0 ${CHUNK} ${realpathSync(path)}`;
   const r = await e2e.tp.call('file/new', {
     project: e2e.tp.project,
     folder: '/',
     name,
     parents: true,
     media: '',
-    properties: { '.system-fileSignature': signature },
+    properties: { '.system-fileSignature': classicSignature(path, CHUNK) },
   });
   expect(r.status).toBe(200);
   return r.body.id as string;
-}
-
-async function putPart(fileId: string, index: number, bytes: Buffer): Promise<void> {
-  const md5sum = createHash('md5').update(bytes).digest('hex');
-  const r = await e2e.tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5sum });
-  const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
-  await res.body.dump();
-  expect(res.statusCode).toBe(200);
 }
 
 suite('--verify', () => {
@@ -57,7 +44,7 @@ suite('--verify', () => {
       const data = writeRandomFile(path, 2 * CHUNK + 1234);
       const fileId = await halfDone(path, name);
       const wrong = corrupt(data.subarray(0, CHUNK));
-      await putPart(fileId, 1, wrong);
+      await putPart(e2e.tp, fileId, 1, wrong);
       e2e.tp.platform.stats.reset();
 
       const r = await ua(['--verify', '--wait-on-close', path]);
@@ -89,7 +76,7 @@ suite('--verify', () => {
     const path = join(e2e.tmp.dir, 'good.bin');
     const data = writeRandomFile(path, 3 * CHUNK + 5);
     const fileId = await halfDone(path, 'good.bin');
-    await putPart(fileId, 2, data.subarray(CHUNK, 2 * CHUNK));
+    await putPart(e2e.tp, fileId, 2, data.subarray(CHUNK, 2 * CHUNK));
     e2e.tp.platform.stats.reset();
 
     const r = await ua(['--verify', '--wait-on-close', path]);

@@ -1,7 +1,28 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- describe outputs are free-form JSON in tests */
+import { realpathSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
+import { expect } from 'vitest';
+import { md5 } from './files.js';
 import type { TestPlatform } from './platform.js';
+
+/**
+ * The classic agent's signature of a local file (`size mtime-seconds compress-flag chunk-size realpath`),
+ * as an earlier run (classic or ua) leaves it in `.system-fileSignature`.
+ */
+export function classicSignature(path: string, chunk: number, compressed = false): string {
+  const st = statSync(path);
+  return `${st.size} ${Math.floor(st.mtimeMs / 1000)} ${compressed ? 1 : 0} ${chunk} ${realpathSync(path)}`;
+}
+
+/** Sends part `index` of an open file as a client does: /upload for a signed URL, then the PUT. */
+export async function putPart(tp: TestPlatform, fileId: string, index: number, bytes: Buffer): Promise<void> {
+  const r = await tp.call(`${fileId}/upload`, { index, size: bytes.length, md5: md5(bytes) });
+  expect(r.status).toBe(200);
+  const res = await request(r.body.url, { method: 'PUT', headers: r.body.headers, body: bytes });
+  await res.body.dump();
+  expect(res.statusCode).toBe(200);
+}
 
 /** Downloads a closed file through the platform's signed URL: the stored bytes, exactly. */
 export async function downloadFile(tp: TestPlatform, fileId: string): Promise<Buffer> {
