@@ -1,11 +1,11 @@
-import { atLeast, isGrantLevel, levelRank, type Level } from '../../common/levels.js';
+import { atLeast, type GrantLevel, type Level } from '../../common/levels.js';
 import { effectiveLevel } from '../auth/policy.js';
 import { invalidInput } from '../errors.js';
 import type { RouteContext, RouteTable } from '../http/route.js';
 import { memberLevel, projectsOfUser, type ProjectRecord } from '../store/projects.js';
 import { tokenById } from '../store/tokens.js';
 import { getUser } from '../store/users.js';
-import { isPlainObject, optInt } from './input-checks.js';
+import { isPlainObject, optInt, reqGrantLevel } from './input-checks.js';
 import { nameMatcher as objectNameMatcher } from './find-filters.js';
 import { describeProject } from './project-describe.js';
 
@@ -74,9 +74,7 @@ function regionMatcher(region: unknown): (r: string) => boolean {
 function findProjects(ctx: RouteContext) {
   const { input, deps } = ctx;
   const principal = ctx.principal();
-  const minLevel: Level = input.level === undefined ? 'VIEW' : (input.level as Level);
-  if (!isGrantLevel(minLevel))
-    throw invalidInput('level must be one of VIEW, UPLOAD, CONTRIBUTE, ADMINISTER');
+  const minLevel: GrantLevel = input.level === undefined ? 'VIEW' : reqGrantLevel(input, 'level');
   const describe = input.describe;
   if (describe !== undefined && typeof describe !== 'boolean' && !isPlainObject(describe)) {
     throw invalidInput('describe must be a boolean or a describe input mapping');
@@ -98,7 +96,7 @@ function findProjects(ctx: RouteContext) {
   const matches: Array<{ project: ProjectRecord; level: Level }> = [];
   for (const { project } of projectsOfUser(deps.db, principal.userId)) {
     const level = effectiveLevel(deps.db, principal, project.id);
-    if (levelRank(level) < levelRank('VIEW') || !atLeast(level, minLevel) || !ok(project)) continue;
+    if (!atLeast(level, minLevel) || !ok(project)) continue; // minLevel is VIEW or more
     matches.push({ project, level });
   }
   // The cursor is the ID of the first result of the next page.
