@@ -32,11 +32,6 @@ export class OrderedMd5 {
   #failed?: Error;
   readonly #waiters = new Map<number, { resolve(): void; reject(err: Error): void }>();
 
-  /** The next index the hash expects. */
-  get next(): number {
-    return this.#next;
-  }
-
   /** Bytes hashed so far. */
   get bytes(): number {
     return this.#bytes;
