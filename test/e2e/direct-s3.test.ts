@@ -4,7 +4,7 @@
  * ua-platform. Bytes are read back from the bucket; the platform itself checks md5sum against the
  * object at registration, and we compare it with the source's MD5.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
@@ -76,6 +76,22 @@ const ids = (stdout: string) => stdout.trim().split('\n');
 const partPuts = () => proxy.seen.filter((r) => r.method === 'PUT' && r.query.has('partNumber'));
 const listParts = () => proxy.seen.filter((r) => r.method === 'GET' && r.query.has('uploadId'));
 const platformUploads = () => [...tp.platform.stats.apiCalls.keys()].filter((k) => k.endsWith('/upload'));
+
+/**
+ * A new local file `name` of `size` random bytes, and a one-thread --direct run of it killed -9 when
+ * part 3 reaches the proxy (held, so parts 1–2 are the ones acknowledged); returns the bytes and args.
+ */
+async function killedAtPart3(name: string, size: number): Promise<{ data: Buffer; args: string[] }> {
+  const path = join(tmp.dir, name);
+  const data = writeRandomFile(path, size);
+  const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
+  const killedRun = await runUa(args, {
+    env: env(),
+    onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
+  });
+  expect(killedRun.signal).toBe('SIGKILL');
+  return { data, args };
+}
 
 suite('direct mode, S3', () => {
   it('--direct writes into the bucket and registers closed symlinked files with the right MD5', async () => {
@@ -251,7 +267,7 @@ suite('direct mode, S3', () => {
     const obj = await s3.getObject(BUCKET, 'runs/resume.bin');
     expect(obj.equals(data)).toBe(true);
     const d = await describe(tp, ids(rerun.stdout)[0]);
-    expect(d.md5).toBe(createHash('md5').update(data).digest('hex'));
+    expect(d.md5).toBe(md5(data));
     const after = new Journal(stateDir);
     expect(after.count()).toBe(0);
     after.close();
@@ -267,14 +283,7 @@ suite('direct mode, S3', () => {
   });
 
   it('an upload journalled with Content-MD5 parts (by a ua before CRC32 parts) is finished with Content-MD5 parts', async () => {
-    const path = join(tmp.dir, 'legacy.bin');
-    const data = writeRandomFile(path, 3 * 5 * MiB + 5);
-    const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
-    const killedRun = await runUa(args, {
-      env: env(),
-      onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
-    });
-    expect(killedRun.signal).toBe('SIGKILL');
+    const { data, args } = await killedAtPart3('legacy.bin', 3 * 5 * MiB + 5);
     // What the earlier journal held: each part's MD5, no CRC32.
     const db = new Database(join(stateDir, 'direct-uploads.sqlite'));
     const rows = db.prepare('SELECT idx FROM parts').all() as Array<{ idx: number }>;
@@ -305,14 +314,7 @@ suite('direct mode, S3', () => {
   });
 
   it('after kill -9, a journalled part that the upload no longer holds (ListParts shows other bytes) is sent again', async () => {
-    const path = join(tmp.dir, 'changed.bin');
-    const data = writeRandomFile(path, 3 * 5 * MiB + 11);
-    const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
-    const killedRun = await runUa(args, {
-      env: env(),
-      onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
-    });
-    expect(killedRun.signal).toBe('SIGKILL');
+    const { data, args } = await killedAtPart3('changed.bin', 3 * 5 * MiB + 11);
     const acked = partPuts().filter((p) => p.status === 200);
     expect(acked.map((p) => Number(p.query.get('partNumber'))).sort()).toEqual([1, 2]);
     // Someone else's bytes replace part 1 of the same upload (straight to s3rver, not via the proxy).
@@ -346,14 +348,7 @@ suite('direct mode, S3', () => {
   });
 
   it('after kill -9, an upload S3 no longer knows (ListParts: NoSuchUpload) is started over and ends byte-exact', async () => {
-    const path = join(tmp.dir, 'gone.bin');
-    const data = writeRandomFile(path, 3 * 5 * MiB);
-    const args = ['--direct', '-p', project, '--do-not-compress', '--chunk-size', '5M', '-u', '1', path];
-    const killedRun = await runUa(args, {
-      env: env(),
-      onSpawn: killAtRequest(proxy, (req) => req.method === 'PUT' && req.query.get('partNumber') === '3'),
-    });
-    expect(killedRun.signal).toBe('SIGKILL');
+    const { data, args } = await killedAtPart3('gone.bin', 3 * 5 * MiB);
     const uploadId = partPuts()[0].query.get('uploadId')!;
     // The upload ends behind the agent's back (completed with what it holds, as a lifecycle rule or
     // another client might): its ID is no longer known.
