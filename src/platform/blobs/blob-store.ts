@@ -20,6 +20,10 @@ export interface ExpectedPart {
 /** hex MD5 → the base64 form of the Content-MD5 header. */
 export const md5Base64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
+/** `attachment; filename="…"` for a download, with the characters that would break the quoting replaced. */
+export const attachment = (filename: string) =>
+  `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`;
+
 /** The body did not match what was signed; nothing was kept. */
 export class PartMismatchError extends Error {
   constructor(
