@@ -153,3 +153,23 @@ export async function cloudStoreFor(
   const { AzureStore } = await import('./azure.js');
   return new AzureStore(drive);
 }
+
+/**
+ * Runs `fn` with a drive's cloud client and closes the client after. With `refuse`, a
+ * CloudAccessError is rethrown as the caller's own error.
+ */
+export async function withCloudStore<T>(
+  drive: Pick<DriveRecord, 'cloud' | 'credentials' | 'endpoint' | 'region'>,
+  fn: (s: CloudStore) => Promise<T>,
+  refuse?: (err: CloudAccessError) => Error,
+): Promise<T> {
+  const store = await cloudStoreFor(drive);
+  try {
+    return await fn(store);
+  } catch (err) {
+    if (refuse && err instanceof CloudAccessError) throw refuse(err);
+    throw err;
+  } finally {
+    store.close();
+  }
+}

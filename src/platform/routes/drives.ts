@@ -1,6 +1,6 @@
 import { isId, newId } from '../../common/ids.js';
 import { atLeast } from '../../common/levels.js';
-import { cloudStoreFor, CloudAccessError } from '../blobs/cloud-store.js';
+import { withCloudStore } from '../blobs/cloud-store.js';
 import { ApiError, invalidInput, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import {
@@ -57,17 +57,11 @@ async function checkCredentials(
   d: Pick<DriveRecord, 'cloud' | 'credentials' | 'endpoint' | 'region'>,
   label: string,
 ): Promise<void> {
-  const store = await cloudStoreFor(d);
-  try {
-    await store.checkAccess();
-  } catch (err) {
-    if (err instanceof CloudAccessError) {
-      throw invalidInput(`The credentials of drive ${label} cannot access the given cloud: ${err.message}`);
-    }
-    throw err;
-  } finally {
-    store.close();
-  }
+  await withCloudStore(
+    d,
+    (store) => store.checkAccess(),
+    (err) => invalidInput(`The credentials of drive ${label} cannot access the given cloud: ${err.message}`),
+  );
 }
 
 /**
@@ -99,15 +93,11 @@ export async function checkDefaultSymlink(
   const d = driveForCaller(ctx, ds.drive);
   if (d.disabled) throw invalidInput(`defaultSymlink: the drive ${d.id} is disabled`);
   if (ds.container === '') throw invalidInput('defaultSymlink.container must be nonempty');
-  const store = await cloudStoreFor(d);
-  try {
-    await store.checkContainer(ds.container);
-  } catch (err) {
-    if (err instanceof CloudAccessError) throw invalidInput(`defaultSymlink: drive ${d.id}: ${err.message}`);
-    throw err;
-  } finally {
-    store.close();
-  }
+  await withCloudStore(
+    d,
+    (store) => store.checkContainer(ds.container),
+    (err) => invalidInput(`defaultSymlink: drive ${d.id}: ${err.message}`),
+  );
 }
 
 const driveNew: Handler = async (ctx) => {

@@ -1,7 +1,6 @@
 import {
-  CloudAccessError,
   MissingPartError,
-  cloudStoreFor,
+  withCloudStore,
   type CloudStore,
   type CloudTarget,
   type DeclaredPart,
@@ -72,17 +71,8 @@ export function startAutoSymlink(
   });
 }
 
-async function withStore<T>(d: DriveRecord, fn: (s: CloudStore) => Promise<T>): Promise<T> {
-  const store = await cloudStoreFor(d);
-  try {
-    return await fn(store);
-  } catch (err) {
-    if (err instanceof CloudAccessError) throw new ApiError('InvalidState', `drive ${d.id}: ${err.message}`);
-    throw err;
-  } finally {
-    store.close();
-  }
-}
+const withStore = <T>(d: DriveRecord, fn: (s: CloudStore) => Promise<T>): Promise<T> =>
+  withCloudStore(d, fn, (err) => new ApiError('InvalidState', `drive ${d.id}: ${err.message}`));
 
 const target = (su: SymlinkUpload): CloudTarget => ({ container: su.container, object: su.object });
 const declared = (db: Db, fileId: string): DeclaredPart[] =>
@@ -129,12 +119,9 @@ export async function refreshArrivedParts(deps: RouteDeps, f: FileRecord): Promi
   if (pending.length === 0 || !d || d.disabled) return;
   let arrived: Set<number> | null;
   try {
-    const store = await cloudStoreFor(d);
-    try {
-      arrived = await store.uploadedParts(target(su), su.uploadId, uploadTag(f.id), pending);
-    } finally {
-      store.close();
-    }
+    arrived = await withCloudStore(d, (store) =>
+      store.uploadedParts(target(su), su.uploadId, uploadTag(f.id), pending),
+    );
   } catch (err) {
     if (deps.db.open)
       process.stderr.write(
@@ -200,8 +187,7 @@ export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promi
   const d = getDrive(deps.db, su.drive);
   if (!d) throw new Error(`drive ${su.drive} of ${fileId} is gone`);
   const parts = declared(deps.db, fileId);
-  const store = await cloudStoreFor(d);
-  try {
+  await withCloudStore(d, async (store) => {
     const head = await store.head(target(su));
     const digest = await store.md5Of(target(su), f.size === 0 ? [] : parts.map((p) => p.size));
     if (digest.size !== f.size)
@@ -216,9 +202,7 @@ export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promi
     if (!deps.db.open) return;
     if (head) setVerifiedEtag(deps.db, fileId, head.etag);
     markSymlinkVerified(deps.db, fileId, digest.md5);
-  } finally {
-    store.close();
-  }
+  });
 }
 
 /**
