@@ -114,6 +114,12 @@ export async function digestStream(
   let partIdx = 0;
   let part = createHash('md5');
   let leftInPart = partSizes[0] ?? Infinity;
+  const endPart = () => {
+    partMd5s.push(part.digest('hex'));
+    partIdx++;
+    part = createHash('md5');
+    leftInPart = partSizes[partIdx] ?? Infinity;
+  };
   let size = 0;
   for await (const chunk of body) {
     let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -124,21 +130,11 @@ export async function digestStream(
       part.update(buf.subarray(0, take));
       buf = buf.subarray(take);
       leftInPart -= take;
-      if (leftInPart === 0) {
-        partMd5s.push(part.digest('hex'));
-        partIdx++;
-        part = createHash('md5');
-        leftInPart = partSizes[partIdx] ?? Infinity;
-      }
+      if (leftInPart === 0) endPart();
     }
   }
   // Zero-size trailing parts never see a byte; they still have a digest (of nothing).
-  while (partIdx < partSizes.length && leftInPart === 0) {
-    partMd5s.push(part.digest('hex'));
-    partIdx++;
-    part = createHash('md5');
-    leftInPart = partSizes[partIdx] ?? Infinity;
-  }
+  while (partIdx < partSizes.length && leftInPart === 0) endPart();
   return { size, md5: whole.digest('hex'), partMd5s };
 }
 
