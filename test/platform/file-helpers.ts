@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { expect } from 'vitest';
+import { md5 as md5hex } from '../helpers/files.js';
 import type { TestPlatform } from '../helpers/platform.js';
 
 /** Raw-API helpers for the files tests: every byte goes through real HTTP to the real server. */
 
 export const MiB = 1024 * 1024;
 
-export function md5hex(b: Uint8Array): string {
-  return createHash('md5').update(b).digest('hex');
-}
+export { md5hex };
 
 export async function newFile(
   tp: TestPlatform,
