@@ -85,13 +85,13 @@ export class PartPutError extends UaError {
   }
 }
 
-/** The local file changed (size or mtime) while it was being uploaded. */
+/** The local file is not the version that was planned (rewritten, replaced, truncated) while it was uploaded. */
 export class FileChangedError extends UaError {
   readonly path: string;
   constructor(path: string, detail: string) {
     super(
       'UA_ERR_FILE_CHANGED',
-      `File "${path}" changed during upload (${detail}); rerun to upload its current contents`,
+      `${path} changed while it was uploaded (${detail}); nothing was closed — rerun to upload the new content`,
     );
     this.name = 'FileChangedError';
     this.path = path;

@@ -18,6 +18,7 @@ import { streamPartSize } from './plan/parts.js';
 import { planFile, readHead, type FilePlan } from './plan/plan.js';
 import { duplicateCheck } from './plan/signature.js';
 import { ByteBudget } from './read/budget.js';
+import { defaultStateDir, openJournal, type OpenedJournal } from './state/journal.js';
 import { readParts } from './read/stdin.js';
 import { createHttpAgent } from './transfer/http.js';
 import { PlatformClient, type ApiServer } from './transfer/platform/api.js';
@@ -81,6 +82,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
   });
   const pool = new PartPool({ threads: o.compressThreads });
   let chosen: ChosenDestination | undefined;
+  let journal: OpenedJournal | undefined;
   const diag = diagnoseConfigOf(req.server, req.config);
   try {
     await greet(api, req.signal, diag);
@@ -130,8 +132,11 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
           reason,
         }),
     });
+    // Resume state on this machine: direct mode's cloud uploads, and the source MD5 of compressed parts.
+    journal = openJournal(defaultStateDir(process.env, o.stateDir));
     // Auto-symlink projects may take their files straight into the container (--direct / cloud credentials).
     chosen = await chooseDestination({
+      journal,
       options: o,
       api,
       projects: projects.values(),
@@ -154,6 +159,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       verify: o.verify,
       events,
       signal: req.signal,
+      records: journal.journal,
     });
     const failures = plans.map((p, i) => ({ projectId: p.projectId, error: results[i]?.error }));
     await explainRunRefusals(
@@ -166,6 +172,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     return results;
   } finally {
     chosen?.close();
+    journal?.journal?.close();
     await pool.destroy();
     await agent.close();
   }

@@ -60,6 +60,11 @@ export interface PartDoneEvent {
   index: number;
   rawBytes: number;
   sentBytes: number;
+  /**
+   * A part an earlier run had sent (counted in file-start's doneBytes) was found not to match the local
+   * bytes and was sent again: its raw bytes are not new progress.
+   */
+  resent?: boolean;
 }
 
 /** A part upload failed and will be tried again after `delayMs`. */

@@ -122,13 +122,15 @@ export class TransferStats {
         const f = this.files.get(e.order) ?? this.fileRecord(e.order, '', now);
         const seen = f.inFlight.get(e.index) ?? 0;
         f.inFlight.delete(e.index);
-        f.doneBytes += e.rawBytes;
+        // A resent part's raw bytes were counted as done at file-start.
+        const fresh = e.resent ? 0 : e.rawBytes;
+        f.doneBytes += fresh;
         f.partsDone++;
-        this.doneRaw += e.rawBytes;
+        this.doneRaw += fresh;
         this.rawSent += e.rawBytes;
         this.sent += e.sentBytes;
         this.addWire(now, Math.max(0, e.sentBytes - seen));
-        this.addProgress(f, now, e.rawBytes - seen);
+        this.addProgress(f, now, e.resent ? 0 : e.rawBytes - seen);
         return;
       }
       case 'part-retry': {

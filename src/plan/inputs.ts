@@ -36,6 +36,10 @@ export interface UploadEntry {
   canonicalPath: string;
   size: number;
   mtimeMs: number;
+  /** The rest of the planned version's identity (read/source.ts); unset for stdin and hand-made entries. */
+  dev?: number;
+  ino?: number;
+  ctimeMs?: number;
   /** Project name or ID as given (resolved later). */
   projectSpec: string;
   folder: string;
@@ -95,6 +99,9 @@ export function expandInputs(
       canonicalPath: canonicalPath(absPath),
       size: st.size,
       mtimeMs: st.mtimeMs,
+      dev: st.dev,
+      ino: st.ino,
+      ctimeMs: st.ctimeMs,
       ...dest,
     });
   };

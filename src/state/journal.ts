@@ -1,9 +1,11 @@
 /**
- * The direct-mode resume journal: a small SQLite database (WAL) in the user's state dir recording,
+ * The resume journal: a small SQLite database (WAL) in the user's state dir recording,
  * per local file (classic signature) and destination object, the cloud upload in progress (S3
  * multipart upload ID, or the Azure block-ID prefix) and every part the cloud acknowledged (size,
  * MD5 or S3 CRC32 of the bytes sent, ETag). A part is written only after the cloud answered 2xx, so after a kill -9
  * the journal never claims a part the cloud lacks; it may miss one that landed (that part is re-sent).
+ * For platform uploads it keeps the source MD5 of each compressed part sent (`SentPart`), so that a
+ * rerun can check a resumed compressed part without compressing it again.
  *
  * The database and its WAL/SHM files are 0600 in a 0700 directory: they hold upload IDs and paths,
  * never credentials. Entries are removed when their file is registered, and entries untouched for
@@ -41,6 +43,26 @@ export interface JournalPart {
   etag: string;
 }
 
+/**
+ * What this machine sent of a compressed part of an open platform file: the sent bytes' size and MD5
+ * (what the platform's describe shows) and the MD5 of the source bytes they were compressed from. A
+ * rerun that finds the same size and MD5 on the platform checks the local bytes with one MD5 pass
+ * instead of compressing them again.
+ */
+export interface SentPart {
+  size: number;
+  md5: string;
+  rawMd5: string;
+}
+
+/** Records of compressed parts sent, by platform file ID and part index (the scheduler's `records`). */
+export interface SentPartRecords {
+  sentPart(fileId: string, index: number): SentPart | undefined;
+  recordSentPart(fileId: string, index: number, part: SentPart): void;
+  /** After the file closed. */
+  forgetSentParts(fileId: string): void;
+}
+
 export const DEFAULT_STALE_MS = 7 * 24 * 3600 * 1000;
 
 /**
@@ -73,9 +95,34 @@ CREATE TABLE IF NOT EXISTS parts (
   etag        TEXT NOT NULL,
   PRIMARY KEY (signature, destination, idx)
 );
+CREATE TABLE IF NOT EXISTS sent_parts (
+  file_id     TEXT NOT NULL,
+  idx         INTEGER NOT NULL,
+  size        INTEGER NOT NULL,
+  md5         TEXT NOT NULL,
+  raw_md5     TEXT NOT NULL,
+  touched_ms  INTEGER NOT NULL,
+  PRIMARY KEY (file_id, idx)
+);
 `;
 
-export class Journal {
+/** A journal opened for a run, or why it could not be (a run without one keeps going without resume state). */
+export interface OpenedJournal {
+  dir: string;
+  journal?: Journal;
+  error?: Error;
+}
+
+/** Opens the journal in `dir`; never throws. */
+export function openJournal(dir: string): OpenedJournal {
+  try {
+    return { dir, journal: new Journal(dir) };
+  } catch (err) {
+    return { dir, error: err as Error };
+  }
+}
+
+export class Journal implements SentPartRecords {
   readonly path: string;
   readonly #db: Database.Database;
   readonly #now: () => number;
@@ -194,8 +241,30 @@ export class Journal {
              (SELECT signature, destination FROM uploads WHERE touched_ms < ?)`,
         )
         .run(before);
+      this.#db.prepare('DELETE FROM sent_parts WHERE touched_ms < ?').run(before);
       return this.#db.prepare('DELETE FROM uploads WHERE touched_ms < ?').run(before).changes;
     })();
+  }
+
+  sentPart(fileId: string, index: number): SentPart | undefined {
+    const row = this.#db
+      .prepare('SELECT size, md5, raw_md5 FROM sent_parts WHERE file_id = ? AND idx = ?')
+      .get(fileId, index) as { size: number; md5: string; raw_md5: string } | undefined;
+    return row && { size: row.size, md5: row.md5, rawMd5: row.raw_md5 };
+  }
+
+  recordSentPart(fileId: string, index: number, part: SentPart): void {
+    this.#db
+      .prepare(
+        `INSERT INTO sent_parts (file_id, idx, size, md5, raw_md5, touched_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (file_id, idx) DO UPDATE SET size = excluded.size, md5 = excluded.md5,
+           raw_md5 = excluded.raw_md5, touched_ms = excluded.touched_ms`,
+      )
+      .run(fileId, index, part.size, part.md5, part.rawMd5, this.#now());
+  }
+
+  forgetSentParts(fileId: string): void {
+    this.#db.prepare('DELETE FROM sent_parts WHERE file_id = ?').run(fileId);
   }
 
   /** How many uploads are recorded (tests and diagnostics). */

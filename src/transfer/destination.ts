@@ -40,6 +40,11 @@ export type Prepared =
       resumed: boolean;
       doneParts: Map<number, DonePart>;
       remoteName: string;
+      /**
+       * The destination re-reads and compares `doneParts` itself before it completes the file (direct
+       * mode's whole-object MD5 does); otherwise the scheduler checks each one against the local bytes.
+       */
+      checksDoneParts?: boolean;
     }
   /** An earlier run already finished this exact file: nothing to send. */
   | { kind: 'already-closed'; fileId: string; remoteName: string };

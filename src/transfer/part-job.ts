@@ -5,6 +5,7 @@
  */
 import type { FilePlan } from '../plan/plan.js';
 import type { PartSpec } from '../plan/parts.js';
+import type { LocalSource } from '../read/source.js';
 import type { PartJob } from '../work/pool.js';
 
 export interface PartJobOptions {
@@ -20,23 +21,21 @@ export function partCost(plan: FilePlan, length: number): number {
 }
 
 /**
- * The pool job for part `part` of `plan` in `buffer`: read from the planned file (which must still
- * have its planned size and mtime), or with `buffered` already in `buffer` (stdin); compressed as
- * the plan says.
+ * The pool job for part `part` of `plan` in `buffer`: read from `source`, the planned file's open
+ * descriptor, or (no source: stdin) with the bytes already in `buffer`; compressed as the plan says.
  */
 export function partJob(
   plan: FilePlan,
   part: Pick<PartSpec, 'offset' | 'length' | 'last'>,
   buffer: ArrayBuffer,
   o: PartJobOptions,
-  buffered = false,
+  source: LocalSource | undefined,
 ): PartJob {
   return {
-    path: buffered ? undefined : plan.entry.absPath,
+    ...(source ? { fd: source.fd, path: source.path } : {}),
     offset: part.offset,
     length: part.length,
     buffer,
-    expect: buffered ? undefined : { size: plan.entry.size, mtimeMs: plan.entry.mtimeMs },
     compress: plan.compress,
     level: o.compressLevel,
     last: part.last,

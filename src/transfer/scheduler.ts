@@ -3,7 +3,9 @@ import { AbortedError, isAbort, UaError } from '../errors.js';
 import type { FilePlan } from '../plan/plan.js';
 import type { PartSpec } from '../plan/parts.js';
 import type { ByteBudget } from '../read/budget.js';
-import type { PartPool } from '../work/pool.js';
+import { LocalSource } from '../read/source.js';
+import type { SentPartRecords } from '../state/journal.js';
+import type { PartPool, PartResult } from '../work/pool.js';
 import { BufferCache } from './buffer-cache.js';
 import { partCost, partJob } from './part-job.js';
 import type { Destination, DonePart, Prepared, RemoteFile } from './destination.js';
@@ -57,11 +59,19 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   /** First poll interval while waiting on close, ms. Default 200, growing to 5 s. */
   closePollMs?: number;
+  /**
+   * Where the source MD5 of each compressed part sent is kept, so that a rerun can check a resumed
+   * compressed part with one MD5 pass instead of compressing it again. Optional: without it a resumed
+   * compressed part is compressed again and compared.
+   */
+  records?: SentPartRecords;
 }
 
 interface FileState {
   sf: ScheduledFile;
   prepared?: Prepared & { kind: 'upload' };
+  /** The file's one open descriptor (not for stdin); closed in finish(). */
+  source?: LocalSource;
   inFlight: number;
   queued: boolean;
   failed?: string;
@@ -76,6 +86,8 @@ interface WorkItem {
   fs: FileState;
   spec?: PartSpec;
   buffered?: BufferedPart;
+  /** The part an earlier run left on the destination: re-read and compared before it is skipped. */
+  check?: DonePart;
 }
 
 /**
@@ -179,6 +191,13 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
         doneBytes,
       });
       finishing.push(fs.done.then(() => finish(fs)));
+      if (!sf.bufferedParts) {
+        try {
+          fs.source = LocalSource.open(e);
+        } catch (err) {
+          fs.failed = message(err);
+        }
+      }
       if (sf.bufferedParts) {
         for await (const bp of sf.bufferedParts) {
           if (fs.failed || o.signal.aborted) {
@@ -190,10 +209,14 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
         }
       } else {
         for (const spec of sf.plan.parts) {
-          if (prepared.doneParts.has(spec.index)) continue;
+          // Resume verifies before it trusts: a part an earlier run sent is skipped only once its
+          // local bytes are shown to be what the destination holds (unless the destination checks
+          // resumed parts itself: direct mode's whole-object MD5 re-reads and compares them).
+          const check = prepared.doneParts.get(spec.index);
+          if (check && prepared.checksDoneParts) continue;
           if (fs.failed || o.signal.aborted) break;
           fs.inFlight++;
-          yield { fs, spec };
+          yield { fs, spec, check };
         }
       }
       fs.queued = false;
@@ -217,7 +240,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     }
   };
 
-  async function sendPart({ fs, spec, buffered }: WorkItem): Promise<void> {
+  async function sendPart({ fs, spec, buffered, check }: WorkItem): Promise<void> {
     const plan = fs.sf.plan;
     const remote = fs.prepared!.file;
     const part = spec ?? {
@@ -230,15 +253,35 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     const cost = partCost(plan, length);
     if (!buffered) await o.budget.acquire(cost, o.signal);
     let buffer = buffered?.buffer ?? buffers.get(length, plan.chunkSize);
+    // The source MD5 of a compressed part is kept so that a rerun can check it cheaply (state/journal.ts).
+    const record = plan.compress && !buffered ? o.records : undefined;
+    const job = () => ({
+      ...partJob(plan, part, buffer, o, fs.source),
+      digest: remote.partDigest,
+      ...(record ? { rawMd5: true } : {}),
+    });
     try {
-      const r = await o.pool.run(
-        { ...partJob(plan, part, buffer, o, !!buffered), digest: remote.partDigest },
-        o.signal,
-      );
+      let r: PartResult | undefined;
+      if (check) {
+        const c = await checkResumed(fs, part, check, buffer);
+        buffer = c.buffer;
+        if (c.same) {
+          fs.sent.set(index, check);
+          return;
+        }
+        r = c.result;
+        o.events({
+          type: 'warning',
+          message: `part ${index} of "${plan.entry.localPath}" on the destination is not this file's content (${check.size} bytes, md5 ${check.md5}); sending it again`,
+        });
+      }
+      r ??= await o.pool.run(job(), o.signal);
       buffer = r.buffer;
       await remote.uploadPart({ index, data: r.data, size: r.size, md5: r.md5, crc32: r.crc32 }, o.signal);
+      if (record && r.rawMd5)
+        record.recordSentPart(remote.fileId, index, { size: r.size, md5: r.md5, rawMd5: r.rawMd5 });
       fs.sent.set(index, { size: r.size, md5: r.md5 });
-      fs.rawBytes += length;
+      if (!check) fs.rawBytes += length;
       fs.sentBytes += r.size;
       o.events({
         type: 'part-done',
@@ -247,6 +290,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
         index,
         rawBytes: length,
         sentBytes: r.size,
+        ...(check ? { resent: true } : {}),
       });
     } finally {
       if (buffered) {
@@ -259,14 +303,49 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     }
   }
 
+  /**
+   * Whether the local bytes of `part` are the part `done` an earlier run left on the destination.
+   * Uncompressed: their MD5. Compressed: the source MD5 recorded when this machine sent the part (one
+   * MD5 pass), else the part compressed again and compared (gzip is deterministic for one level).
+   * `result`, when given, holds the bytes to send if they differ.
+   */
+  async function checkResumed(
+    fs: FileState,
+    part: Pick<PartSpec, 'index' | 'offset' | 'length' | 'last'>,
+    done: DonePart,
+    buffer: ArrayBuffer,
+  ): Promise<{ same: boolean; buffer: ArrayBuffer; result?: PartResult }> {
+    const plan = fs.sf.plan;
+    const fileId = fs.prepared!.file.fileId;
+    const base = partJob(plan, part, buffer, o, fs.source);
+    const rec = plan.compress ? o.records?.sentPart(fileId, part.index) : undefined;
+    if (rec && rec.md5 === done.md5 && rec.size === done.size) {
+      const r = await o.pool.run({ ...base, compress: false, digest: 'md5' }, o.signal);
+      return { same: r.md5 === rec.rawMd5, buffer: r.buffer };
+    }
+    const r = await o.pool.run(
+      { ...base, digest: 'md5', ...(plan.compress && o.records ? { rawMd5: true } : {}) },
+      o.signal,
+    );
+    return { same: r.md5 === done.md5 && r.size === done.size, buffer: r.buffer, result: r };
+  }
+
   async function finish(fs: FileState): Promise<void> {
     const remote: RemoteFile = fs.prepared!.file;
     if (fs.failed || o.signal.aborted) {
+      fs.source?.close();
       record(fs, 'failed', null, fs.failed ?? new AbortedError().message);
       return;
     }
     try {
+      // Never close an object whose bytes are not proven to be one version of one file.
+      try {
+        fs.source?.check();
+      } finally {
+        fs.source?.close();
+      }
       await remote.complete(o.signal);
+      o.records?.forgetSentParts(remote.fileId);
       if (o.waitOnClose || o.verify) await waitClosed(remote.fileId, fs);
       record(fs, fs.prepared!.resumed ? 'resumed' : 'uploaded', remote.fileId);
     } catch (err) {

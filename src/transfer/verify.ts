@@ -7,6 +7,7 @@
 import { UaError } from '../errors.js';
 import type { FilePlan } from '../plan/plan.js';
 import type { ByteBudget } from '../read/budget.js';
+import { LocalSource } from '../read/source.js';
 import type { PartPool } from '../work/pool.js';
 import type { BufferCache } from './buffer-cache.js';
 import type { DonePart } from './destination.js';
@@ -29,20 +30,26 @@ export async function sourceParts(
   o: SourcePartsOptions,
 ): Promise<Map<number, DonePart>> {
   const parts = new Map(sent);
-  if (plan.entry.stdin) return parts;
-  for (const spec of plan.parts) {
-    if (parts.has(spec.index)) continue;
-    const cost = partCost(plan, spec.length);
-    await o.budget.acquire(cost, o.signal);
-    let buffer = o.buffers.get(spec.length, plan.chunkSize);
-    try {
-      const r = await o.pool.run(partJob(plan, spec, buffer, o), o.signal);
-      buffer = r.buffer;
-      parts.set(spec.index, { size: r.size, md5: r.md5 });
-    } finally {
-      o.buffers.put(buffer);
-      o.budget.release(cost);
+  if (plan.entry.stdin || plan.parts.every((p) => parts.has(p.index))) return parts;
+  const source = LocalSource.open(plan.entry);
+  try {
+    for (const spec of plan.parts) {
+      if (parts.has(spec.index)) continue;
+      const cost = partCost(plan, spec.length);
+      await o.budget.acquire(cost, o.signal);
+      let buffer = o.buffers.get(spec.length, plan.chunkSize);
+      try {
+        const r = await o.pool.run(partJob(plan, spec, buffer, o, source), o.signal);
+        buffer = r.buffer;
+        parts.set(spec.index, { size: r.size, md5: r.md5 });
+      } finally {
+        o.buffers.put(buffer);
+        o.budget.release(cost);
+      }
     }
+    source.check();
+  } finally {
+    source.close();
   }
   return parts;
 }

@@ -6,20 +6,23 @@
  * (structured clone keeps only standard error names) and the buffer still comes back.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
 import { gzipMember, padPart } from './gzip.js';
 
 export interface PartTaskInput {
-  /** Read `length` bytes at `offset` from this file; without it the bytes are already in `buffer`. */
+  /**
+   * Read `length` bytes at `offset` from this open descriptor (read/source.ts: one per file, shared by
+   * the worker threads, positioned reads only); without it the bytes are already in `buffer`.
+   */
+  fd?: number;
+  /** The file's path, for messages only. */
   path?: string;
   offset: number;
   length: number;
   /** At least `length` bytes; moved to the worker and returned in the result. */
   buffer: ArrayBuffer;
-  /** The file's size and mtime when planned; a mismatch after the read is a FileChangedError. */
-  expect?: { size: number; mtimeMs: number };
   compress: boolean;
   level: number;
   last: boolean;
@@ -68,31 +71,17 @@ class FileChanged extends Error {
   }
 }
 
-function readRange(path: string, view: Uint8Array, offset: number, expect?: PartTaskInput['expect']): void {
-  const fd = openSync(path, 'r');
-  try {
-    let got = 0;
-    while (got < view.length) {
-      const n = readSync(fd, view, got, view.length - got, offset + got);
-      if (n === 0)
-        throw new FileChanged(
-          path,
-          `it ended at ${offset + got} bytes while reading ${view.length} bytes at offset ${offset}`,
-        );
-      got += n;
-    }
-    if (expect) {
-      const st = fstatSync(fd);
-      if (st.size !== expect.size)
-        throw new FileChanged(path, `size was ${expect.size} bytes, now ${st.size}`);
-      if (st.mtimeMs !== expect.mtimeMs)
-        throw new FileChanged(
-          path,
-          `modification time was ${new Date(expect.mtimeMs).toISOString()}, now ${new Date(st.mtimeMs).toISOString()}`,
-        );
-    }
-  } finally {
-    closeSync(fd);
+/** Fills `view` from `offset`; a file that ends early changed after it was planned. */
+function readRange(fd: number, path: string, view: Uint8Array, offset: number): void {
+  let got = 0;
+  while (got < view.length) {
+    const n = readSync(fd, view, got, view.length - got, offset + got);
+    if (n === 0)
+      throw new FileChanged(
+        path,
+        `it ended at ${offset + got} bytes while reading ${view.length} bytes at offset ${offset}`,
+      );
+    got += n;
   }
 }
 
@@ -128,7 +117,7 @@ function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; 
 export function runPart(job: PartTaskInput): PartTaskOutput {
   try {
     const view = new Uint8Array(job.buffer, 0, job.length);
-    if (job.path !== undefined) readRange(job.path, view, job.offset, job.expect);
+    if (job.fd !== undefined) readRange(job.fd, job.path ?? `fd ${job.fd}`, view, job.offset);
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);

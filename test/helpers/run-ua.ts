@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const UA_BIN = fileURLToPath(new URL('../../bin/ua.js', import.meta.url));
@@ -21,14 +24,30 @@ export interface RunUaOptions {
   timeoutMs?: number;
 }
 
+let stateDir: string | undefined;
+/** One resume-journal dir per test process (as one machine's ~/.cache/ua), removed when it exits. */
+function testStateDir(): string {
+  if (!stateDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'ua-state-'));
+    stateDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return stateDir;
+}
+
 /**
- * Runs the built `ua` as a real child process. The environment is cleared of DX_* variables and HOME
- * points at an empty dir unless given, so a developer's own config never leaks into a test.
+ * Runs the built `ua` as a real child process. The environment is cleared of DX_* variables, HOME
+ * points at an empty dir and the resume journal at this test process's own dir unless given, so a
+ * developer's own config never leaks into a test and no test writes outside its temp dirs.
  */
 export function runUa(args: string[], o: RunUaOptions = {}): Promise<UaRun> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) env[k] = v;
-  Object.assign(env, { HOME: '/nonexistent-home-for-tests', NO_COLOR: '1' }, o.env ?? {});
+  Object.assign(
+    env,
+    { HOME: '/nonexistent-home-for-tests', NO_COLOR: '1', UA_STATE_DIR: testStateDir() },
+    o.env ?? {},
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [UA_BIN, ...args], {
       env,

@@ -16,7 +16,7 @@
 import { setMaxListeners } from 'node:events';
 import type { UaOptions } from '../../config/options.js';
 import { UaError } from '../../errors.js';
-import { defaultStateDir, Journal } from '../../state/journal.js';
+import type { OpenedJournal } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
 import { azureCredentialsFromEnv } from '../azure/credentials.js';
 import type { Destination, Prepared } from '../destination.js';
@@ -33,6 +33,8 @@ export interface ChooseDestinationInput {
   platform: Destination;
   pool: PartPool;
   minPartSize: number;
+  /** The run's resume journal (its owner closes it), or why it could not be opened. */
+  journal: OpenedJournal;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
 }
@@ -41,7 +43,7 @@ export interface ChosenDestination {
   destination: Destination;
   /** Project IDs whose files go straight into their container. */
   direct: string[];
-  /** Closes the cloud clients and the journal. */
+  /** Closes the cloud clients. */
   close(): void;
 }
 
@@ -77,17 +79,15 @@ export async function chooseDestination(i: ChooseDestinationInput): Promise<Chos
   // Each part in flight listens on the run's signal two or three times (worker, SDK request, ordered
   // MD5): with 8 upload threads Node's default of 10 printed a MaxListenersExceededWarning.
   if (i.signal) setMaxListeners(1000, i.signal);
-  let journal: Journal | undefined;
-  try {
-    journal = new Journal(defaultStateDir(env, i.options.stateDir));
-  } catch (err) {
-    if (mode === 'force')
-      throw new UaError(
-        'UA_ERR_STATE_DIR',
-        `cannot open the resume journal in ${defaultStateDir(env, i.options.stateDir)}: ${(err as Error).message}; set --state-dir or UA_STATE_DIR`,
-      );
-    // Automatic mode keeps going without resume state rather than failing the run.
+  const journal = i.journal.journal;
+  if (!journal && mode === 'force') {
+    for (const dp of chosen.values()) dp.target.close();
+    throw new UaError(
+      'UA_ERR_STATE_DIR',
+      `cannot open the resume journal in ${i.journal.dir}: ${i.journal.error?.message ?? 'not opened'}; set --state-dir or UA_STATE_DIR`,
+    );
   }
+  // Automatic mode keeps going without resume state rather than failing the run.
   const direct = new DirectDestination({
     api: i.api,
     projects: chosen,
@@ -117,7 +117,6 @@ export async function chooseDestination(i: ChooseDestinationInput): Promise<Chos
     direct: [...chosen.keys()],
     close() {
       for (const dp of chosen.values()) dp.target.close();
-      journal?.close();
     },
   };
 }

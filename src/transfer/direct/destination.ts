@@ -15,6 +15,7 @@
  */
 import { ApiCallError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
+import { LocalSource } from '../../read/source.js';
 import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
@@ -103,7 +104,15 @@ export class DirectDestination implements Destination {
         jkey,
         completedMd5,
       });
-      return { kind: 'upload', file, resumed, doneParts: done, remoteName: plan.remoteName };
+      // Its catch-up re-reads every part in `done` and compares it with the journal before complete().
+      return {
+        kind: 'upload',
+        file,
+        resumed,
+        doneParts: done,
+        remoteName: plan.remoteName,
+        checksDoneParts: true,
+      };
     };
     if (resumable && journal && jkey) {
       const earlier = journal.get(jkey);
@@ -341,34 +350,41 @@ class DirectFile implements RemoteFile {
     const plan = this.#f.plan;
     this.#catchUp = (async () => {
       let buffer: ArrayBuffer | undefined;
-      for (const spec of plan.parts) {
-        const earlier = this.#f.done.get(spec.index);
-        if (!earlier) continue;
-        if (!buffer || buffer.byteLength < spec.length) buffer = new ArrayBuffer(Math.max(spec.length, 1));
-        const r = await pool.run(
-          {
-            ...partJob(plan, spec, buffer, this.#f.dest.options),
-            // The check the earlier run recorded (a Content-MD5 part: md5; a CRC32 part: crc32).
-            digest: earlier.crc32 !== undefined ? 'crc32' : earlier.md5 ? 'md5' : 'none',
-          },
-          signal,
-        );
-        buffer = r.buffer;
-        const [now, then] =
-          earlier.crc32 !== undefined
-            ? [`crc32 ${crc32Base64(r.crc32 ?? 0)}`, `crc32 ${earlier.crc32}`]
-            : earlier.md5
-              ? [`md5 ${r.md5}`, `md5 ${earlier.md5}`]
-              : ['', ''];
-        if (now !== then || r.size !== earlier.size) {
-          // E.g. another --compress-level: the earlier bytes cannot be part of this object. Start over next run.
-          this.#forget();
-          throw new UaError(
-            'UA_ERR_RESUME_MISMATCH',
-            `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#f.dp.target.describeObject(this.#f.key)} (${r.size} bytes${now ? ` ${now}` : ''}, earlier ${earlier.size} bytes${then ? ` ${then}` : ''}); rerun to upload it from the start`,
+      // Its own descriptor, checked to be the planned version at open; the scheduler checks the
+      // file again after its last part, before complete() can run.
+      const source = LocalSource.open(plan.entry);
+      try {
+        for (const spec of plan.parts) {
+          const earlier = this.#f.done.get(spec.index);
+          if (!earlier) continue;
+          if (!buffer || buffer.byteLength < spec.length) buffer = new ArrayBuffer(Math.max(spec.length, 1));
+          const r = await pool.run(
+            {
+              ...partJob(plan, spec, buffer, this.#f.dest.options, source),
+              // The check the earlier run recorded (a Content-MD5 part: md5; a CRC32 part: crc32).
+              digest: earlier.crc32 !== undefined ? 'crc32' : earlier.md5 ? 'md5' : 'none',
+            },
+            signal,
           );
+          buffer = r.buffer;
+          const [now, then] =
+            earlier.crc32 !== undefined
+              ? [`crc32 ${crc32Base64(r.crc32 ?? 0)}`, `crc32 ${earlier.crc32}`]
+              : earlier.md5
+                ? [`md5 ${r.md5}`, `md5 ${earlier.md5}`]
+                : ['', ''];
+          if (now !== then || r.size !== earlier.size) {
+            // E.g. another --compress-level: the earlier bytes cannot be part of this object. Start over next run.
+            this.#forget();
+            throw new UaError(
+              'UA_ERR_RESUME_MISMATCH',
+              `part ${spec.index} of "${plan.entry.localPath}" is not the part an earlier run sent to ${this.#f.dp.target.describeObject(this.#f.key)} (${r.size} bytes${now ? ` ${now}` : ''}, earlier ${earlier.size} bytes${then ? ` ${then}` : ''}); rerun to upload it from the start`,
+            );
+          }
+          await this.#md5.add(spec.index, r.data, signal);
         }
-        await this.#md5.add(spec.index, r.data, signal);
+      } finally {
+        source.close();
       }
     })();
     this.#catchUp.catch((err: Error) => this.#md5.fail(err));

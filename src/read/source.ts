@@ -1,0 +1,102 @@
+/**
+ * One local file as one upload reads it: a single descriptor opened once, and the file's identity
+ * (device, inode, size, mtime, ctime) as planned. Every part is read from that descriptor, so a file
+ * replaced by a rename (`rsync -t`, `cp -p` + `mv`, an editor's atomic save) cannot feed the upload
+ * parts of two versions; `check()` after the last part is read and before close proves that what was
+ * read is the version that was planned:
+ * - the descriptor's own stat must still be the planned one: ctime changes on every write, and no
+ *   user can set it back, so a rewrite in place that restores size and mtime (`touch -r`) is seen;
+ * - the path must still name that inode: a replaced file fails too, since the user expects the
+ *   path's current content, which was not read.
+ * Stdin has no source; it is exempt.
+ */
+import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { FileChangedError } from '../errors.js';
+import type { UploadEntry } from '../plan/inputs.js';
+
+/** What identifies one version of one file; the optional fields are unknown for hand-made entries. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  dev?: number;
+  ino?: number;
+  ctimeMs?: number;
+}
+
+export function identityOf(st: Stats): Required<FileIdentity> {
+  return { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino, ctimeMs: st.ctimeMs };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** How `now` differs from `was` (the first difference found, for the user), or undefined when it is the same file. */
+export function identityChange(was: FileIdentity, now: Required<FileIdentity>): string | undefined {
+  if ((was.dev !== undefined && was.dev !== now.dev) || (was.ino !== undefined && was.ino !== now.ino))
+    return 'it was replaced by another file';
+  if (was.size !== now.size) return `size was ${was.size} bytes, now ${now.size}`;
+  if (was.mtimeMs !== now.mtimeMs) return `modified at ${iso(now.mtimeMs)}, planned at ${iso(was.mtimeMs)}`;
+  if (was.ctimeMs !== undefined && was.ctimeMs !== now.ctimeMs)
+    return `rewritten at ${iso(now.ctimeMs)} with the same size and modification time`;
+  return undefined;
+}
+
+export class LocalSource {
+  /** As the user gave it (for messages). */
+  readonly path: string;
+  readonly absPath: string;
+  readonly fd: number;
+  readonly #planned: FileIdentity;
+  #closed = false;
+
+  private constructor(path: string, absPath: string, fd: number, planned: FileIdentity) {
+    this.path = path;
+    this.absPath = absPath;
+    this.fd = fd;
+    this.#planned = planned;
+  }
+
+  /**
+   * Opens the entry's file and checks that the descriptor is the file that was planned. Throws
+   * FileChangedError when it is not, or a system error (ENOENT, EACCES …) when it cannot be opened.
+   */
+  static open(
+    entry: Pick<UploadEntry, 'absPath' | 'localPath' | 'size' | 'mtimeMs' | 'dev' | 'ino' | 'ctimeMs'>,
+  ): LocalSource {
+    const fd = openSync(entry.absPath, 'r');
+    const source = new LocalSource(entry.localPath, entry.absPath, fd, entry);
+    try {
+      source.#compare(identityOf(fstatSync(fd)));
+    } catch (err) {
+      source.close();
+      throw err;
+    }
+    return source;
+  }
+
+  /** Throws FileChangedError unless the descriptor and the path are still the planned version. */
+  check(): void {
+    if (this.#closed) throw new Error(`${this.path}: check() after close()`);
+    // The path first: a rename over the file or an unlink also moves the old inode's ctime (its link
+    // count changed), and "replaced" / "gone" says more than "rewritten".
+    let now: Stats;
+    try {
+      now = statSync(this.absPath);
+    } catch (err) {
+      throw new FileChangedError(this.path, `it is gone (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    this.#compare(identityOf(now));
+    this.#compare(identityOf(fstatSync(this.fd)));
+  }
+
+  #compare(now: Required<FileIdentity>): void {
+    const change = identityChange(this.#planned, now);
+    if (change) throw new FileChangedError(this.path, change);
+  }
+
+  /** Closes the descriptor; safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.fd);
+  }
+}
