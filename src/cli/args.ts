@@ -1,7 +1,7 @@
 /**
  * The command line: classic Upload Agent flags (ua-behavior §1.1–§1.3) plus ours, parsed with yargs
  * into UaOptions. One table (OPTIONS) drives both the parser and the help text. Parse errors are
- * UsageError with `showHelp` (the caller prints the message, a blank line, then `helpText()` on
+ * UsageError with `showHelp` (the caller prints the message and a pointer to `--help` on
  * stderr and exits 1). Validation against the positionals is config/options.ts `validate()`.
  */
 import yargs from 'yargs';

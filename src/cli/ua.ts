@@ -11,6 +11,9 @@ import { PlatformClient } from '../transfer/platform/api.js';
 import { parseArgs, helpText, type ParsedArgs } from './args.js';
 import { endQuietlyOnClosedStdout, errorLine, ResultLines, userInfo, userMessages } from './output.js';
 
+/** After a parse error: where the options are, instead of all of them. */
+export const HELP_POINTER = "Run 'ua --help' to list the options.";
+
 const NO_TOKEN =
   'No Authentication token found, please provide a correct auth token (you may use --auth-token option)';
 
@@ -22,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    if (err.showHelp) process.stderr.write(`Error processing arguments: ${err.message}\n\n${helpText()}\n`);
+    if (err.showHelp) process.stderr.write(`${err.displayLine}\n${HELP_POINTER}\n`);
     else errorLine(err.message);
     return 1;
   }

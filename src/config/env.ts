@@ -23,6 +23,10 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 export const DEFAULT_SERVER = { protocol: 'https', host: 'api.dnanexus.com', port: 443 } as const;
 
+/** A host as a URL can hold it: no scheme, path, query, user or port separators, no blanks. */
+// eslint-disable-next-line no-control-regex
+const HOST_RE = /^(?:[^\s/?#@:\x00-\x1f[\]]+|\[?[0-9A-Fa-f:.]+\]?)$/;
+
 export type TokenSource = 'flag' | 'env' | 'config-file' | 'none';
 
 export interface ApiConfig {
@@ -86,8 +90,22 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
     if (s.path && s.values.DX_SECURITY_CONTEXT !== undefined) warnIfLoose(s.path, warnings);
 
   const cli = input.cli ?? {};
+  const from = (flag: string, key: ConfigKey, given: unknown) =>
+    given !== undefined ? flag : `${key} from ${pick(key).source?.path ?? 'the environment'}`;
   const protocol = cli.apiserverProtocol ?? pick('DX_APISERVER_PROTOCOL').value ?? DEFAULT_SERVER.protocol;
+  if (protocol !== 'http' && protocol !== 'https')
+    throw new UsageError(
+      `Invalid API server protocol '${protocol}' (${from('--apiserver-protocol', 'DX_APISERVER_PROTOCOL', cli.apiserverProtocol)}); use http or https`,
+    );
   const host = cli.apiserverHost ?? pick('DX_APISERVER_HOST').value ?? DEFAULT_SERVER.host;
+  if (!HOST_RE.test(host))
+    throw new UsageError(
+      `Invalid API server host '${host}' (${from('--apiserver-host', 'DX_APISERVER_HOST', cli.apiserverHost)}); give a host name or an IP address, without scheme, port or path`,
+    );
+  if (cli.apiserverPort !== undefined && !(cli.apiserverPort >= 1 && cli.apiserverPort <= 65535))
+    throw new UsageError(
+      `Invalid --apiserver-port ${cli.apiserverPort}; expected a port number from 1 to 65535`,
+    );
   const port = cli.apiserverPort ?? portOf(pick('DX_APISERVER_PORT'));
 
   const looked = [
@@ -99,8 +117,9 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
   let token: string | undefined;
   let tokenType: string | undefined;
   let tokenSource: TokenSource = 'none';
-  if (cli.authToken) {
-    token = cli.authToken;
+  if (cli.authToken !== undefined) {
+    // Given explicitly: an empty one is a mistake to report, never a reason to fall back to another source.
+    token = checkToken(cli.authToken, '--auth-token');
     tokenType = 'Bearer';
     tokenSource = 'flag';
   } else {
@@ -108,6 +127,10 @@ export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
     if (ctx.value !== undefined) {
       const parsed = parseSecurityContext(ctx.value);
       if (parsed) {
+        checkToken(
+          parsed.token,
+          `the auth_token of DX_SECURITY_CONTEXT (from ${ctx.source!.path ?? 'the environment'})`,
+        );
         token = parsed.token;
         tokenType = parsed.type;
         tokenSource = ctx.source === envSource ? 'env' : 'config-file';
@@ -147,11 +170,41 @@ function portOf(p: { value?: string; source?: Source }): number {
   return n;
 }
 
+const CONTROL_NAMES: Record<string, string> = {
+  '\n': 'a newline',
+  '\r': 'a carriage return',
+  '\t': 'a tab',
+  ' ': 'a space',
+};
+
+/**
+ * A token as given: UsageError (exit 1) when it is empty or blank, or holds a control character or
+ * a space (a token pasted with its line end, or read from a file with one). Tokens are one word of
+ * printable characters; the message says what is wrong and where, never the token.
+ */
+export function checkToken(token: string, from: string): string {
+  if (token.trim() === '')
+    throw new UsageError(
+      `${from} is empty: give a token, or leave it out to use DX_SECURITY_CONTEXT or ~/.dnanexus_config`,
+    );
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\x00-\x20\x7f]/.exec(token);
+  if (bad) {
+    const what =
+      CONTROL_NAMES[bad[0]] ??
+      `a control character (0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')})`;
+    throw new UsageError(
+      `the token from ${from} contains ${what} at character ${bad.index + 1} of ${token.length}: a token is one line of printable characters; check how it was copied or read from its file`,
+    );
+  }
+  return token;
+}
+
 /** `{"auth_token_type":"Bearer","auth_token":"…"}`; anything else → undefined. */
 function parseSecurityContext(s: string): { token: string; type: string } | undefined {
   try {
     const v = JSON.parse(s) as { auth_token?: unknown; auth_token_type?: unknown };
-    if (v && typeof v.auth_token === 'string' && v.auth_token !== '') {
+    if (v && typeof v.auth_token === 'string') {
       return {
         token: v.auth_token,
         type: typeof v.auth_token_type === 'string' ? v.auth_token_type : 'Bearer',

@@ -17,9 +17,10 @@ import { availableParallelism } from 'node:os';
 
 /**
  * A command-line problem; the CLI exits with `exitCode` (1, like the classic agent).
- * `showHelp` true = a parse error: the caller prints `Error processing arguments: <message>`, a blank
- * line and the help (`displayLine` gives that first line). `showHelp` false = a validate()/input
- * error: the caller prints `ERROR: <message>` and no help.
+ * `showHelp` true = a parse error: the caller prints `Error processing arguments: <message>` (the
+ * classic first line, `displayLine`) and a pointer to `--help` (the classic agent printed the whole
+ * help, 36 lines that buried the one that mattered). `showHelp` false = a validate()/input error:
+ * the caller prints `ERROR: <message>`.
  */
 export class UsageError extends Error {
   readonly code = 'UA_ERR_USAGE';

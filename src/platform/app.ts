@@ -120,6 +120,7 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
       requireLevel: (projectId, need) => requireLevel(deps.db, principal, projectId, need),
       deps,
       requestId,
+      origin: originOf(req, deps),
     };
     const changesBefore = durableChanges(deps.db);
     const result = await handler(ctx);
@@ -179,6 +180,20 @@ function preflight(req: IncomingMessage, res: ServerResponse): void {
   if (reqHeaders) res.setHeader('Access-Control-Allow-Headers', reqHeaders);
   res.setHeader('Access-Control-Max-Age', '3600');
   res.writeHead(200, { 'Content-Length': '0' }).end();
+}
+
+/** A Host header as a URL authority may hold it: a name or IPv4 address, or a bracketed IPv6 one, and a port. */
+const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The origin a client used, so signed URLs work behind a port mapping or a proxy that keeps the
+ * Host header; a configured public URL wins (a TLS proxy: the server cannot see the scheme). A
+ * missing or malformed Host falls back to the listening address.
+ */
+function originOf(req: IncomingMessage, deps: RouteDeps): string {
+  if (deps.config.publicUrl) return deps.config.publicUrl;
+  const host = header(req, 'host');
+  return host && HOST_HEADER.test(host) ? `http://${host}` : deps.baseUrl();
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

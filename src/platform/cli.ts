@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import { isGrantLevel, type GrantLevel } from '../common/levels.js';
 import { openAdmin, type PlatformAdmin } from './admin.js';
-import { startPlatform } from './index.js';
+import { publicUrlOf, startPlatform } from './index.js';
 
 /**
  * `ua-platform` — run the local platform server and administer its data dir.
@@ -36,8 +36,20 @@ function dataDirOf(args: { data?: string }): string {
 
 type Run = () => Promise<void> | void;
 
-async function serve(dataDir: string, port: number, closingDelayMs: number | undefined): Promise<void> {
-  const platform = await startPlatform({ dataDir, port, closingDelayMs });
+async function serve(
+  dataDir: string,
+  port: number,
+  closingDelayMs: number | undefined,
+  publicUrl: string | undefined,
+): Promise<void> {
+  if (publicUrl !== undefined) {
+    try {
+      publicUrlOf(publicUrl);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  const platform = await startPlatform({ dataDir, port, closingDelayMs, publicUrl });
   process.stdout.write(`listening on ${platform.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -76,9 +88,14 @@ export async function main(argv: string[]): Promise<number> {
             default: 0,
             describe: 'TCP port on 127.0.0.1 (0 = any free port)',
           })
-          .option('closing-delay-ms', { type: 'number', describe: 'how long files stay "closing"' }),
+          .option('closing-delay-ms', { type: 'number', describe: 'how long files stay "closing"' })
+          .option('public-url', {
+            type: 'string',
+            describe:
+              'base of signed part and download URLs (default: the Host header each client used), e.g. behind a TLS proxy',
+          }),
       (a) => {
-        run = () => serve(dataDirOf(a), a.port, a['closing-delay-ms']);
+        run = () => serve(dataDirOf(a), a.port, a['closing-delay-ms'], a['public-url']);
       },
     )
     .command('user', 'manage users', (y) =>

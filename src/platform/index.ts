@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { sweepTemporaryFiles } from './blobs/disk.js';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ export interface StartOptions {
   urlTtlMs?: number;
   /** No log lines on stderr. */
   quiet?: boolean;
+  /** Base of signed URLs instead of each request's Host (`--public-url`, e.g. behind a TLS proxy). */
+  publicUrl?: string;
 }
 
 export interface RunningPlatform {
@@ -45,11 +48,29 @@ export interface RunningPlatform {
   stop(): Promise<void>;
 }
 
+/** `--public-url`: an http(s) origin with an optional path prefix, no trailing slash. */
+export function publicUrlOf(s: string): string {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error(`--public-url ${JSON.stringify(s)} is not a URL; give e.g. https://uploads.example.org`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Error(`--public-url must be an http:// or https:// URL, not ${u.protocol}`);
+  if (u.search || u.hash) throw new Error('--public-url takes no query or fragment');
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}
+
 export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatform> {
   const ownsDir = o.dataDir === undefined;
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'ua-platform-'));
-  mkdirSync(dataDir, { recursive: true });
+  // Users' data and the signing key: the server's user only (a dir that already exists is left as it is).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const host = o.host ?? '127.0.0.1';
+  const swept = sweepTemporaryFiles(join(dataDir, 'blobs'));
+  if (swept > 0 && !o.quiet)
+    process.stderr.write(`[ua-platform] removed ${swept} temporary file(s) left by an earlier run\n`);
   const db = openDb(dataDir, { groupCommit: true });
   pruneNonces(db, Date.now()); // rows past the replay window are dead weight
   let port = 0;
@@ -60,6 +81,7 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
       urlTtlMs: o.urlTtlMs ?? 15 * 60 * 1000,
       signingKey: loadSigningKey(dataDir),
       dataDir,
+      ...(o.publicUrl ? { publicUrl: publicUrlOf(o.publicUrl) } : {}),
     },
     baseUrl: () => `http://${host}:${port}`,
     now: () => Date.now(),

@@ -1,4 +1,5 @@
 import type { EventSink } from '../accounting/events.js';
+import { AbortScope } from '../common/abort-scope.js';
 import { AbortedError, isAbort, UaError } from '../errors.js';
 import type { FilePlan } from '../plan/plan.js';
 import type { PartSpec } from '../plan/parts.js';
@@ -101,12 +102,14 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
   const ahead = Math.max(1, o.prepareAhead ?? 16);
   const preparing: Array<Promise<Prepared> | undefined> = new Array(files.length);
   const finishing: Promise<void>[] = [];
+  // Each part, prepare and close listens on a child of the run signal (abort-scope.ts).
+  const scope = new AbortScope(o.signal);
   let started = 0;
 
   const startPrepares = (upTo: number) => {
     for (; started < Math.min(upTo, files.length); started++) {
       const sf = files[started];
-      const p = o.destination.prepare(sf.plan, sf.projectId, o.signal);
+      const p = scope.run((signal) => o.destination.prepare(sf.plan, sf.projectId, signal));
       p.catch(() => undefined); // observed when consumed
       preparing[started] = p;
     }
@@ -231,7 +234,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       if (next.done) return;
       const { fs } = next.value;
       try {
-        if (!fs.failed) await sendPart(next.value);
+        if (!fs.failed) await scope.run((signal) => sendPart(next.value, signal));
       } catch (err) {
         fs.failed ??= message(err);
       } finally {
@@ -240,7 +243,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     }
   };
 
-  async function sendPart({ fs, spec, buffered, check }: WorkItem): Promise<void> {
+  async function sendPart({ fs, spec, buffered, check }: WorkItem, signal: AbortSignal): Promise<void> {
     const plan = fs.sf.plan;
     const remote = fs.prepared!.file;
     const part = spec ?? {
@@ -251,7 +254,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     };
     const { index, length } = part;
     const cost = partCost(plan, length);
-    if (!buffered) await o.budget.acquire(cost, o.signal);
+    if (!buffered) await o.budget.acquire(cost, signal);
     let buffer = buffered?.buffer ?? buffers.get(length, plan.chunkSize);
     // The source MD5 of a compressed part is kept so that a rerun can check it cheaply (state/journal.ts).
     const record = plan.compress && !buffered ? o.records : undefined;
@@ -263,7 +266,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     try {
       let r: PartResult | undefined;
       if (check) {
-        const c = await checkResumed(fs, part, check, buffer);
+        const c = await checkResumed(fs, part, check, buffer, signal);
         buffer = c.buffer;
         if (c.same) {
           fs.sent.set(index, check);
@@ -275,9 +278,9 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
           message: `part ${index} of "${plan.entry.localPath}" on the destination is not this file's content (${check.size} bytes, md5 ${check.md5}); sending it again`,
         });
       }
-      r ??= await o.pool.run(job(), o.signal);
+      r ??= await o.pool.run(job(), signal);
       buffer = r.buffer;
-      await remote.uploadPart({ index, data: r.data, size: r.size, md5: r.md5, crc32: r.crc32 }, o.signal);
+      await remote.uploadPart({ index, data: r.data, size: r.size, md5: r.md5, crc32: r.crc32 }, signal);
       if (record && r.rawMd5)
         record.recordSentPart(remote.fileId, index, { size: r.size, md5: r.md5, rawMd5: r.rawMd5 });
       fs.sent.set(index, { size: r.size, md5: r.md5 });
@@ -314,18 +317,19 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     part: Pick<PartSpec, 'index' | 'offset' | 'length' | 'last'>,
     done: DonePart,
     buffer: ArrayBuffer,
+    signal: AbortSignal,
   ): Promise<{ same: boolean; buffer: ArrayBuffer; result?: PartResult }> {
     const plan = fs.sf.plan;
     const fileId = fs.prepared!.file.fileId;
     const base = partJob(plan, part, buffer, o, fs.source);
     const rec = plan.compress ? o.records?.sentPart(fileId, part.index) : undefined;
     if (rec && rec.md5 === done.md5 && rec.size === done.size) {
-      const r = await o.pool.run({ ...base, compress: false, digest: 'md5' }, o.signal);
+      const r = await o.pool.run({ ...base, compress: false, digest: 'md5' }, signal);
       return { same: r.md5 === rec.rawMd5, buffer: r.buffer };
     }
     const r = await o.pool.run(
       { ...base, digest: 'md5', ...(plan.compress && o.records ? { rawMd5: true } : {}) },
-      o.signal,
+      signal,
     );
     return { same: r.md5 === done.md5 && r.size === done.size, buffer: r.buffer, result: r };
   }
@@ -344,20 +348,22 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       } finally {
         fs.source?.close();
       }
-      await remote.complete(o.signal);
-      o.records?.forgetSentParts(remote.fileId);
-      if (o.waitOnClose || o.verify) await waitClosed(remote.fileId, fs);
+      await scope.run(async (signal) => {
+        await remote.complete(signal);
+        o.records?.forgetSentParts(remote.fileId);
+        if (o.waitOnClose || o.verify) await waitClosed(remote.fileId, fs, signal);
+      });
       record(fs, fs.prepared!.resumed ? 'resumed' : 'uploaded', remote.fileId);
     } catch (err) {
       record(fs, 'failed', null, message(err));
     }
   }
 
-  async function waitClosed(fileId: string, fs: FileState): Promise<void> {
+  async function waitClosed(fileId: string, fs: FileState, signal: AbortSignal): Promise<void> {
     let delay = o.closePollMs ?? 200;
-    const source = o.verify ? await sourceParts(fs.sf.plan, fs.sent, { ...o, buffers }) : undefined;
+    const source = o.verify ? await sourceParts(fs.sf.plan, fs.sent, { ...o, buffers, signal }) : undefined;
     for (;;) {
-      const d = await o.destination.describe(fileId, o.signal);
+      const d = await o.destination.describe(fileId, signal);
       if (source) verifyParts(fileId, source, d.parts);
       if (d.state === 'closed' || !o.waitOnClose) return;
       if (d.state !== 'closing')
@@ -370,6 +376,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
   startPrepares(ahead);
   await Promise.all(Array.from({ length: Math.max(1, o.uploadThreads) }, loop));
   await Promise.all(finishing);
+  scope.close();
   buffers.clear();
   return results;
 }

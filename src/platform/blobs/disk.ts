@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, rmSync, statSync } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -63,7 +63,7 @@ export class DiskBlobStore implements BlobStore {
             yield chunk;
           }
         },
-        createWriteStream(tmp, { highWaterMark: 1 << 20 }),
+        createWriteStream(tmp, { highWaterMark: 1 << 20, mode: FILE_MODE }),
       );
       checkSize(size, expected);
       // Hash (on the helper thread) while the kernel flushes the same bytes to disk.
@@ -125,7 +125,7 @@ export class DiskBlobStore implements BlobStore {
     const key = `${safe(fileId)}.${index}-${randomBytes(6).toString('hex')}`;
     const path = join(dir, key);
     try {
-      const fh = await open(path, 'wx');
+      const fh = await open(path, 'wx', FILE_MODE);
       try {
         let done = (await fh.writev(chunks)).bytesWritten;
         if (done < size) {
@@ -148,7 +148,7 @@ export class DiskBlobStore implements BlobStore {
   private made(dir: string): Promise<void> {
     let p = this.#made.get(dir);
     if (!p) {
-      p = mkdir(dir, { recursive: true }).then(
+      p = mkdir(dir, { recursive: true, mode: DIR_MODE }).then(
         async (created) => {
           if (created !== undefined) await this.syncDir(dirname(dir));
         },
@@ -165,7 +165,7 @@ export class DiskBlobStore implements BlobStore {
   /** parts/<fileId>, created on the file's first part; a new directory's entry is synced too. */
   private async makePartsDir(fileId: string): Promise<string> {
     const dir = this.partsDir(fileId);
-    const created = await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
     if (created !== undefined) {
       await this.syncDir(dirname(dir));
       if (created !== dir) await this.syncDir(dirname(created)); // parts/ itself was new too
@@ -208,16 +208,21 @@ export class DiskBlobStore implements BlobStore {
     let size = 0;
     const root = this.root;
     try {
-      await pipeline(async function* concat() {
-        for (const key of partKeys) {
-          for await (const chunk of createReadStream(join(root, 'parts', key), { highWaterMark: 1 << 20 })) {
-            const b = chunk as Buffer;
-            size += b.length;
-            hash.update(b);
-            yield b;
+      await pipeline(
+        async function* concat() {
+          for (const key of partKeys) {
+            for await (const chunk of createReadStream(join(root, 'parts', key), {
+              highWaterMark: 1 << 20,
+            })) {
+              const b = chunk as Buffer;
+              size += b.length;
+              hash.update(b);
+              yield b;
+            }
           }
-        }
-      }, createWriteStream(tmp));
+        },
+        createWriteStream(tmp, { mode: FILE_MODE }),
+      );
       await this.syncFile(tmp);
       await rename(tmp, final);
       if (this.opts.fsync) await this.#objectsDirSync.sync();
@@ -272,6 +277,38 @@ export class DiskBlobStore implements BlobStore {
       await fh.close();
     }
   }
+}
+
+/** Users' data: readable by the server's own user only, whatever the umask (it can only narrow these). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/**
+ * Removes the `.tmp` files a killed server left under a disk blob root (a large part being
+ * received, an object being assembled): no row names them, so nothing else ever would. Run before
+ * the server listens; returns how many were removed.
+ */
+export function sweepTemporaryFiles(root: string): number {
+  let removed = 0;
+  const sweep = (dir: string, depth: number) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return; // not created yet
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (name.endsWith('.tmp')) {
+        rmSync(path, { force: true });
+        removed++;
+      } else if (depth > 0 && statSync(path, { throwIfNoEntry: false })?.isDirectory())
+        sweep(path, depth - 1);
+    }
+  };
+  sweep(join(root, 'objects'), 0);
+  sweep(join(root, 'parts'), 1);
+  return removed;
 }
 
 /**

@@ -71,8 +71,37 @@ export function isOversizedBody(err: unknown): boolean {
   return err instanceof ApiError && oversized.has(err);
 }
 
+/**
+ * Deepest nesting of arrays and objects accepted in a request body. Inputs are shallow (details and
+ * describe options a few levels); the limit keeps every later walk of the value (storing details,
+ * answering with them) far from the stack's end: 100,000 levels parsed fine but overflowed the stack
+ * in JSON.stringify, a 500.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** The deepest `[`/`{` nesting in JSON text (brackets inside strings do not count). */
+function nestingDepth(body: Buffer): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** The body as a JSON object; MalformedJSON for anything else (including an empty body and arrays). */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (nestingDepth(body) > MAX_JSON_DEPTH)
+    throw new ApiError('InvalidInput', `The request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let v: unknown;
   try {
     v = JSON.parse(body.toString('utf8'));

@@ -26,6 +26,11 @@ export interface PlatformConfig {
   /** HMAC key for signed URLs; kept in the data dir so a restart keeps issued URLs valid. */
   signingKey: Buffer;
   dataDir: string;
+  /**
+   * The base of signed URLs when the server is reached through another address than the one it
+   * sees (a TLS reverse proxy); otherwise URLs follow each request's Host header.
+   */
+  publicUrl?: string;
 }
 
 export interface RouteDeps {
@@ -54,6 +59,8 @@ export interface RouteContext {
   requireLevel(projectId: string, need: GrantLevel): void;
   deps: RouteDeps;
   requestId: string;
+  /** `http://<Host header>` (or the configured public URL): the base of the URLs this request gets. */
+  origin: string;
 }
 
 export type Handler = (ctx: RouteContext) => unknown | Promise<unknown>;

@@ -5,7 +5,7 @@ import { signDownload, signUpload } from '../auth/signing.js';
 import { invalidInput, invalidState } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import { insertFile, listParts, markClosing, type FileRecord } from '../store/files.js';
-import { ensureFolder } from '../store/folders.js';
+import { checkObjectName, ensureFolder } from '../store/folders.js';
 import { withNonce } from '../store/nonces.js';
 import { ensureAssembling } from './assembly.js';
 import { optBool, optInt, optString, optStringArray, optStringMap, reqString } from './input-checks.js';
@@ -34,8 +34,8 @@ export function readCreation(ctx: RouteContext) {
   const project = reqString(input, 'project');
   if (!isId(project, 'project') && !isId(project, 'container'))
     throw invalidInput('project must be a project ID');
-  const name = optString(input, 'name');
-  if (name === '') throw invalidInput('name must be a nonempty string');
+  const given = optString(input, 'name');
+  const name = given === undefined ? undefined : checkObjectName(given);
   const folder = optString(input, 'folder') ?? '/';
   const parents = optBool(input, 'parents') ?? false;
   return {
@@ -105,7 +105,7 @@ const upload: Handler = (ctx) => {
   const sig = signUpload(ctx.deps.config.signingKey, { fileId: f.id, index, size, md5, expires });
   const q = new URLSearchParams({ size: String(size), md5, expires: String(expires), sig });
   return {
-    url: `${ctx.deps.baseUrl()}/upload/${f.id}/${index}?${q}`,
+    url: `${ctx.origin}/upload/${f.id}/${index}?${q}`,
     expires,
     headers: { 'content-length': String(size), 'content-md5': md5Base64(md5) },
   };
@@ -163,7 +163,7 @@ const download: Handler = (ctx) => {
   if (f.drive !== null) return symlinkDownload(ctx, f, filename, expires);
   const sig = signDownload(ctx.deps.config.signingKey, { fileId: f.id, expires, filename });
   const q = new URLSearchParams({ expires: String(expires), sig, filename });
-  return { url: `${ctx.deps.baseUrl()}/download/${f.id}?${q}`, expires, headers: {} };
+  return { url: `${ctx.origin}/download/${f.id}?${q}`, expires, headers: {} };
 };
 
 export const fileRoutes: RouteTable = {

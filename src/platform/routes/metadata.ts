@@ -1,5 +1,6 @@
 import { invalidInput, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
+import { checkObjectName } from '../store/folders.js';
 import { updateMeta, type MetaPatch, type ObjectClass } from '../store/objects.js';
 import { NEED } from '../auth/policy.js';
 import { isPlainObject, optString, optStringArray, reqString } from './input-checks.js';
@@ -51,9 +52,7 @@ export function metadataRoutes(klass: ObjectClass): RouteTable {
       return { properties: props as Record<string, string | null> };
     }),
     [`${klass}-*/rename`]: edit((ctx) => {
-      const name = reqString(ctx.input, 'name');
-      if (name === '') throw invalidInput('name must be a nonempty string');
-      return { name };
+      return { name: checkObjectName(reqString(ctx.input, 'name')) };
     }),
     [`${klass}-*/addTags`]: edit((ctx, l) => ({ tags: added(l.obj.tags, reqList(ctx, 'tags')) })),
     [`${klass}-*/removeTags`]: edit((ctx, l) => ({ tags: removed(l.obj.tags, reqList(ctx, 'tags')) })),

@@ -9,6 +9,18 @@ const MAX_DEPTH = 128;
 const CONTROL_RE = /[\x00-\x1F]/;
 
 /**
+ * An object's name (file, record): the folder-name rules of §4.5 (1–2048 characters, no control
+ * characters), which the platform's path syntax needs as much for objects as for folders. Throws
+ * InvalidInput naming what is wrong.
+ */
+export function checkObjectName(name: string): string {
+  if (name === '') throw invalidInput('name must be a nonempty string');
+  if ([...name].length > MAX_NAME) throw invalidInput(`name may be at most ${MAX_NAME} characters`);
+  if (CONTROL_RE.test(name)) throw invalidInput('name may not contain NUL or other control characters');
+  return name;
+}
+
+/**
  * Validates a folder path and returns its canonical form: repeated `/` collapsed, trailing `/`
  * dropped, root as `/`. Throws InvalidInput naming what is wrong.
  */

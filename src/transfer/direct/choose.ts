@@ -13,7 +13,6 @@
  * region from the drive's describe; credentials only ever from the user's environment (or, with
  * --direct on AWS, the SDK's whole default chain), never from the platform.
  */
-import { setMaxListeners } from 'node:events';
 import type { UaOptions } from '../../config/options.js';
 import { UaError } from '../../errors.js';
 import type { OpenedJournal } from '../../state/journal.js';
@@ -76,9 +75,6 @@ export async function chooseDestination(i: ChooseDestinationInput): Promise<Chos
     throw err;
   }
   if (chosen.size === 0) return platformOnly;
-  // Each part in flight listens on the run's signal two or three times (worker, SDK request, ordered
-  // MD5): with 8 upload threads Node's default of 10 printed a MaxListenersExceededWarning.
-  if (i.signal) setMaxListeners(1000, i.signal);
   const journal = i.journal.journal;
   if (!journal && mode === 'force') {
     for (const dp of chosen.values()) dp.target.close();
