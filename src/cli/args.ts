@@ -131,7 +131,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     long: 'state-dir',
     kind: 'value',
-    help: 'Directory for the direct-mode resume journal (default $UA_STATE_DIR, $XDG_CACHE_HOME/ua or ~/.cache/ua)',
+    help: 'Directory for the resume journal (default $UA_STATE_DIR, $XDG_CACHE_HOME/ua or ~/.cache/ua)',
   },
   { long: 'test', kind: 'flag', help: 'Test upload agent settings' },
   {

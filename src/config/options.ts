@@ -104,7 +104,7 @@ export interface UaOptions {
   verify: boolean;
   /** `--direct`: write into the project's auto-symlink container with the user's cloud credentials. */
   direct?: boolean;
-  /** `--state-dir`: where direct mode keeps its resume journal (default: UA_STATE_DIR, $XDG_CACHE_HOME/ua, ~/.cache/ua). */
+  /** `--state-dir`: where the resume journal lives (default: UA_STATE_DIR, $XDG_CACHE_HOME/ua, ~/.cache/ua). */
   stateDir?: string;
 }
 
