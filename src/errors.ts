@@ -1,10 +1,36 @@
 /**
- * The agent's error classes. Each has a stable `code`; API errors keep the platform's error type and
- * HTTP status so diagnostics and retry decisions can be made on them.
+ * Every error class of the agent, in one place. Each has a stable `code` from `UaErrorCode`; API
+ * errors keep the platform's error type and HTTP status so diagnostics and retry decisions can be
+ * made on them. (ua-platform's own ApiError, the server side, is src/platform/errors.ts.)
  */
+
+/** The stable codes; scripts and tests may match on them, so a code is never renamed. */
+export type UaErrorCode =
+  | 'UA_ERR_ABORTED'
+  | 'UA_ERR_API'
+  | 'UA_ERR_AUTH'
+  | 'UA_ERR_BAD_JSON'
+  | 'UA_ERR_CA'
+  | 'UA_ERR_CLOSE'
+  | 'UA_ERR_CLOUD'
+  | 'UA_ERR_CONNECT'
+  | 'UA_ERR_CONNECTION'
+  | 'UA_ERR_DIRECT'
+  | 'UA_ERR_FILE_CHANGED'
+  | 'UA_ERR_PROJECT'
+  | 'UA_ERR_PROJECT_AMBIGUOUS'
+  | 'UA_ERR_PUT'
+  | 'UA_ERR_READ'
+  | 'UA_ERR_RESUME_AMBIGUOUS'
+  | 'UA_ERR_RESUME_MISMATCH'
+  | 'UA_ERR_STATE_DIR'
+  | 'UA_ERR_TOO_OLD'
+  | 'UA_ERR_USAGE'
+  | 'UA_ERR_VERIFY';
+
 export class UaError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: UaErrorCode;
+  constructor(code: UaErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'UaError';
     this.code = code;
@@ -108,4 +134,84 @@ export class AbortedError extends UaError {
 
 export function isAbort(err: unknown, signal?: AbortSignal): boolean {
   return err instanceof AbortedError || (signal?.aborted ?? false) || (err as Error)?.name === 'AbortError';
+}
+
+/**
+ * A command-line problem; the CLI exits with `exitCode` (1, like the classic agent).
+ * `showHelp` true = a parse error: the caller prints `Error processing arguments: <message>` (the
+ * classic first line, `displayLine`) and a pointer to `--help` (the classic agent printed the whole
+ * help, 36 lines that buried the one that mattered). `showHelp` false = a validate()/input error:
+ * the caller prints `ERROR: <message>`.
+ */
+export class UsageError extends UaError {
+  readonly exitCode = 1;
+  readonly showHelp: boolean;
+  constructor(message: string, showHelp = false) {
+    super('UA_ERR_USAGE', message);
+    this.name = 'UsageError';
+    this.showHelp = showHelp;
+  }
+
+  /** The line the classic agent printed for it. */
+  get displayLine(): string {
+    return this.showHelp ? `Error processing arguments: ${this.message}` : `ERROR: ${this.message}`;
+  }
+}
+
+/** Failures that stop the whole run before any file object is made; `exitCode` follows the classic agent. */
+export class RunError extends UaError {
+  readonly exitCode: number;
+  constructor(code: UaErrorCode, message: string, exitCode: number, cause?: unknown) {
+    super(code, message, { cause });
+    this.name = 'RunError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** Reading a part failed with a system error (ENOENT, EACCES, EIO …); `sysCode` keeps its code. */
+export class PartReadError extends UaError {
+  readonly path: string;
+  readonly sysCode: string;
+  constructor(path: string, sysCode: string, message: string) {
+    super('UA_ERR_READ', message);
+    this.name = 'PartReadError';
+    this.path = path;
+    this.sysCode = sysCode;
+  }
+}
+
+/** A cloud request failed for good (after the SDK's retries): names the object and the drive. */
+export class CloudError extends UaError {
+  readonly status?: number;
+  readonly cloudCode?: string;
+  constructor(message: string, o: { status?: number; cloudCode?: string; cause?: unknown } = {}) {
+    super('UA_ERR_CLOUD', message, { cause: o.cause });
+    this.name = 'CloudError';
+    this.status = o.status;
+    this.cloudCode = o.cloudCode;
+  }
+}
+
+/** The classic agent's line for a project that cannot be used (scripts grep for it; keep it verbatim). */
+export function classicProjectError(spec: string): string {
+  return (
+    `"${spec}" does not represent a valid project name or ID (with >=UPLOAD access). ` +
+    `Please check the project name/ID given and whether you have >= UPLOAD permission to project specified.`
+  );
+}
+
+export class ProjectResolutionError extends UaError {
+  readonly spec: string;
+  readonly candidates: Array<{ id: string; name?: string }>;
+  constructor(spec: string, candidates: Array<{ id: string; name?: string }>) {
+    super(
+      candidates.length > 1 ? 'UA_ERR_PROJECT_AMBIGUOUS' : 'UA_ERR_PROJECT',
+      candidates.length > 1
+        ? `"${spec}" does not uniquely identify a project (multiple matches found)`
+        : classicProjectError(spec),
+    );
+    this.name = 'ProjectResolutionError';
+    this.spec = spec;
+    this.candidates = candidates;
+  }
 }

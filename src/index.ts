@@ -1,9 +1,13 @@
+/**
+ * The classic command line's upload: greet, expand and plan the inputs, resolve projects (refusals
+ * diagnosed before any file object exists), then one engine session (engine/session.ts) for the
+ * whole batch. cli/ua.ts wraps it with argument parsing and output.
+ */
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { EventSink } from './accounting/events.js';
-import { TokenBucket, throttled } from './accounting/throttle.js';
 import type { ApiConfig } from './config/env.js';
 import type { UaOptions } from './config/options.js';
+import type { EventSink } from './accounting/events.js';
 import {
   diagnoseConfigOf,
   explainGreetError,
@@ -12,31 +16,20 @@ import {
   resolveAllExplained,
 } from './diagnose/refusal.js';
 import type { DiagnoseConfig } from './diagnose/permission.js';
-import { ApiCallError, ConnectionError, UaError } from './errors.js';
+import { openSession } from './engine/session.js';
+import { ApiCallError, ConnectionError, RunError } from './errors.js';
 import { expandInputs, type UploadEntry } from './plan/inputs.js';
 import { streamPartSize } from './plan/parts.js';
 import { planFile, readHead, type FilePlan } from './plan/plan.js';
 import { duplicateCheck } from './plan/signature.js';
-import { ByteBudget } from './read/budget.js';
-import { defaultStateDir, openJournal, type OpenedJournal } from './state/journal.js';
+import type { ByteBudget } from './read/budget.js';
 import { readParts } from './read/stdin.js';
-import { createHttpAgent } from './transfer/http.js';
-import { PlatformClient, type ApiServer } from './transfer/platform/api.js';
-import { chooseDestination, type ChosenDestination } from './transfer/direct/choose.js';
-import { PlatformDestination } from './transfer/platform/destination.js';
+import type { ApiServer, PlatformClient } from './transfer/platform/api.js';
 import type { ResolvedProject } from './transfer/platform/projects.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './transfer/retry.js';
-import { runUploads, type BufferedPart, type FileResult, type ScheduledFile } from './transfer/scheduler.js';
-import { PartPool } from './work/pool.js';
+import type { RetryPolicy } from './transfer/retry.js';
+import type { BufferedPart, FileResult, ScheduledFile } from './transfer/scheduler.js';
 
 export type { FileResult } from './transfer/scheduler.js';
-
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
-/**
- * Default bound on bytes of parts in flight; keeps RSS flat whatever the file count or size. 384 MiB
- * (five 75 MiB parts) runs as fast as 512 to a discarding server and keeps peak RSS near 500 MiB.
- */
-export const DEFAULT_MEMORY_BUDGET = 384 * 1024 * 1024;
 
 export interface UploadRequest {
   options: UaOptions;
@@ -57,32 +50,22 @@ export interface UploadRequest {
   memoryBudget?: number;
 }
 
-/** Failures that stop the whole run before any file object is made; `exitCode` follows the classic agent. */
-export class RunError extends UaError {
-  readonly exitCode: number;
-  constructor(code: string, message: string, exitCode: number, cause?: unknown) {
-    super(code, message, { cause });
-    this.name = 'RunError';
-    this.exitCode = exitCode;
-  }
-}
-
 /** Uploads every input; resolves to one result per input (in input order) or throws RunError. */
 export async function upload(req: UploadRequest): Promise<FileResult[]> {
   const o = req.options;
-  const agent = createHttpAgent({ connections: o.uploadThreads + 8, ...tlsOptions(req.certificateFile) });
-  const retry = { ...DEFAULT_RETRY, ...req.retry };
-  const api = new PlatformClient({
-    server: req.server,
-    token: req.token,
-    agent,
-    retry,
-    onRetry: (route, attempt, delayMs, reason) =>
-      req.events({ type: 'api-retry', route, attempt, delayMs, reason }),
-  });
-  const pool = new PartPool({ threads: o.compressThreads });
-  let chosen: ChosenDestination | undefined;
-  let journal: OpenedJournal | undefined;
+  const session = await openSession(
+    {
+      options: o,
+      server: req.server,
+      token: req.token,
+      retry: req.retry,
+      tls: tlsOptions(req.certificateFile),
+      memoryBudget: req.memoryBudget,
+    },
+    req.events,
+    req.signal,
+  );
+  const api = session.api;
   const diag = diagnoseConfigOf(req.server, req.config);
   try {
     await greet(api, req.signal, diag);
@@ -97,7 +80,6 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       });
     }
     if (!o.doNotResume) duplicateCheck(plans.map((p) => ({ projectId: p.projectId, entry: p.plan.entry })));
-    const budget = new ByteBudget(req.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     const stdinEntry = entries.find((e) => e.stdin);
     if (stdinEntry)
       plans.push(
@@ -106,61 +88,17 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
           o,
           projects.get(stdinEntry.projectSpec)!,
           req.stdin ?? process.stdin,
-          budget,
+          session.budget,
         ),
       );
-    const orderOf = new Map<string, number>();
-    const events: EventSink = (e) => {
-      if (e.type === 'file-start') orderOf.set(e.fileId, e.order);
-      req.events(e);
-    };
-    const bucket = o.throttle ? new TokenBucket(o.throttle) : undefined;
-    const platform = new PlatformDestination({
-      api,
-      agent,
-      partRetry: { ...retry, attempts: o.tries },
-      resume: !o.doNotResume,
-      throttle: bucket ? (data, signal) => throttled(data, bucket, signal) : undefined,
-      onPartRetry: (fileId, index, attempt, delayMs, reason) =>
-        req.events({
-          type: 'part-retry',
-          order: orderOf.get(fileId) ?? -1,
-          fileId,
-          index,
-          attempt,
-          delayMs,
-          reason,
-        }),
-    });
-    // Resume state on this machine: direct mode's cloud uploads, and the source MD5 of compressed parts.
-    journal = openJournal(defaultStateDir(process.env, o.stateDir));
-    // Auto-symlink projects may take their files straight into the container (--direct / cloud credentials).
-    chosen = await chooseDestination({
-      journal,
-      options: o,
-      api,
-      projects: projects.values(),
-      platform,
-      pool,
-      minPartSize: MIN_PART_SIZE,
-      signal: req.signal,
-    });
-    const destination = chosen.destination;
+    // Auto-symlink projects may take their files straight into the container (--direct / cloud
+    // credentials): decided for every project now, so a refusal comes before any file object.
+    await session.router!.warm(projects.values(), req.signal);
     const totalBytes = plans.reduce((n, p) => n + p.plan.entry.size, 0);
     req.events({ type: 'run-start', files: plans.length, totalBytes });
-    const results = await runUploads(plans, {
-      destination,
-      pool,
-      budget,
-      uploadThreads: o.uploadThreads,
-      compressLevel: o.compressLevel,
-      minPartSize: MIN_PART_SIZE,
-      waitOnClose: o.waitOnClose,
-      verify: o.verify,
-      events,
-      signal: req.signal,
-      records: journal.journal,
-    });
+    const byOrder = new Map<number, FileResult>();
+    await session.upload(plans, (r) => byOrder.set(r.order, r));
+    const results = plans.map((p) => byOrder.get(p.plan.entry.order)!);
     const failures = plans.map((p, i) => ({ projectId: p.projectId, error: results[i]?.error }));
     await explainRunRefusals(
       api,
@@ -171,10 +109,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     );
     return results;
   } finally {
-    chosen?.close();
-    journal?.journal?.close();
-    await pool.destroy();
-    await agent.close();
+    await session.close();
   }
 }
 

@@ -147,9 +147,6 @@ export type UaEventType = UaEvent['type'];
 
 export type EventSink = (e: UaEvent) => void;
 
-/** A sink that drops everything. */
-export const nullSink: EventSink = () => {};
-
 /**
  * One sink that forwards each event to every sink, in the order given (put `stats.record` before the
  * renderers that read the stats). A throwing sink does not stop the others from seeing the event; the

@@ -4,6 +4,7 @@
  * UsageError with `showHelp` (the caller prints the message and a pointer to `--help` on
  * stderr and exits 1). Validation against the positionals is config/options.ts `validate()`.
  */
+import { UsageError } from '../errors.js';
 import yargs from 'yargs';
 import {
   capUploadThreads,
@@ -12,7 +13,6 @@ import {
   parseError,
   parseProperties,
   parseSize,
-  UsageError,
   type UaOptions,
 } from '../config/options.js';
 

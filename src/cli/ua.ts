@@ -1,12 +1,14 @@
+import { UsageError, RunError } from '../errors.js';
 import { createRequire } from 'node:module';
 import { fanOut } from '../accounting/events.js';
 import { createReporting } from '../accounting/progress.js';
 import { resolveApiConfig, redactToken, type ApiConfig } from '../config/env.js';
-import { UsageError, validate } from '../config/options.js';
+import { validate } from '../config/options.js';
 import { formatDiagnosis, noTokenDiagnosis } from '../diagnose/permission.js';
 import { runTestReport } from '../diagnose/test-report.js';
-import { RunError, upload } from '../index.js';
-import { createHttpAgent, UA_VERSION } from '../transfer/http.js';
+import { upload } from '../index.js';
+import { createHttpAgent } from '../transfer/http.js';
+import { CLASSIC_VERSION, UA_VERSION } from '../version.js';
 import { PlatformClient } from '../transfer/platform/api.js';
 import { parseArgs, helpText, type ParsedArgs } from './args.js';
 import { endQuietlyOnClosedStdout, errorLine, ResultLines, userInfo, userMessages } from './output.js';
@@ -130,7 +132,7 @@ function undiciVersion(): string {
 }
 
 function versionBlock(): string {
-  return `Upload Agent Version: ${UA_VERSION} (ua, compatible with 1.5.33)\n  node version: ${process.versions.node}\n  undici version: ${undiciVersion()}\n`;
+  return `Upload Agent Version: ${UA_VERSION} (ua, compatible with ${CLASSIC_VERSION})\n  node version: ${process.versions.node}\n  undici version: ${undiciVersion()}\n`;
 }
 
 function serverLines(cfg: ApiConfig): string {

@@ -4,10 +4,10 @@
  * `~/.dnanexus_config/environment` (`export KEY='value'` lines); command-line flags override all.
  * Only reads files; never logs a token (use `redactToken`).
  */
+import { UsageError } from '../errors.js';
 import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from './options.js';
 
 export const CONFIG_KEYS = [
   'DX_APISERVER_HOST',

@@ -14,36 +14,16 @@
  * the classic agent made N+1 attempts, an off-by-one its own docs list as a bug.
  */
 import { availableParallelism } from 'node:os';
+import type { EngineOptions } from '../engine/session.js';
+import { UsageError } from '../errors.js';
 
-/**
- * A command-line problem; the CLI exits with `exitCode` (1, like the classic agent).
- * `showHelp` true = a parse error: the caller prints `Error processing arguments: <message>` (the
- * classic first line, `displayLine`) and a pointer to `--help` (the classic agent printed the whole
- * help, 36 lines that buried the one that mattered). `showHelp` false = a validate()/input error:
- * the caller prints `ERROR: <message>`.
- */
-export class UsageError extends Error {
-  readonly code = 'UA_ERR_USAGE';
-  readonly exitCode = 1;
-  readonly showHelp: boolean;
-  constructor(message: string, showHelp = false) {
-    super(message);
-    this.name = 'UsageError';
-    this.showHelp = showHelp;
-  }
-
-  /** The line the classic agent printed for it. */
-  get displayLine(): string {
-    return this.showHelp ? `Error processing arguments: ${this.message}` : `ERROR: ${this.message}`;
-  }
-}
-
-/** A parse-time UsageError (boost's errors): help is shown after it. */
+/** A parse-time UsageError (boost's errors): the caller points to --help after it. */
 export function parseError(detail: string): UsageError {
   return new UsageError(detail, true);
 }
 
-export interface UaOptions {
+/** The command line's options: the engine's (EngineOptions) and the classic agent's others. */
+export interface UaOptions extends EngineOptions {
   // ----- classic visible options (§1.2)
   help: boolean;
   version: boolean;

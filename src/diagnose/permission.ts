@@ -76,10 +76,6 @@ export interface WhoAmI {
 /** Per-call bound: the whole diagnosis stays within a few seconds even against a silent server. */
 const PROBE_TIMEOUT_MS = 5000;
 
-export function uploadAllowed(d: Diagnosis): boolean {
-  return d.kind === 'ok';
-}
-
 function serverUrl(cfg: DiagnoseConfig): string {
   return `${cfg.protocol}://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
 }

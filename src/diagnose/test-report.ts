@@ -10,7 +10,8 @@
 import { release, type as osType, version as osVersion, machine } from 'node:os';
 import type { ApiConfig } from '../config/env.js';
 import { ApiCallError } from '../errors.js';
-import { createHttpAgent, UA_VERSION } from '../transfer/http.js';
+import { createHttpAgent } from '../transfer/http.js';
+import { CLASSIC_VERSION, UA_VERSION } from '../version.js';
 import { PlatformClient, type GreetReply } from '../transfer/platform/api.js';
 import { proxySettings } from './connection.js';
 import {
@@ -58,7 +59,7 @@ export async function runTestReport(t: TestReportInput): Promise<number> {
     try {
       const g = await api.call<GreetReply>(
         'system/greet',
-        { client: 'dnanexus-upload-agent', version: '1.5.33', platform: 'linux' },
+        { client: 'dnanexus-upload-agent', version: CLASSIC_VERSION, platform: 'linux' },
         { attempts: 1, signal: AbortSignal.timeout(10_000) },
       );
       out(`  Successfully contacted the API server at ${url}\n`);

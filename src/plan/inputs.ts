@@ -17,11 +17,12 @@
  * they match the path relative to the argument's base (a directory, a glob's static part, a file's
  * own directory) or the base name; a matching directory is not descended into.
  */
+import { UsageError } from '../errors.js';
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
-import { MAX_FILES, UsageError, type UaOptions } from '../config/options.js';
+import { MAX_FILES, type UaOptions } from '../config/options.js';
 import { canonicalPath } from './signature.js';
 import { readManifest } from './manifest.js';
 

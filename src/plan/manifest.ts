@@ -2,8 +2,8 @@
  * The `--manifest` file (ua-behavior §1.5): `{ "<project>": [ {"path", "folder", "name"}, … ], … }`.
  * Classic error texts, with the typos fixed ("manifest", "occurred", closing quote).
  */
+import { UsageError } from '../errors.js';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../config/options.js';
 
 export interface ManifestEntry {
   /** The key: a project name or ID. */

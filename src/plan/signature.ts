@@ -3,8 +3,8 @@
  * is byte-for-byte the classic one, so an upload started by the classic agent can be resumed by ours
  * and vice versa.
  */
+import { UsageError } from '../errors.js';
 import { realpathSync } from 'node:fs';
-import { UsageError } from '../config/options.js';
 import type { UploadEntry } from './inputs.js';
 
 /** The property written on every non-stdin file and searched to resume. */

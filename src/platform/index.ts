@@ -8,9 +8,11 @@ import { createApp } from './app.js';
 import { loadSigningKey } from './data-dir.js';
 import { Faults } from './faults.js';
 import type { RouteDeps } from './http/route.js';
+import { drainAssemblies, ensureAssembling } from './routes/assembly.js';
 import { allRoutes } from './routes/index.js';
 import { ServerStats } from './stats.js';
 import { openDb } from './store/db.js';
+import { unassembledClosing } from './store/files.js';
 import { pruneNonces } from './store/nonces.js';
 
 export { openAdmin, type PlatformAdmin };
@@ -103,6 +105,8 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
     throw err;
   }
   port = (server.address() as AddressInfo).port;
+  // Files a stopped server left closing: assemble them now rather than on their next describe.
+  for (const id of unassembledClosing(db)) void ensureAssembling(deps, id);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -110,6 +114,7 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections(); // idle keep-alive sockets would otherwise hold close() open
       await closed;
+      await drainAssemblies(db); // an object being assembled is finished and recorded, not cut off
       db.close();
       if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     })());

@@ -25,6 +25,13 @@ export interface RemoteFile {
   uploadPart(part: PartPayload, signal: AbortSignal): Promise<void>;
   /** Makes the file whole (close / complete / commit). */
   complete(signal: AbortSignal): Promise<void>;
+  /**
+   * After complete(): whether the file reached its final state (for --wait-on-close) and its parts
+   * (for --verify; a destination that cannot tell a part's MD5 gives what it knows, or none).
+   */
+  describe(signal: AbortSignal): Promise<{ state: string; parts: Map<number, DonePart> }>;
+  /** Discards the remote upload (capabilities.abort); without it an unfinished file stays resumable. */
+  abort?(signal: AbortSignal): Promise<void>;
 }
 
 export interface DonePart {
@@ -49,11 +56,28 @@ export type Prepared =
   /** An earlier run already finished this exact file: nothing to send. */
   | { kind: 'already-closed'; fileId: string; remoteName: string };
 
-/** Where files go: platform storage, or (later) a cloud container. */
+/** What a destination can do beyond the contract; the conformance suite tests what is declared. */
+export interface DestinationCapabilities {
+  /** The checksum the workers compute for each part (RemoteFile.partDigest may say otherwise per file). */
+  partDigest: PartDigest;
+  /** Smallest non-last part it accepts, and largest part, in bytes; most parts per file. */
+  minPartSize: number;
+  maxPartSize: number;
+  maxParts: number;
+  /** Finds an earlier upload of the same local file (classic signature) and reports the parts it holds. */
+  resume: boolean;
+  /** RemoteFile.abort discards an upload. */
+  abort: boolean;
+}
+
+/**
+ * Where files go: platform storage, a project's S3 bucket or Azure container directly, or memory
+ * (tests). One file at a time: prepare (resume lookup or create) → RemoteFile (parts, complete,
+ * describe, abort). A new destination implements this and passes test/conformance/destination.ts.
+ */
 export interface Destination {
   readonly kind: string;
+  readonly capabilities: DestinationCapabilities;
   /** Resume lookup or create. Throws a UaError (with a message for the user) when the file cannot start. */
   prepare(plan: FilePlan, projectId: string, signal: AbortSignal): Promise<Prepared>;
-  /** Tells whether a remote file reached its final state (for --wait-on-close) and its parts (for --verify). */
-  describe(fileId: string, signal: AbortSignal): Promise<{ state: string; parts: Map<number, DonePart> }>;
 }

@@ -1,9 +1,9 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectionError } from '../errors.js';
+import { CLASSIC_VERSION, UA_VERSION } from '../version.js';
 
-export const UA_VERSION = '0.1.0';
 /** Identifies us to the server; no user id or token in it. */
-export const USER_AGENT = `ua/${UA_VERSION} (compatible; DNAnexus-Upload-Agent/1.5.33) node/${process.versions.node} platform/${process.platform}`;
+export const USER_AGENT = `ua/${UA_VERSION} (compatible; DNAnexus-Upload-Agent/${CLASSIC_VERSION}) node/${process.versions.node} platform/${process.platform}`;
 
 export interface HttpOptions {
   /** Keep-alive connections per origin; at least the number of concurrent part uploads. Default 16. */

@@ -10,6 +10,7 @@ import type { PartPool, PartResult } from '../work/pool.js';
 import { BufferCache } from './buffer-cache.js';
 import { partCost, partJob } from './part-job.js';
 import type { Destination, DonePart, Prepared, RemoteFile } from './destination.js';
+import { prepareAhead } from './prepare-ahead.js';
 import { sourceParts, verifyParts } from './verify.js';
 
 /** A part whose bytes are already in memory (stdin): the reader filled `buffer[0, length)`. */
@@ -60,6 +61,10 @@ export interface SchedulerOptions {
   signal: AbortSignal;
   /** First poll interval while waiting on close, ms. Default 200, growing to 5 s. */
   closePollMs?: number;
+  /** Each file's result, once, as it ends (the file-done event carries the same). */
+  onResult?(result: FileResult): void;
+  /** False once no more files should be taken from the input (the session drains). Default: always. */
+  taking?(): boolean;
   /**
    * Where the source MD5 of each compressed part sent is kept, so that a rerun can check a resumed
    * compressed part with one MD5 pass instead of compressing it again. Optional: without it a resumed
@@ -92,32 +97,30 @@ interface WorkItem {
 }
 
 /**
- * Uploads many files through one pipeline: preparation runs ahead (bounded), parts flow in file order
- * to `uploadThreads` loops, each loop hashes/compresses its part in the worker pool and sends it.
- * A file completes when its last part lands; one failed file never stops the others.
+ * Uploads files through one pipeline as they come (an array, or a stream fed over days): preparation
+ * runs ahead (bounded, prepare-ahead.ts), parts flow in file order to `uploadThreads` loops, each
+ * loop hashes/compresses its part in the worker pool and sends it. A file completes when its last
+ * part lands; one failed file never stops the others. Results go to `onResult` and the events as
+ * each file ends; nothing is kept per file once it has ended, so memory stays flat however many
+ * files pass.
  */
-export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): Promise<FileResult[]> {
-  const results: FileResult[] = new Array(files.length);
+export async function runUploads(
+  files: AsyncIterable<ScheduledFile> | Iterable<ScheduledFile>,
+  o: SchedulerOptions,
+): Promise<void> {
   const buffers = new BufferCache();
-  const ahead = Math.max(1, o.prepareAhead ?? 16);
-  const preparing: Array<Promise<Prepared> | undefined> = new Array(files.length);
-  const finishing: Promise<void>[] = [];
+  const finishing = new Set<Promise<void>>();
   // Each part, prepare and close listens on a child of the run signal (abort-scope.ts).
   const scope = new AbortScope(o.signal);
-  let started = 0;
-
-  const startPrepares = (upTo: number) => {
-    for (; started < Math.min(upTo, files.length); started++) {
-      const sf = files[started];
-      const p = scope.run((signal) => o.destination.prepare(sf.plan, sf.projectId, signal));
-      p.catch(() => undefined); // observed when consumed
-      preparing[started] = p;
-    }
-  };
+  const started = prepareAhead(
+    files,
+    (sf: ScheduledFile) => scope.run((signal) => o.destination.prepare(sf.plan, sf.projectId, signal)),
+    { ahead: Math.max(1, o.prepareAhead ?? 16), taking: o.taking ?? (() => true), signal: o.signal },
+  );
 
   const record = (fs: FileState, outcome: Outcome, fileId: string | null, error?: string) => {
     const e = fs.sf.plan.entry;
-    results[files.indexOf(fs.sf)] = {
+    o.onResult?.({
       order: e.order,
       localPath: e.localPath,
       fileId,
@@ -125,7 +128,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
       error,
       rawBytes: fs.rawBytes,
       sentBytes: fs.sentBytes,
-    };
+    });
     o.events({
       type: 'file-done',
       order: e.order,
@@ -137,91 +140,101 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     });
   };
 
-  async function* work(): AsyncGenerator<WorkItem> {
-    for (let i = 0; i < files.length; i++) {
-      if (o.signal.aborted) return;
-      startPrepares(i + ahead);
-      const sf = files[i];
-      let settle!: () => void;
-      const fs: FileState = {
-        sf,
-        inFlight: 0,
-        queued: true,
-        sent: new Map(),
-        rawBytes: 0,
-        sentBytes: 0,
-        settle: () => settle(),
-        done: new Promise<void>((r) => (settle = r)),
-      };
-      let prepared: Prepared;
-      try {
-        prepared = await preparing[i]!;
-      } catch (err) {
-        record(fs, 'failed', null, message(err));
-        continue;
-      }
-      preparing[i] = undefined;
-      const e = sf.plan.entry;
-      if (prepared.kind === 'already-closed') {
-        o.events({
-          type: 'file-start',
-          order: e.order,
-          localPath: e.localPath,
-          remoteName: prepared.remoteName,
-          project: sf.projectId,
-          fileId: prepared.fileId,
-          size: e.size,
-          resumed: true,
-          doneBytes: e.size,
-        });
-        record(fs, 'already-closed', prepared.fileId);
-        continue;
-      }
-      fs.prepared = prepared;
-      const doneBytes = sf.plan.parts
-        .filter((p) => prepared.doneParts.has(p.index))
-        .reduce((n, p) => n + p.length, 0);
-      fs.rawBytes = doneBytes;
+  /** The file's state once its preparation settled; undefined when it ended there (failed or already closed). */
+  async function begin(sf: ScheduledFile, preparing: Promise<Prepared>): Promise<FileState | undefined> {
+    let settle!: () => void;
+    const fs: FileState = {
+      sf,
+      inFlight: 0,
+      queued: true,
+      sent: new Map(),
+      rawBytes: 0,
+      sentBytes: 0,
+      settle: () => settle(),
+      done: new Promise<void>((r) => (settle = r)),
+    };
+    let prepared: Prepared;
+    try {
+      prepared = await preparing;
+    } catch (err) {
+      record(fs, 'failed', null, message(err));
+      return undefined;
+    }
+    const e = sf.plan.entry;
+    if (prepared.kind === 'already-closed') {
       o.events({
         type: 'file-start',
         order: e.order,
         localPath: e.localPath,
         remoteName: prepared.remoteName,
         project: sf.projectId,
-        fileId: prepared.file.fileId,
+        fileId: prepared.fileId,
         size: e.size,
-        resumed: prepared.resumed,
-        doneBytes,
+        resumed: true,
+        doneBytes: e.size,
       });
-      finishing.push(fs.done.then(() => finish(fs)));
-      if (!sf.bufferedParts) {
-        try {
-          fs.source = LocalSource.open(e);
-        } catch (err) {
-          fs.failed = message(err);
-        }
+      record(fs, 'already-closed', prepared.fileId);
+      return undefined;
+    }
+    fs.prepared = prepared;
+    const doneBytes = sf.plan.parts
+      .filter((p) => prepared.doneParts.has(p.index))
+      .reduce((n, p) => n + p.length, 0);
+    fs.rawBytes = doneBytes;
+    o.events({
+      type: 'file-start',
+      order: e.order,
+      localPath: e.localPath,
+      remoteName: prepared.remoteName,
+      project: sf.projectId,
+      fileId: prepared.file.fileId,
+      size: e.size,
+      resumed: prepared.resumed,
+      doneBytes,
+    });
+    const finished: Promise<void> = fs.done.then(() => finish(fs)).finally(() => finishing.delete(finished));
+    finishing.add(finished);
+    if (!sf.bufferedParts) {
+      try {
+        fs.source = LocalSource.open(e);
+      } catch (err) {
+        fs.failed = message(err);
       }
-      if (sf.bufferedParts) {
-        for await (const bp of sf.bufferedParts) {
-          if (fs.failed || o.signal.aborted) {
-            bp.release();
-            continue;
-          }
-          fs.inFlight++;
-          yield { fs, buffered: bp };
+    }
+    return fs;
+  }
+
+  /** A file's parts as work items, in order; stdin's as they are read. */
+  async function* partsOf(fs: FileState): AsyncGenerator<WorkItem> {
+    const prepared = fs.prepared!;
+    if (fs.sf.bufferedParts) {
+      for await (const bp of fs.sf.bufferedParts) {
+        if (fs.failed || o.signal.aborted) {
+          bp.release();
+          continue;
         }
-      } else {
-        for (const spec of sf.plan.parts) {
-          // Resume verifies before it trusts: a part an earlier run sent is skipped only once its
-          // local bytes are shown to be what the destination holds (unless the destination checks
-          // resumed parts itself: direct mode's whole-object MD5 re-reads and compares them).
-          const check = prepared.doneParts.get(spec.index);
-          if (check && prepared.checksDoneParts) continue;
-          if (fs.failed || o.signal.aborted) break;
-          fs.inFlight++;
-          yield { fs, spec, check };
-        }
+        fs.inFlight++;
+        yield { fs, buffered: bp };
       }
+      return;
+    }
+    for (const spec of fs.sf.plan.parts) {
+      // Resume verifies before it trusts: a part an earlier run sent is skipped only once its
+      // local bytes are shown to be what the destination holds (unless the destination checks
+      // resumed parts itself: direct mode's whole-object MD5 re-reads and compares them).
+      const check = prepared.doneParts.get(spec.index);
+      if (check && prepared.checksDoneParts) continue;
+      if (fs.failed || o.signal.aborted) break;
+      fs.inFlight++;
+      yield { fs, spec, check };
+    }
+  }
+
+  async function* work(): AsyncGenerator<WorkItem> {
+    for await (const { file: sf, prepared } of started) {
+      const fs = await begin(sf, prepared);
+      if (!fs) continue;
+      yield* partsOf(fs);
       fs.queued = false;
       if (fs.inFlight === 0) fs.settle();
     }
@@ -363,7 +376,7 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     let delay = o.closePollMs ?? 200;
     const source = o.verify ? await sourceParts(fs.sf.plan, fs.sent, { ...o, buffers, signal }) : undefined;
     for (;;) {
-      const d = await o.destination.describe(fileId, signal);
+      const d = await fs.prepared!.file.describe(signal);
       if (source) verifyParts(fileId, source, d.parts);
       if (d.state === 'closed' || !o.waitOnClose) return;
       if (d.state !== 'closing')
@@ -373,12 +386,13 @@ export async function runUploads(files: ScheduledFile[], o: SchedulerOptions): P
     }
   }
 
-  startPrepares(ahead);
-  await Promise.all(Array.from({ length: Math.max(1, o.uploadThreads) }, loop));
-  await Promise.all(finishing);
-  scope.close();
-  buffers.clear();
-  return results;
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, o.uploadThreads) }, loop));
+  } finally {
+    while (finishing.size > 0) await Promise.all([...finishing]);
+    scope.close();
+    buffers.clear();
+  }
 }
 
 function message(err: unknown): string {

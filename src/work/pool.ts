@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { defaultCompressThreads } from '../config/options.js';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { FileChangedError, UaError } from '../errors.js';
+import { FileChangedError, PartReadError } from '../errors.js';
 import { runPart, type PartTaskInput, type PartTaskOutput } from './part-task.js';
 
 /** Parts up to this size are hashed on the calling thread (uncompressed / compressed). */
@@ -34,18 +34,6 @@ export interface PartResult {
   buffer: ArrayBuffer;
   /** Hex MD5 of the raw (uncompressed) bytes: always when not compressed, on request when compressed. */
   rawMd5?: string;
-}
-
-/** Reading a part failed with a system error (ENOENT, EACCES, EIO …); `sysCode` keeps its code. */
-export class PartReadError extends UaError {
-  readonly path: string;
-  readonly sysCode: string;
-  constructor(path: string, sysCode: string, message: string) {
-    super('UA_ERR_READ', message);
-    this.name = 'PartReadError';
-    this.path = path;
-    this.sysCode = sysCode;
-  }
 }
 
 export function partTaskFile(): string {

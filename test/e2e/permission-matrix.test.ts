@@ -16,6 +16,7 @@
  *   an upload is allowed iff the spec resolves to exactly one project with effective ≥ UPLOAD.
  * Otherwise the diagnosis kind follows from what the token lets the client see.
  */
+import { RunError } from '../../src/errors.js';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ import { atLeast, minLevel, type GrantLevel, type Level } from '../../src/common
 import { defaultOptions } from '../../src/config/options.js';
 import { diagnoseProject, type DiagnoseConfig } from '../../src/diagnose/permission.js';
 import { resolveAllExplained, refusalText } from '../../src/diagnose/refusal.js';
-import { RunError, upload } from '../../src/index.js';
+import { upload } from '../../src/index.js';
 import { createHttpAgent } from '../../src/transfer/http.js';
 import { PlatformClient } from '../../src/transfer/platform/api.js';
 import { tempDir, writeRandomFile } from '../helpers/files.js';

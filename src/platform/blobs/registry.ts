@@ -5,8 +5,8 @@ import { DiskBlobStore } from './disk.js';
 
 /**
  * One blob store per running server, found from its config (RouteDeps carries no blob store, and
- * routes and the raw HTTP handlers must share one). `setBlobStore` lets a server pick another
- * implementation (S3, Azure) or turn fsync off; the default is the disk under `<dataDir>/blobs`.
+ * routes and the raw HTTP handlers must share one): the disk under `<dataDir>/blobs`, fsync off
+ * with UA_PLATFORM_FSYNC=0.
  */
 const stores = new WeakMap<PlatformConfig, BlobStore>();
 
@@ -17,8 +17,4 @@ export function blobStoreFor(config: PlatformConfig): BlobStore {
     stores.set(config, s);
   }
   return s;
-}
-
-export function setBlobStore(config: PlatformConfig, store: BlobStore): void {
-  stores.set(config, store);
 }

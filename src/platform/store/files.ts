@@ -246,8 +246,3 @@ export function unassembledClosing(db: Database.Database): string[] {
   }>;
   return rows.map((r) => r.id);
 }
-
-/** After assembly the part rows stay (describe reports them) but their blobs are gone. */
-export function partBlobs(db: Database.Database, fileId: string): string[] {
-  return listParts(db, fileId).map((p) => p.blob);
-}

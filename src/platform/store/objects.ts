@@ -180,15 +180,6 @@ export function updateMeta(
   })();
 }
 
-/** Removes a file or record row, its properties and (files) its part rows; blobs are the caller's. */
-export function deleteObject(db: Database.Database, klass: ObjectClass, id: string): void {
-  db.transaction(() => {
-    db.prepare(`DELETE FROM ${TABLE_OF[klass]} WHERE id = ?`).run(id);
-    db.prepare('DELETE FROM object_properties WHERE object = ?').run(id);
-    if (klass === 'file') db.prepare('DELETE FROM parts WHERE file = ?').run(id);
-  })();
-}
-
 export interface ListObjectsOptions {
   includeHidden?: boolean;
 }

@@ -22,9 +22,9 @@ import {
   type ContainerClient,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import { isAbort } from '../../errors.js';
+import { CloudError, isAbort } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
-import { CloudError, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+import { type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
 import type { AzureCredentials } from './credentials.js';
 
 export { azureCredentialsFromEnv, type AzureCredentials } from './credentials.js';

@@ -3,7 +3,6 @@
  * make it whole. S3 (s3/destination.ts) and Azure Blob (azure/destination.ts) implement it; the
  * platform side (registering the object as a symlinked file) is direct/destination.ts.
  */
-import { UaError } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
 import type { PartDigest } from '../../work/part-task.js';
 import type { PartPayload } from '../destination.js';
@@ -61,18 +60,6 @@ export interface CloudTarget {
   /** The stored object's size, or undefined when there is none. */
   objectSize(key: string, signal: AbortSignal): Promise<number | undefined>;
   close(): void;
-}
-
-/** A cloud request failed for good (after the SDK's retries): names the object and the drive. */
-export class CloudError extends UaError {
-  readonly status?: number;
-  readonly cloudCode?: string;
-  constructor(message: string, o: { status?: number; cloudCode?: string; cause?: unknown } = {}) {
-    super('UA_ERR_CLOUD', message, { cause: o.cause });
-    this.name = 'CloudError';
-    this.status = o.status;
-    this.cloudCode = o.cloudCode;
-  }
 }
 
 /** The object key of a file: prefix + folder + name, without empty segments or a leading slash. */

@@ -13,25 +13,25 @@
  * computes (and the cloud checks as Content-MD5); a larger file's parts get only the cloud's cheap
  * per-part check from the workers (CloudObject.partDigest) while ordered-md5.ts hashes the object.
  */
-import { ApiCallError, UaError } from '../../errors.js';
+import { ApiCallError, CloudError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
 import { LocalSource } from '../../read/source.js';
 import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
 import type { PartDigest } from '../../work/part-task.js';
-import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
+import type {
+  Destination,
+  DestinationCapabilities,
+  DonePart,
+  PartPayload,
+  Prepared,
+  RemoteFile,
+} from '../destination.js';
 import { newNonce, type PlatformClient } from '../platform/api.js';
 import { partJob } from '../part-job.js';
 import { fileNewInput } from '../platform/destination.js';
-import {
-  CloudError,
-  crc32Base64,
-  objectKey,
-  type CloudObject,
-  type CloudPart,
-  type CloudTarget,
-} from './cloud.js';
+import { crc32Base64, objectKey, type CloudObject, type CloudPart, type CloudTarget } from './cloud.js';
 import { OrderedMd5 } from './ordered-md5.js';
 
 /** Where one project's files go. */
@@ -60,10 +60,34 @@ interface Registered {
   parts: Map<number, DonePart>;
 }
 
+/** S3's multipart limits; parts carry a CRC-32 S3 checks (a one-part object: Content-MD5). */
+const S3_CAPABILITIES: DestinationCapabilities = {
+  partDigest: 'crc32',
+  minPartSize: 5 * 2 ** 20,
+  maxPartSize: 5 * 2 ** 30,
+  maxParts: 10_000,
+  resume: true,
+  abort: false,
+};
+/** Azure block blobs: blocks up to 4,000 MiB, 50,000 of them; the blob's MD5 is set at commit. */
+const AZURE_CAPABILITIES: DestinationCapabilities = {
+  partDigest: 'none',
+  minPartSize: 0,
+  maxPartSize: 4000 * 2 ** 20,
+  maxParts: 50_000,
+  resume: true,
+  abort: false,
+};
+
 export class DirectDestination implements Destination {
   readonly kind = 'direct';
   readonly #o: DirectDestinationOptions;
-  readonly #registered = new Map<string, Registered>();
+
+  /** The limits of the cloud its projects' containers are in (the router makes one per project). */
+  get capabilities(): DestinationCapabilities {
+    const cloud = [...this.#o.projects.values()][0]?.target.cloud;
+    return cloud === 'azure' ? AZURE_CAPABILITIES : S3_CAPABILITIES;
+  }
 
   constructor(o: DirectDestinationOptions) {
     this.#o = o;
@@ -150,27 +174,8 @@ export class DirectDestination implements Destination {
     return upload(object, new Map(), false);
   }
 
-  /** State from the platform; parts only when the platform recorded the MD5 this run computed (for --verify). */
-  async describe(
-    fileId: string,
-    signal: AbortSignal,
-  ): Promise<{ state: string; parts: Map<number, DonePart> }> {
-    const d = await this.#o.api.describeFile(fileId, {}, signal);
-    const mine = this.#registered.get(fileId);
-    return { state: d.state, parts: mine && d.md5 === mine.md5 ? mine.parts : new Map() };
-  }
-
-  /** Whether this run registered `fileId`. */
-  owns(fileId: string): boolean {
-    return this.#registered.has(fileId);
-  }
-
   get options(): DirectDestinationOptions {
     return this.#o;
-  }
-
-  noteRegistered(fileId: string, r: Registered): void {
-    this.#registered.set(fileId, r);
   }
 
   async #findRegistered(
@@ -232,6 +237,7 @@ class DirectFile implements RemoteFile {
   #onePartMd5?: string;
   #catchUp?: Promise<void>;
   #fileId?: string;
+  #registered?: Registered;
 
   constructor(init: DirectFileInit) {
     this.#f = init;
@@ -312,10 +318,18 @@ class DirectFile implements RemoteFile {
     }
     this.#forget();
     this.#fileId = id;
-    this.#f.dest.noteRegistered(id, {
+    this.#registered = {
       md5,
       parts: new Map(parts.map((p) => [p.index, { size: p.size, md5: p.md5 }])),
-    });
+    };
+  }
+
+  /** State from the platform; parts only when the platform recorded the MD5 this run computed (for --verify). */
+  async describe(signal: AbortSignal): Promise<{ state: string; parts: Map<number, DonePart> }> {
+    if (!this.#fileId || !this.#registered) throw new Error('describe() before complete()');
+    const d = await this.#f.dest.options.api.describeFile(this.#fileId, {}, signal);
+    const mine = this.#registered;
+    return { state: d.state, parts: d.md5 === mine.md5 ? mine.parts : new Map() };
   }
 
   /** `/file/new` of a closed symlinked file with the metadata a platform upload would get. */

@@ -1,3 +1,4 @@
+import { CLASSIC_VERSION } from '../../version.js';
 import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { ApiCallError, UaError } from '../../errors.js';
@@ -122,7 +123,7 @@ export class PlatformClient {
   greet(signal?: AbortSignal) {
     return this.call<GreetReply>(
       'system/greet',
-      { client: 'dnanexus-upload-agent', version: '1.5.33', platform: 'linux' },
+      { client: 'dnanexus-upload-agent', version: CLASSIC_VERSION, platform: 'linux' },
       { signal, attempts: 2 },
     );
   }

@@ -22,6 +22,16 @@ export interface PlatformDestinationOptions {
 /** Platform storage: file/new → per part (/upload → PUT) → close, resuming by the classic signature. */
 export class PlatformDestination implements Destination {
   readonly kind = 'platform';
+  // The platform's limits (platform-api.md §5): 5 MiB minimum part but the last, 5 GiB most, 10,000 parts.
+  readonly capabilities = {
+    partDigest: 'md5',
+    minPartSize: 5 * 2 ** 20,
+    maxPartSize: 5 * 2 ** 30,
+    maxParts: 10_000,
+    resume: true,
+    // Unfinished files stay open, to be resumed; the platform removes abandoned ones after days.
+    abort: false,
+  } as const;
   readonly #o: PlatformDestinationOptions;
 
   constructor(o: PlatformDestinationOptions) {
@@ -72,17 +82,16 @@ export class PlatformDestination implements Destination {
     };
   }
 
-  async describe(fileId: string, signal: AbortSignal) {
-    const d = await this.#o.api.describeFile(fileId, { fields: { state: true, parts: true } }, signal);
-    return { state: d.state, parts: completeParts(d) };
-  }
-
   #remote(fileId: string): RemoteFile {
     return {
       fileId,
       uploadPart: (part, signal) => this.#uploadPart(fileId, part, signal),
       complete: async (signal) => {
         await this.#o.api.closeFile(fileId, signal);
+      },
+      describe: async (signal) => {
+        const d = await this.#o.api.describeFile(fileId, { fields: { state: true, parts: true } }, signal);
+        return { state: d.state, parts: completeParts(d) };
       },
     };
   }

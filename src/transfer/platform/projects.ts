@@ -1,36 +1,12 @@
 import { isId } from '../../common/ids.js';
 import { atLeast, isLevel } from '../../common/levels.js';
-import { ApiCallError, ConnectionError, UaError } from '../../errors.js';
+import { ApiCallError, ConnectionError, ProjectResolutionError } from '../../errors.js';
 import type { PlatformClient, ProjectDescription } from './api.js';
 
 export interface ResolvedProject {
   id: string;
   name: string;
   description?: ProjectDescription;
-}
-
-/** The classic agent's line for a project that cannot be used (scripts grep for it; keep it verbatim). */
-export function classicProjectError(spec: string): string {
-  return (
-    `"${spec}" does not represent a valid project name or ID (with >=UPLOAD access). ` +
-    `Please check the project name/ID given and whether you have >= UPLOAD permission to project specified.`
-  );
-}
-
-export class ProjectResolutionError extends UaError {
-  readonly spec: string;
-  readonly candidates: Array<{ id: string; name?: string }>;
-  constructor(spec: string, candidates: Array<{ id: string; name?: string }>) {
-    super(
-      candidates.length > 1 ? 'UA_ERR_PROJECT_AMBIGUOUS' : 'UA_ERR_PROJECT',
-      candidates.length > 1
-        ? `"${spec}" does not uniquely identify a project (multiple matches found)`
-        : classicProjectError(spec),
-    );
-    this.name = 'ProjectResolutionError';
-    this.spec = spec;
-    this.candidates = candidates;
-  }
 }
 
 /**

@@ -26,15 +26,9 @@ import {
   UploadPartCommand,
   type ListPartsCommandOutput,
 } from '@aws-sdk/client-s3';
-import { isAbort } from '../../errors.js';
+import { CloudError, isAbort } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
-import {
-  CloudError,
-  crc32Base64,
-  type CloudObject,
-  type CloudPart,
-  type CloudTarget,
-} from '../direct/cloud.js';
+import { crc32Base64, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
 
 /** The commands whose body is part data: their payload is not hashed for the signature (see above). */
 const DATA_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);

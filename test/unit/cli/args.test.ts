@@ -1,6 +1,6 @@
+import { UsageError } from '../../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs } from '../../../src/cli/args.js';
-import { UsageError } from '../../../src/config/options.js';
 
 const MiB = 1024 * 1024;
 function parseFailure(argv: string[]): UsageError {

@@ -1,8 +1,8 @@
+import { UsageError } from '../../../src/errors.js';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { redactToken, resolveApiConfig } from '../../../src/config/env.js';
-import { UsageError } from '../../../src/config/options.js';
 import { tempDir } from '../../helpers/files.js';
 
 const ctx = (token: string) => JSON.stringify({ auth_token_type: 'Bearer', auth_token: token });

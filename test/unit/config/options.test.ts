@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/errors.js';
 import {
   capUploadThreads,
   DEFAULTS,
@@ -7,7 +8,6 @@ import {
   parseDetails,
   parseProperties,
   parseSize,
-  UsageError,
   validate,
   type UaOptions,
 } from '../../../src/config/options.js';

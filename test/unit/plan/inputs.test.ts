@@ -1,7 +1,8 @@
+import { UsageError } from '../../../src/errors.js';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultOptions, UsageError, type UaOptions } from '../../../src/config/options.js';
+import { defaultOptions, type UaOptions } from '../../../src/config/options.js';
 import { expandInputs, type UploadEntry } from '../../../src/plan/inputs.js';
 import { tempDir } from '../../helpers/files.js';
 

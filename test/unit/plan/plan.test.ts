@@ -1,9 +1,10 @@
+import { UsageError } from '../../../src/errors.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultOptions, UsageError, type UaOptions } from '../../../src/config/options.js';
+import { defaultOptions, type UaOptions } from '../../../src/config/options.js';
 import { expandInputs, type UploadEntry } from '../../../src/plan/inputs.js';
 import { planFile, readHead } from '../../../src/plan/plan.js';
 import {

@@ -3,9 +3,9 @@ import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileChangedError } from '../../../src/errors.js';
+import { FileChangedError, PartReadError } from '../../../src/errors.js';
 import { EMPTY_GZIP_MEMBER } from '../../../src/work/gzip.js';
-import { INLINE_MAX, PartPool, PartReadError, type PartJob } from '../../../src/work/pool.js';
+import { INLINE_MAX, PartPool, type PartJob } from '../../../src/work/pool.js';
 import { tempDir, writeRandomFile, writeTextFile } from '../../helpers/files.js';
 import { buildPartWorker } from './build-worker.js';
 

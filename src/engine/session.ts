@@ -1,0 +1,201 @@
+/**
+ * The upload engine as a long-lived object: it owns the HTTP connection pool, the API client, the
+ * worker pool, the byte budget, the throttle, the resume journal and the destination router, and
+ * uploads planned files as they come, for one command line or for weeks (the daemon).
+ *
+ *   const session = await openSession(config, sink, signal);
+ *   await session.upload(files);      // files: an array, or an AsyncIterable fed over time
+ *   await session.drain();            // stop taking files; in-flight ones finish
+ *   await session.close();            // releases everything it owns
+ *
+ * Output is the events alone (file-start, part-done, file-done …), one file-done per file taken.
+ * The CLI (src/index.ts) and the daemon are thin fronts on it; tests drive it in-process, with the
+ * memory destination (transfer/memory/) or a real one.
+ */
+import { TokenBucket, throttled } from '../accounting/throttle.js';
+import type { EventSink } from '../accounting/events.js';
+import { ByteBudget } from '../read/budget.js';
+import { defaultStateDir, openJournal, type OpenedJournal } from '../state/journal.js';
+import type { Destination } from '../transfer/destination.js';
+import { createHttpAgent } from '../transfer/http.js';
+import { PlatformClient, type ApiServer } from '../transfer/platform/api.js';
+import { PlatformDestination } from '../transfer/platform/destination.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../transfer/retry.js';
+import { DestinationRouter } from '../transfer/router.js';
+import { runUploads, type FileResult, type ScheduledFile } from '../transfer/scheduler.js';
+import { PartPool } from '../work/pool.js';
+import type { Agent } from 'undici';
+
+/** The platform's smallest part but the last; compressed parts are padded up to it. */
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+/**
+ * Default bound on bytes of parts in flight; keeps RSS flat whatever the file count or size. 384 MiB
+ * (five 75 MiB parts) runs as fast as 512 to a discarding server and keeps peak RSS near 500 MiB.
+ */
+export const DEFAULT_MEMORY_BUDGET = 384 * 1024 * 1024;
+
+/** What the engine needs to know; the CLI's options extend it (config/options.ts UaOptions). */
+export interface EngineOptions {
+  /** Concurrent part uploads. */
+  uploadThreads: number;
+  /** Worker threads that read, hash and compress parts. */
+  compressThreads: number;
+  /** Attempts per part, in all. */
+  tries: number;
+  compressLevel: number;
+  /** Bytes per second for the whole session; undefined = unthrottled. */
+  throttle?: number;
+  waitOnClose: boolean;
+  verify: boolean;
+  doNotResume: boolean;
+  /** Force direct mode for every project (else automatic: see transfer/router.ts). */
+  direct?: boolean;
+  /** The resume journal's directory (default: UA_STATE_DIR, $XDG_CACHE_HOME/ua, ~/.cache/ua). */
+  stateDir?: string;
+}
+
+export interface SessionConfig {
+  options: EngineOptions;
+  server: ApiServer;
+  token: string;
+  /** Retry timing override (tests use short delays). */
+  retry?: Partial<RetryPolicy>;
+  /** TLS: skip verification (NOVERIFY), or a CA bundle to trust. */
+  tls?: { insecure?: boolean; ca?: string };
+  memoryBudget?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Use this destination for every file instead of the platform router (tests: the memory destination). */
+  destination?: Destination;
+}
+
+export async function openSession(
+  config: SessionConfig,
+  sink: EventSink,
+  signal: AbortSignal,
+): Promise<Session> {
+  return new Session(config, sink, signal);
+}
+
+export class Session {
+  readonly api: PlatformClient;
+  readonly budget: ByteBudget;
+  readonly router?: DestinationRouter;
+  readonly #o: EngineOptions;
+  readonly #sink: EventSink;
+  readonly #signal: AbortSignal;
+  readonly #agent: Agent;
+  readonly #pool: PartPool;
+  readonly #journal: OpenedJournal;
+  readonly #destination: Destination;
+  /** fileId → the file's order, while it is in flight (part-retry events name the file by order). */
+  readonly #orderOf = new Map<string, number>();
+  readonly #running = new Set<Promise<void>>();
+  #taking = true;
+  #closed?: Promise<void>;
+
+  constructor(config: SessionConfig, sink: EventSink, signal: AbortSignal) {
+    const o = config.options;
+    this.#o = o;
+    this.#signal = signal;
+    this.#sink = (e) => {
+      if (e.type === 'file-start') this.#orderOf.set(e.fileId, e.order);
+      else if (e.type === 'file-done' && e.fileId) this.#orderOf.delete(e.fileId);
+      sink(e);
+    };
+    this.#agent = createHttpAgent({ connections: o.uploadThreads + 8, ...config.tls });
+    const retry = { ...DEFAULT_RETRY, ...config.retry };
+    this.api = new PlatformClient({
+      server: config.server,
+      token: config.token,
+      agent: this.#agent,
+      retry,
+      onRetry: (route, attempt, delayMs, reason) =>
+        this.#sink({ type: 'api-retry', route, attempt, delayMs, reason }),
+    });
+    this.#pool = new PartPool({ threads: o.compressThreads });
+    this.budget = new ByteBudget(config.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
+    // Resume state on this machine: direct mode's cloud uploads, and the source MD5 of compressed parts.
+    this.#journal = openJournal(defaultStateDir(config.env ?? process.env, o.stateDir));
+    if (config.destination) this.#destination = config.destination;
+    else {
+      const bucket = o.throttle ? new TokenBucket(o.throttle) : undefined;
+      const platform = new PlatformDestination({
+        api: this.api,
+        agent: this.#agent,
+        partRetry: { ...retry, attempts: o.tries },
+        resume: !o.doNotResume,
+        throttle: bucket ? (data, s) => throttled(data, bucket, s) : undefined,
+        onPartRetry: (fileId, index, attempt, delayMs, reason) =>
+          this.#sink({
+            type: 'part-retry',
+            order: this.#orderOf.get(fileId) ?? -1,
+            fileId,
+            index,
+            attempt,
+            delayMs,
+            reason,
+          }),
+      });
+      this.router = new DestinationRouter({
+        options: o,
+        api: this.api,
+        platform,
+        pool: this.#pool,
+        minPartSize: MIN_PART_SIZE,
+        journal: this.#journal,
+        env: config.env,
+      });
+      this.#destination = this.router;
+    }
+  }
+
+  /**
+   * Uploads `files` as they come; resolves once the input has ended (or the session drains) and
+   * every file taken has its result (file-done event, and `onResult`). Several calls may run at
+   * once; they share the session's memory budget, workers and connections.
+   */
+  async upload(
+    files: AsyncIterable<ScheduledFile> | Iterable<ScheduledFile>,
+    onResult?: (r: FileResult) => void,
+  ): Promise<void> {
+    if (this.#closed) throw new Error('upload() on a closed session');
+    const run = runUploads(files, {
+      destination: this.#destination,
+      pool: this.#pool,
+      budget: this.budget,
+      uploadThreads: this.#o.uploadThreads,
+      compressLevel: this.#o.compressLevel,
+      minPartSize: MIN_PART_SIZE,
+      waitOnClose: this.#o.waitOnClose,
+      verify: this.#o.verify,
+      events: this.#sink,
+      signal: this.#signal,
+      records: this.#journal.journal,
+      onResult,
+      taking: () => this.#taking,
+    });
+    this.#running.add(run);
+    try {
+      await run;
+    } finally {
+      this.#running.delete(run);
+    }
+  }
+
+  /** Stops taking new files from every input; resolves when the files in flight have their results. */
+  async drain(): Promise<void> {
+    this.#taking = false;
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+
+  /** Drains, then releases the workers, connections, cloud clients and the journal. Idempotent. */
+  close(): Promise<void> {
+    return (this.#closed ??= (async () => {
+      await this.drain();
+      this.router?.close();
+      this.#journal.journal?.close();
+      await this.#pool.destroy();
+      await this.#agent.close();
+    })());
+  }
+}
