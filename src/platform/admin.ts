@@ -1,11 +1,12 @@
+import type { Store } from './store/store.js';
 import { newId } from '../common/ids.js';
 import type { GrantLevel } from '../common/levels.js';
 import { issueToken, revokeToken, type IssuedToken } from './auth/tokens.js';
 import { DEFAULT_REGION, REGIONS } from './routes/projects.js';
-import { openDb, tx, type Db } from './store/db.js';
-import { getProject, insertProject, setMember } from './store/projects.js';
+import { openDb } from './store/db.js';
+import { storeOf } from './store/store.js';
 import type { TokenScope } from './store/tokens.js';
-import { findUser, insertUser, isValidHandle } from './store/users.js';
+import { isValidHandle } from './store/users.js';
 
 /** Operator actions that have no API route here: users, tokens, seeding projects and members. */
 export interface PlatformAdmin {
@@ -23,17 +24,17 @@ export class AdminError extends Error {
   override name = 'AdminError';
 }
 
-export function makeAdmin(db: Db, now: () => number = Date.now): PlatformAdmin {
+export function makeAdmin(store: Store, now: () => number = Date.now): PlatformAdmin {
   const userOrThrow = (idOrHandle: string) => {
-    const u = findUser(db, idOrHandle);
+    const u = store.findUser(idOrHandle);
     if (!u) throw new AdminError(`no such user: ${idOrHandle}`);
     return u;
   };
   return {
     createUser(handle) {
       if (!isValidHandle(handle)) throw new AdminError(`invalid user handle: ${JSON.stringify(handle)}`);
-      if (findUser(db, handle)) throw new AdminError(`user already exists: ${handle}`);
-      return insertUser(db, handle, now()).id;
+      if (store.findUser(handle)) throw new AdminError(`user already exists: ${handle}`);
+      return store.insertUser(handle, now()).id;
     },
     createProject({ name, owner, region = DEFAULT_REGION }) {
       const user = userOrThrow(owner);
@@ -41,8 +42,8 @@ export function makeAdmin(db: Db, now: () => number = Date.now): PlatformAdmin {
       if (!(REGIONS as readonly string[]).includes(region)) throw new AdminError(`unknown region: ${region}`);
       const id = newId('project');
       const t = now();
-      tx(db, () => {
-        insertProject(db, {
+      store.tx(() => {
+        store.insertProject({
           id,
           name,
           region,
@@ -59,32 +60,37 @@ export function makeAdmin(db: Db, now: () => number = Date.now): PlatformAdmin {
           externalUploadRestricted: false,
           defaultSymlink: null,
         });
-        setMember(db, id, user.id, 'ADMINISTER');
+        store.setMember(id, user.id, 'ADMINISTER');
       });
       return id;
     },
     invite(projectId, userIdOrHandle, level) {
-      if (!getProject(db, projectId)) throw new AdminError(`no such project: ${projectId}`);
+      if (!store.getProject(projectId)) throw new AdminError(`no such project: ${projectId}`);
       const user = userOrThrow(userIdOrHandle);
-      setMember(db, projectId, user.id, level); // set outright: an operator may lower a grant too
+      store.setMember(projectId, user.id, level); // set outright: an operator may lower a grant too
     },
     createToken({ user, scope, expiresAt }) {
       const u = userOrThrow(user);
       if (scope) {
         for (const p of Object.keys(scope.projects)) {
-          if (p !== '*' && !getProject(db, p)) throw new AdminError(`no such project: ${p}`);
+          if (p !== '*' && !store.getProject(p)) throw new AdminError(`no such project: ${p}`);
         }
       }
-      return issueToken(db, { user: u.id, scope: scope ?? null, expiresAt: expiresAt ?? null, now: now() });
+      return issueToken(store, {
+        user: u.id,
+        scope: scope ?? null,
+        expiresAt: expiresAt ?? null,
+        now: now(),
+      });
     },
     revokeToken(tokenOrId) {
-      if (!revokeToken(db, tokenOrId)) throw new AdminError('no such token');
+      if (!revokeToken(store, tokenOrId)) throw new AdminError('no such token');
     },
   };
 }
 
 /** Admin access to a data dir without a running server (safe while one runs: WAL + busy timeout). */
 export function openAdmin(dataDir: string): PlatformAdmin & { close(): void } {
-  const db = openDb(dataDir);
-  return { ...makeAdmin(db), close: () => db.close() };
+  const store = storeOf(openDb(dataDir));
+  return { ...makeAdmin(store), close: () => store.close() };
 }

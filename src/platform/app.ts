@@ -9,8 +9,6 @@ import type { FaultRule } from './faults.js';
 import { checkContentType, isOversizedBody, parseJsonObject, readBody } from './http/body.js';
 import type { Principal, RouteContext, RouteDeps, RouteTable } from './http/route.js';
 import { handleDownload, handlePartPut } from './routes/parts-http.js';
-import { durableChanges } from './store/changes.js';
-import { syncWal } from './store/db.js';
 
 /** Subjects that name a class (`/file/new`) rather than an entity. */
 const CLASS_SUBJECTS = new Set(['system', 'project', 'file', 'record', 'drive', 'container', 'user', 'org']);
@@ -110,22 +108,22 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
       throw new ApiError('ResourceNotFound', `The route ${req.url?.split('?')[0]} could not be found`);
     }
     // Every route needs a caller; authenticating up front means no handler can forget to.
-    const principal: Principal = authenticate(deps.db, header(req, 'authorization'), deps.now());
+    const principal: Principal = authenticate(deps.store, header(req, 'authorization'), deps.now());
     const ctx: RouteContext = {
       subject: route.subject,
       method: route.method,
       input,
       principal: () => principal,
-      levelIn: (projectId) => levelIn(deps.db, principal, projectId),
-      requireLevel: (projectId, need) => requireLevel(deps.db, principal, projectId, need),
+      levelIn: (projectId) => levelIn(deps.store, principal, projectId),
+      requireLevel: (projectId, need) => requireLevel(deps.store, principal, projectId, need),
       deps,
       requestId,
       origin: originOf(req, deps),
     };
-    const changesBefore = durableChanges(deps.db);
+    const changesBefore = deps.store.durableChanges();
     const result = await handler(ctx);
     // Group commit: a route that wrote answers only once its commits are on disk (see syncWal).
-    if (deps.db.open && durableChanges(deps.db) !== changesBefore) await syncWal(deps.db);
+    if (deps.store.open && deps.store.durableChanges() !== changesBefore) await deps.store.syncWal();
     return result;
   }
 

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { sweepTemporaryFiles } from './blobs/disk.js';
+import { DiskBlobStore, sweepTemporaryFiles } from './blobs/disk.js';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,7 @@ import { drainAssemblies, ensureAssembling } from './routes/assembly.js';
 import { allRoutes } from './routes/index.js';
 import { ServerStats } from './stats.js';
 import { openDb } from './store/db.js';
-import { unassembledClosing } from './store/files.js';
-import { pruneNonces } from './store/nonces.js';
+import { storeOf } from './store/store.js';
 
 export { openAdmin, type PlatformAdmin };
 export { Faults, type FaultRule } from './faults.js';
@@ -73,11 +72,13 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
   const swept = sweepTemporaryFiles(join(dataDir, 'blobs'));
   if (swept > 0 && !o.quiet)
     process.stderr.write(`[ua-platform] removed ${swept} temporary file(s) left by an earlier run\n`);
-  const db = openDb(dataDir, { groupCommit: true });
-  pruneNonces(db, Date.now()); // rows past the replay window are dead weight
+  const store = storeOf(openDb(dataDir, { groupCommit: true }));
+  store.pruneNonces(Date.now()); // rows past the replay window are dead weight
   let port = 0;
   const deps: RouteDeps = {
-    db,
+    store,
+    blobs: new DiskBlobStore(join(dataDir, 'blobs'), { fsync: process.env.UA_PLATFORM_FSYNC !== '0' }),
+    assemblies: new Map(),
     config: {
       closingDelayMs: o.closingDelayMs ?? 300,
       urlTtlMs: o.urlTtlMs ?? 15 * 60 * 1000,
@@ -100,13 +101,13 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
       });
     });
   } catch (err) {
-    db.close();
+    store.close();
     if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   port = (server.address() as AddressInfo).port;
   // Files a stopped server left closing: assemble them now rather than on their next describe.
-  for (const id of unassembledClosing(db)) void ensureAssembling(deps, id);
+  for (const id of store.unassembledClosing()) void ensureAssembling(deps, id);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -114,8 +115,8 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections(); // idle keep-alive sockets would otherwise hold close() open
       await closed;
-      await drainAssemblies(db); // an object being assembled is finished and recorded, not cut off
-      db.close();
+      await drainAssemblies(deps); // an object being assembled is finished and recorded, not cut off
+      store.close();
       if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
     })());
 
@@ -124,7 +125,7 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
     host,
     port,
     dataDir,
-    admin: makeAdmin(db, deps.now),
+    admin: makeAdmin(store, deps.now),
     faults: deps.faults,
     stats: deps.stats,
     deps,

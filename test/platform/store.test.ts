@@ -7,6 +7,7 @@ import { openDb, syncWal, tx, type Db } from '../../src/platform/store/db.js';
 import { ensureFolder, folderExists, normaliseFolder } from '../../src/platform/store/folders.js';
 import { canonicalJson, NONCE_WINDOW_MS, withNonce } from '../../src/platform/store/nonces.js';
 import { makeAdmin } from '../../src/platform/admin.js';
+import { storeOf } from '../../src/platform/store/store.js';
 import { tempDir } from '../helpers/files.js';
 
 const cleanups: Array<() => void> = [];
@@ -135,7 +136,7 @@ describe('withNonce', () => {
 
   it('stores nothing when create throws, and rolls back what create wrote', () => {
     const { db } = freshDb();
-    const admin = makeAdmin(db);
+    const admin = makeAdmin(storeOf(db));
     expect(() =>
       withNonce(db, 'u', 'r', { nonce: 'n' }, () => {
         admin.createUser('ghost');
@@ -163,7 +164,7 @@ describe('folders', () => {
 
   it('ensureFolder creates a child of an existing folder, and ancestors only with parents', () => {
     const { db } = freshDb();
-    const admin = makeAdmin(db);
+    const admin = makeAdmin(storeOf(db));
     const p = admin.createProject({ name: 'p', owner: admin.createUser('o') });
     expect(tx(db, () => ensureFolder(db, p, '/a/', false))).toBe('/a');
     expect(tx(db, () => ensureFolder(db, p, '/a', false))).toBe('/a'); // existing: fine

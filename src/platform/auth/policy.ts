@@ -1,8 +1,7 @@
+import type { Store } from '../store/store.js';
 import { atLeast, minLevel, type GrantLevel, type Level } from '../../common/levels.js';
 import { notFound, permissionDenied } from '../errors.js';
 import type { Principal } from '../http/route.js';
-import type { Db } from '../store/db.js';
-import { memberLevel, projectExists } from '../store/projects.js';
 
 /**
  * What each level allows (platform-api.md §4.1), named so routes state their need:
@@ -25,15 +24,15 @@ export function scopeCap(principal: Principal, projectId: string): Level {
 }
 
 /** min(membership, token scope); NONE when not a member. Does not check the project exists. */
-export function effectiveLevel(db: Db, principal: Principal, projectId: string): Level {
-  const member = memberLevel(db, projectId, principal.userId) ?? 'NONE';
+export function effectiveLevel(store: Store, principal: Principal, projectId: string): Level {
+  const member = store.memberLevel(projectId, principal.userId) ?? 'NONE';
   return minLevel(member, scopeCap(principal, projectId));
 }
 
 /** effectiveLevel, but ResourceNotFound when the project does not exist. */
-export function levelIn(db: Db, principal: Principal, projectId: string): Level {
-  if (!projectExists(db, projectId)) throw notFound(projectId);
-  return effectiveLevel(db, principal, projectId);
+export function levelIn(store: Store, principal: Principal, projectId: string): Level {
+  if (!store.projectExists(projectId)) throw notFound(projectId);
+  return effectiveLevel(store, principal, projectId);
 }
 
 /**
@@ -43,8 +42,8 @@ export function levelIn(db: Db, principal: Principal, projectId: string): Level 
  * this because it matches the message format clients are known to parse, and because it lets the
  * troubleshooting sequence tell "wrong ID" from "no access" (§9.4).
  */
-export function requireLevel(db: Db, principal: Principal, projectId: string, need: GrantLevel): void {
-  const have = levelIn(db, principal, projectId);
+export function requireLevel(store: Store, principal: Principal, projectId: string, need: GrantLevel): void {
+  const have = levelIn(store, principal, projectId);
   if (atLeast(have, need)) return;
   // Someone who cannot even view is told VIEW is missing, whatever the route needs.
   throw permissionDenied(atLeast(have, 'VIEW') ? need : 'VIEW', projectId);

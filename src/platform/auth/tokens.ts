@@ -1,10 +1,9 @@
+import type { Store } from '../store/store.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '../../common/ids.js';
 import { ApiError } from '../errors.js';
 import type { Principal } from '../http/route.js';
-import type { Db } from '../store/db.js';
-import { insertToken, revokeTokenById, tokenByHash, tokenById, type TokenScope } from '../store/tokens.js';
-import { getUser } from '../store/users.js';
+import { type TokenScope } from '../store/tokens.js';
 
 const PREFIX_CHARS = 6;
 
@@ -51,12 +50,12 @@ export interface IssuedToken {
 }
 
 export function issueToken(
-  db: Db,
+  store: Store,
   o: { user: string; scope?: TokenScope | null; expiresAt?: number | null; now: number },
 ): IssuedToken {
   const token = generateToken();
   const tokenId = newId('token');
-  insertToken(db, {
+  store.insertToken({
     id: tokenId,
     user: o.user,
     hash: hashToken(token),
@@ -70,10 +69,10 @@ export function issueToken(
 }
 
 /** Revokes by token ID or by the token itself; false when neither matches. */
-export function revokeToken(db: Db, tokenOrId: string): boolean {
-  if (tokenById(db, tokenOrId)) return revokeTokenById(db, tokenOrId);
-  const rec = tokenByHash(db, hashToken(tokenOrId));
-  return rec ? revokeTokenById(db, rec.id) : false;
+export function revokeToken(store: Store, tokenOrId: string): boolean {
+  if (store.tokenById(tokenOrId)) return store.revokeTokenById(tokenOrId);
+  const rec = store.tokenByHash(hashToken(tokenOrId));
+  return rec ? store.revokeTokenById(rec.id) : false;
 }
 
 const BEARER_RE = /^Bearer\s+(\S+)\s*$/i;
@@ -86,14 +85,14 @@ const BEARER_RE = /^Bearer\s+(\S+)\s*$/i;
  * dx-toolkit test expects PermissionDenied when no security context is set, so we follow the test.
  * Only Bearer is supported (dxpy refuses any other type client-side as well).
  */
-export function authenticate(db: Db, authorization: string | undefined, now: number): Principal {
+export function authenticate(store: Store, authorization: string | undefined, now: number): Principal {
   if (authorization === undefined || authorization.trim() === '') {
     throw new ApiError('PermissionDenied', 'Must supply authentication token');
   }
   const m = BEARER_RE.exec(authorization);
   if (!m) throw new ApiError('InvalidAuthentication', 'Only Bearer authentication tokens are supported');
-  const rec = tokenByHash(db, hashTokenCached(m[1]));
-  if (!rec || !getUser(db, rec.user))
+  const rec = store.tokenByHash(hashTokenCached(m[1]));
+  if (!rec || !store.getUser(rec.user))
     throw new ApiError('InvalidAuthentication', 'The token could not be found');
   if (rec.revoked) throw new ApiError('InvalidAuthentication', 'The token has been revoked');
   if (rec.expires !== null && rec.expires <= now) {

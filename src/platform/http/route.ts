@@ -1,4 +1,5 @@
-import type Database from 'better-sqlite3';
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { Store } from '../store/store.js';
 import type { GrantLevel, Level } from '../../common/levels.js';
 import type { Faults } from '../faults.js';
 import type { ServerStats } from '../stats.js';
@@ -34,7 +35,12 @@ export interface PlatformConfig {
 }
 
 export interface RouteDeps {
-  db: Database.Database;
+  /** The server's state (store/store.ts): every query and transaction; no route holds the driver. */
+  store: Store;
+  /** Where part and object bytes live (blobs/disk.ts unless configured otherwise). */
+  blobs: BlobStore;
+  /** Assemblies running on this server, by file ID (routes/assembly.ts). */
+  assemblies: Map<string, Promise<void>>;
   config: PlatformConfig;
   /** http://127.0.0.1:PORT — the base of signed URLs this server hands out. */
   baseUrl(): string;

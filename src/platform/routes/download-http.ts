@@ -3,9 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { isId } from '../../common/ids.js';
 import { checkDownload } from '../auth/signing.js';
 import { attachment, type ByteRange } from '../blobs/blob-store.js';
-import { blobStoreFor } from '../blobs/registry.js';
 import type { RouteDeps } from '../http/route.js';
-import { getFile, settleClosing } from '../store/files.js';
 import { sendS3Error } from './s3-errors.js';
 
 /**
@@ -60,10 +58,10 @@ export async function handleDownload(
     else sendS3Error(res, 403, 'SignatureDoesNotMatch', 'The request signature does not match');
     return true;
   }
-  settleClosing(deps.db, deps.now());
-  const file = getFile(deps.db, fileId);
-  const store = blobStoreFor(deps.config);
-  const size = file?.state === 'closed' ? await store.objectSize(fileId) : undefined;
+  deps.store.settleClosing(deps.now());
+  const file = deps.store.getFile(fileId);
+  const blobs = deps.blobs;
+  const size = file?.state === 'closed' ? await blobs.objectSize(fileId) : undefined;
   if (size === undefined) {
     sendS3Error(res, 404, 'NoSuchKey', 'The file does not exist or is not closed');
     return true;
@@ -87,7 +85,7 @@ export async function handleDownload(
     return true;
   }
   try {
-    await pipeline(store.openObject(fileId, range), res);
+    await pipeline(blobs.openObject(fileId, range), res);
   } catch {
     res.destroy(); // the client went away; nothing to answer
   }

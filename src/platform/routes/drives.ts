@@ -3,14 +3,7 @@ import { atLeast } from '../../common/levels.js';
 import { withCloudStore } from '../blobs/cloud-store.js';
 import { ApiError, invalidInput, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
-import {
-  getDrive,
-  insertDrive,
-  memberProjectsUsingDrive,
-  updateDrive,
-  type Cloud,
-  type DriveRecord,
-} from '../store/drives.js';
+import { type Cloud, type DriveRecord } from '../store/drives.js';
 import { isPlainObject, optString } from './input-checks.js';
 
 /**
@@ -59,7 +52,7 @@ async function checkCredentials(
 ): Promise<void> {
   await withCloudStore(
     d,
-    (store) => store.checkAccess(),
+    (cloud) => cloud.checkAccess(),
     (err) => invalidInput(`The credentials of drive ${label} cannot access the given cloud: ${err.message}`),
   );
 }
@@ -70,13 +63,13 @@ async function checkCredentials(
  * project the token's scope does not reach grants nothing (platform-api.md §3).
  */
 export function driveForCaller(ctx: RouteContext, id: string, forDescribe = false): DriveRecord {
-  const d = isId(id, 'drive') ? getDrive(ctx.deps.db, id) : undefined;
+  const d = isId(id, 'drive') ? ctx.deps.store.getDrive(id) : undefined;
   const userId = ctx.principal().userId;
   if (!d) throw notFound(id);
   if (d.owner === userId) return d;
   if (
     forDescribe &&
-    memberProjectsUsingDrive(ctx.deps.db, id, userId).some((p) => atLeast(ctx.levelIn(p), 'VIEW'))
+    ctx.deps.store.memberProjectsUsingDrive(id, userId).some((p) => atLeast(ctx.levelIn(p), 'VIEW'))
   )
     return d;
   throw new ApiError('PermissionDenied', `You do not have permission to use ${id}`);
@@ -95,7 +88,7 @@ export async function checkDefaultSymlink(
   if (ds.container === '') throw invalidInput('defaultSymlink.container must be nonempty');
   await withCloudStore(
     d,
-    (store) => store.checkContainer(ds.container),
+    (cloud) => cloud.checkContainer(ds.container),
     (err) => invalidInput(`defaultSymlink: drive ${d.id}: ${err.message}`),
   );
 }
@@ -113,7 +106,7 @@ const driveNew: Handler = async (ctx) => {
   await checkCredentials({ cloud, credentials, endpoint, region }, `"${name}"`);
   const now = ctx.deps.now();
   const id = newId('drive');
-  insertDrive(ctx.deps.db, {
+  ctx.deps.store.insertDrive({
     id,
     name,
     cloud,
@@ -162,13 +155,13 @@ const update: Handler = async (ctx) => {
   const credentials =
     ctx.input.credentials !== undefined ? readCredentials(d.cloud, ctx.input.credentials) : undefined;
   if (credentials) await checkCredentials({ ...d, credentials }, d.id);
-  updateDrive(ctx.deps.db, d.id, { name, credentials }, ctx.deps.now());
+  ctx.deps.store.updateDrive(d.id, { name, credentials }, ctx.deps.now());
   return { id: d.id };
 };
 
 const disable: Handler = (ctx) => {
   const d = driveForCaller(ctx, ctx.subject);
-  updateDrive(ctx.deps.db, d.id, { disabled: true }, ctx.deps.now());
+  ctx.deps.store.updateDrive(d.id, { disabled: true }, ctx.deps.now());
   return { id: d.id };
 };
 

@@ -4,13 +4,11 @@ import { md5Base64 } from '../blobs/blob-store.js';
 import { signDownload, signUpload } from '../auth/signing.js';
 import { invalidInput, invalidState } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
-import { insertFile, listParts, markClosing, type FileRecord } from '../store/files.js';
-import { checkObjectName, ensureFolder } from '../store/folders.js';
-import { withNonce } from '../store/nonces.js';
+import type { FileRecord } from '../store/files.js';
+import { checkObjectName } from '../store/folders.js';
 import { ensureAssembling } from './assembly.js';
 import { optBool, optInt, optString, optStringArray, optStringMap, reqString } from './input-checks.js';
 import { loadForCaller, metadataRoutes } from './metadata.js';
-import { getSymlinkUpload } from '../store/drives.js';
 import { driveForCaller } from './drives.js';
 import {
   isSymlinkRegistration,
@@ -55,24 +53,23 @@ const fileNew: Handler = async (ctx) => {
   const c = readCreation(ctx);
   const media = optString(ctx.input, 'media') ?? '';
   ctx.requireLevel(c.project, NEED.create);
-  const db = ctx.deps.db;
+  const store = ctx.deps.store;
   // Registering an object already in a drive's container (symlink-files.ts) reads it first.
   const symlink = isSymlinkRegistration(ctx.input)
     ? await verifySymlinkRegistration(ctx, (id) => driveForCaller(ctx, id))
     : undefined;
   const now = ctx.deps.now();
-  return withNonce(
-    db,
+  return store.withNonce(
     ctx.principal().userId,
     'file/new',
     ctx.input,
     () => {
-      const folder = ensureFolder(db, c.project, c.folder, c.parents);
+      const folder = store.ensureFolder(c.project, c.folder, c.parents);
       const id = newId('file');
       const name = c.name ?? id;
-      insertFile(db, { ...c, id, folder, name, media, createdBy: ctx.principal().userId, now });
-      if (symlink) recordRegisteredSymlink(db, id, symlink, now);
-      else startAutoSymlink(db, { id, project: c.project, folder, name });
+      store.insertFile({ ...c, id, folder, name, media, createdBy: ctx.principal().userId, now });
+      if (symlink) recordRegisteredSymlink(store, id, symlink, now);
+      else startAutoSymlink(store, { id, project: c.project, folder, name });
       return { id };
     },
     now,
@@ -99,7 +96,7 @@ const upload: Handler = (ctx) => {
   if (size === undefined) throw invalidInput('size is required');
   const md5 = reqString(ctx.input, 'md5');
   if (!MD5_RE.test(md5)) throw invalidInput('md5 must be 32 lowercase hexadecimal digits');
-  const su = getSymlinkUpload(ctx.deps.db, f.id);
+  const su = ctx.deps.store.getSymlinkUpload(f.id);
   if (su) return symlinkUpload(ctx, f, su, { index, size, md5 });
   const expires = ctx.deps.now() + ctx.deps.config.urlTtlMs;
   const sig = signUpload(ctx.deps.config.signingKey, { fileId: f.id, index, size, md5, expires });
@@ -142,11 +139,11 @@ const close: Handler = (ctx) => {
   const f = loadFile(ctx, 'read');
   ctx.requireLevel(f.project, NEED.close);
   if (f.state !== 'open') return { id: f.id };
-  const su = getSymlinkUpload(ctx.deps.db, f.id);
+  const su = ctx.deps.store.getSymlinkUpload(f.id);
   if (su) return symlinkClose(ctx, f, su);
-  const size = validateParts(listParts(ctx.deps.db, f.id), f.id);
+  const size = validateParts(ctx.deps.store.listParts(f.id), f.id);
   const now = ctx.deps.now();
-  if (markClosing(ctx.deps.db, f.id, size, now + ctx.deps.config.closingDelayMs, now)) {
+  if (ctx.deps.store.markClosing(f.id, size, now + ctx.deps.config.closingDelayMs, now)) {
     void ensureAssembling(ctx.deps, f.id);
   }
   return { id: f.id };

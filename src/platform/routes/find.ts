@@ -2,10 +2,9 @@ import { idClass } from '../../common/ids.js';
 import { atLeast, isGrantLevel, type GrantLevel } from '../../common/levels.js';
 import { ApiError, invalidInput } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
-import { settleClosing } from '../store/files.js';
-import { findObjects, type FindCursor, type FindQuery, type FoundRow } from '../store/find.js';
+import { type FindCursor, type FindQuery, type FoundRow } from '../store/find.js';
 import { normaliseFolder } from '../store/folders.js';
-import { projectsWithObjects, type ObjectClass } from '../store/objects.js';
+import { type ObjectClass } from '../store/objects.js';
 import { isPlainObject, optString } from './input-checks.js';
 import {
   describeLoaded,
@@ -25,7 +24,7 @@ function searchProjects(ctx: RouteContext, scopeProject: string | undefined, min
     ctx.requireLevel(scopeProject, 'VIEW');
     return atLeast(ctx.levelIn(scopeProject), minimum) ? [scopeProject] : [];
   }
-  return projectsWithObjects(ctx.deps.db).filter((p) => atLeast(ctx.levelIn(p), minimum));
+  return ctx.deps.store.projectsWithObjects().filter((p) => atLeast(ctx.levelIn(p), minimum));
 }
 
 function readCursor(v: unknown): FindCursor | undefined {
@@ -95,11 +94,11 @@ const findDataObjects: Handler = async (ctx) => {
       ? undefined
       : parseDescribeOptions(input.describe);
 
-  settleClosing(ctx.deps.db, ctx.deps.now());
+  ctx.deps.store.settleClosing(ctx.deps.now());
   q.projects = searchProjects(ctx, scopeProject, level);
   const page: FoundRow[] = [];
   let more = false;
-  for (const row of findObjects(ctx.deps.db, q)) {
+  for (const row of ctx.deps.store.findObjects(q)) {
     if (
       !nameOk(row.name) ||
       !tagsOk(JSON.parse(row.tags) as string[]) ||

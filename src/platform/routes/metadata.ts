@@ -1,7 +1,7 @@
 import { invalidInput, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import { checkObjectName } from '../store/folders.js';
-import { updateMeta, type MetaPatch, type ObjectClass } from '../store/objects.js';
+import { type MetaPatch, type ObjectClass } from '../store/objects.js';
 import { NEED } from '../auth/policy.js';
 import { isPlainObject, optString, optStringArray, reqString } from './input-checks.js';
 import { describeLoadedFresh, loadObject, parseDescribeOptions, type Loaded } from './object-describe.js';
@@ -27,7 +27,7 @@ const describe: Handler = (ctx) => {
 function edit(patchOf: (ctx: RouteContext, l: Loaded) => MetaPatch): Handler {
   return (ctx) => {
     const l = loadForCaller(ctx, 'edit');
-    updateMeta(ctx.deps.db, l.obj.class, l.obj.id, patchOf(ctx, l), ctx.deps.now());
+    ctx.deps.store.updateMeta(l.obj.class, l.obj.id, patchOf(ctx, l), ctx.deps.now());
     return { id: l.obj.id };
   };
 }

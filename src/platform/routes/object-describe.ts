@@ -1,8 +1,8 @@
 import { idClass } from '../../common/ids.js';
 import { invalidInput, notFound } from '../errors.js';
 import type { RouteDeps } from '../http/route.js';
-import { getFile, listParts, settleClosing, type FileRecord, type PartRecord } from '../store/files.js';
-import { getRecord, type DataObject } from '../store/objects.js';
+import { type FileRecord, type PartRecord } from '../store/files.js';
+import { type DataObject } from '../store/objects.js';
 import { ensureAssembling } from './assembly.js';
 import { isPlainObject } from './input-checks.js';
 import { refreshArrivedParts } from './symlink-files.js';
@@ -112,14 +112,14 @@ export type Loaded = { kind: 'file'; obj: FileRecord } | { kind: 'record'; obj: 
 export function loadObject(deps: RouteDeps, id: string): Loaded {
   const klass = idClass(id);
   if (klass === 'file') {
-    settleClosing(deps.db, deps.now());
-    const f = getFile(deps.db, id);
+    deps.store.settleClosing(deps.now());
+    const f = deps.store.getFile(id);
     if (!f) throw notFound(id);
     if (f.state === 'closing' && !f.assembled) ensureAssembling(deps, id);
     return { kind: 'file', obj: f };
   }
   if (klass === 'record') {
-    const r = getRecord(deps.db, id);
+    const r = deps.store.getRecord(id);
     if (!r) throw notFound(id);
     return { kind: 'record', obj: r };
   }
@@ -128,7 +128,7 @@ export function loadObject(deps: RouteDeps, id: string): Loaded {
 
 export function describeLoaded(deps: RouteDeps, l: Loaded, opts: DescribeOptions): Record<string, unknown> {
   if (opts.project !== undefined && opts.project !== l.obj.project) throw notFound(l.obj.id);
-  const full = l.kind === 'file' ? fileDescribeFull(l.obj, listParts(deps.db, l.obj.id)) : common(l.obj);
+  const full = l.kind === 'file' ? fileDescribeFull(l.obj, deps.store.listParts(l.obj.id)) : common(l.obj);
   return selectFields(full, l.obj, opts);
 }
 

@@ -3,10 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isId } from '../../common/ids.js';
 import { checkUpload } from '../auth/signing.js';
 import { PartMismatchError, md5Base64 } from '../blobs/blob-store.js';
-import { blobStoreFor } from '../blobs/registry.js';
 import type { RouteDeps } from '../http/route.js';
-import { syncWal } from '../store/db.js';
-import { fileState, recordPart } from '../store/files.js';
 import { handleDownload } from './download-http.js';
 import { sendS3Error } from './s3-errors.js';
 
@@ -132,7 +129,7 @@ async function putPart(
       'The Content-MD5 you specified does not match the signed MD5',
     );
   }
-  const state = fileState(deps.db, put.fileId);
+  const state = deps.store.fileState(put.fileId);
   if (state !== 'open') {
     await drain(req);
     return state
@@ -145,10 +142,10 @@ async function putPart(
       : sendS3Error(res, 404, 'NoSuchUpload', 'The file does not exist');
   }
 
-  const store = blobStoreFor(deps.config);
+  const blobs = deps.blobs;
   let stored;
   try {
-    stored = await store.putPart(put.fileId, put.index, req, { size: put.size, md5: put.md5 });
+    stored = await blobs.putPart(put.fileId, put.index, req, { size: put.size, md5: put.md5 });
   } catch (err) {
     if (err instanceof PartMismatchError) {
       record.size = err.got.size;
@@ -159,8 +156,8 @@ async function putPart(
       return sendS3Error(res, 500, 'InternalError', 'Could not store the part');
     return;
   }
-  const replaced = deps.db.open
-    ? recordPart(deps.db, put.fileId, {
+  const replaced = deps.store.open
+    ? deps.store.recordPart(put.fileId, {
         index: put.index,
         size: stored.size,
         md5: stored.md5,
@@ -169,12 +166,12 @@ async function putPart(
       })
     : false;
   if (replaced === false) {
-    await store.deletePart(stored.key);
+    await blobs.deletePart(stored.key);
     return sendS3Error(res, 409, 'InvalidObjectState', 'The file was closed while the part was uploading');
   }
   // The part row must be on disk before the 200, and before the blob it replaced is deleted.
-  await syncWal(deps.db);
-  if (replaced !== null) await store.deletePart(replaced);
+  await deps.store.syncWal();
+  if (replaced !== null) await blobs.deletePart(replaced);
   record.ok = true;
   if (fault?.action === 'drop-response') return void req.socket.destroy();
   res.writeHead(200, { ETag: `"${stored.md5}"`, 'Content-Length': '0' });

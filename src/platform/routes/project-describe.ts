@@ -1,8 +1,7 @@
+import type { Store } from '../store/store.js';
 import type { Level } from '../../common/levels.js';
 import { invalidInput } from '../errors.js';
-import { hasTable, type Db } from '../store/db.js';
-import { allFolders } from '../store/folders.js';
-import { listMembers, type ProjectRecord } from '../store/projects.js';
+import { type ProjectRecord } from '../store/projects.js';
 import { isPlainObject } from './input-checks.js';
 
 /** Part-size limits per cloud (platform-api.md §5.3; values from dx-toolkit's test fixture). */
@@ -28,19 +27,6 @@ export function fileUploadParameters(region: string) {
 /** Fields only sent when asked for, by `fields` or by a legacy flag of the same name. */
 const ON_REQUEST = new Set(['fileUploadParameters', 'membershipLevel']);
 
-/** Objects in the project, when the files half's `files` table can tell; undefined otherwise. */
-function countObjects(db: Db, projectId: string): number | undefined {
-  if (!hasTable(db, 'files')) return undefined;
-  try {
-    const row = db.prepare('SELECT count(*) AS n FROM files WHERE project = ?').get(projectId) as {
-      n: number;
-    };
-    return row.n;
-  } catch {
-    return undefined; // a different column layout: leave the count out rather than guess
-  }
-}
-
 /**
  * `/project-xxxx/describe` output for a caller with `level` (already checked ≥ VIEW). Input is either
  * `{fields: {name: true, …}}` (only those fields) or the legacy form (defaults plus flags such as
@@ -53,7 +39,7 @@ function countObjects(db: Db, projectId: string): number | undefined {
  * learns nothing about projects outside its scope.
  */
 export function describeProject(
-  db: Db,
+  store: Store,
   p: ProjectRecord,
   level: Level,
   input: Record<string, unknown>,
@@ -82,8 +68,8 @@ export function describeProject(
   add('created', () => p.created);
   add('modified', () => p.modified);
   add('createdBy', () => ({ user: p.createdBy }));
-  add('folders', () => allFolders(db, p.id));
-  add('objects', () => countObjects(db, p.id));
+  add('folders', () => store.allFolders(p.id));
+  add('objects', () => store.countFiles(p.id));
   add('tags', () => p.tags);
   add('properties', () => p.properties);
   add('protected', () => p.protected);
@@ -92,7 +78,7 @@ export function describeProject(
   add('containsPHI', () => false);
   add('dataUsage', () => 0);
   add('defaultSymlink', () => p.defaultSymlink ?? (fields !== undefined ? null : undefined));
-  add('permissions', () => (level === 'ADMINISTER' ? listMembers(db, p.id) : undefined));
+  add('permissions', () => (level === 'ADMINISTER' ? store.listMembers(p.id) : undefined));
   add('fileUploadParameters', () => fileUploadParameters(p.region));
   add('membershipLevel', () => membership);
   return out;

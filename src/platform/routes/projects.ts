@@ -2,21 +2,8 @@ import { isId, newId } from '../../common/ids.js';
 import { isGrantLevel, levelRank, type GrantLevel } from '../../common/levels.js';
 import { ApiError, invalidInput, invalidState, notFound } from '../errors.js';
 import type { RouteContext, RouteTable } from '../http/route.js';
-import { tx } from '../store/db.js';
-import { ensureFolder, folderExists, normaliseFolder, subfolders } from '../store/folders.js';
-import {
-  getProject,
-  insertProject,
-  memberLevel,
-  removeMember,
-  setMember,
-  updateProject,
-  type DefaultSymlink,
-  type ProjectPatch,
-  type ProjectRecord,
-} from '../store/projects.js';
-import { listObjects } from '../store/files.js';
-import { findUser } from '../store/users.js';
+import { normaliseFolder } from '../store/folders.js';
+import { type DefaultSymlink, type ProjectPatch, type ProjectRecord } from '../store/projects.js';
 import {
   isPlainObject,
   optBool,
@@ -118,36 +105,36 @@ async function projectNew(ctx: RouteContext) {
     externalUploadRestricted: patch.externalUploadRestricted ?? false,
     defaultSymlink: patch.defaultSymlink ?? null,
   };
-  tx(deps.db, () => {
-    insertProject(deps.db, project);
-    setMember(deps.db, project.id, principal.userId, 'ADMINISTER');
+  deps.store.tx(() => {
+    deps.store.insertProject(project);
+    deps.store.setMember(project.id, principal.userId, 'ADMINISTER');
   });
   return { id: project.id };
 }
 
 function projectOf(ctx: RouteContext): ProjectRecord {
-  const p = getProject(ctx.deps.db, ctx.subject);
+  const p = ctx.deps.store.getProject(ctx.subject);
   if (!p) throw notFound(ctx.subject);
   return p;
 }
 
 function describe(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'VIEW');
-  const membership = memberLevel(ctx.deps.db, ctx.subject, ctx.principal().userId) ?? 'NONE';
-  return describeProject(ctx.deps.db, projectOf(ctx), ctx.levelIn(ctx.subject), ctx.input, membership);
+  const membership = ctx.deps.store.memberLevel(ctx.subject, ctx.principal().userId) ?? 'NONE';
+  return describeProject(ctx.deps.store, projectOf(ctx), ctx.levelIn(ctx.subject), ctx.input, membership);
 }
 
 function newFolder(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'UPLOAD');
-  const { db } = ctx.deps;
+  const { store } = ctx.deps;
   const folder = normaliseFolder(ctx.input.folder);
   const parents = optBool(ctx.input, 'parents') ?? false;
-  tx(db, () => {
-    if (folderExists(db, ctx.subject, folder)) {
+  store.tx(() => {
+    if (store.folderExists(ctx.subject, folder)) {
       if (!parents) throw invalidState(`The folder ${folder} already exists in ${ctx.subject}`);
       return;
     }
-    ensureFolder(db, ctx.subject, folder, parents);
+    store.ensureFolder(ctx.subject, folder, parents);
   });
   return { id: ctx.subject };
 }
@@ -160,7 +147,7 @@ function listFolder(ctx: RouteContext) {
   if (only !== 'all' && only !== 'folders' && only !== 'objects') {
     throw invalidInput('only must be "folders", "objects" or "all"');
   }
-  if (!folderExists(ctx.deps.db, ctx.subject, folder)) {
+  if (!ctx.deps.store.folderExists(ctx.subject, folder)) {
     throw new ApiError('ResourceNotFound', `The folder ${folder} could not be found in ${ctx.subject}`);
   }
   const out: { objects?: unknown[]; folders?: string[] } = {};
@@ -168,54 +155,56 @@ function listFolder(ctx: RouteContext) {
     const includeHidden = optBool(input, 'includeHidden') ?? false;
     const describe = input.describe === false ? undefined : input.describe;
     const opts = describe === undefined ? undefined : parseDescribeOptions(describe);
-    out.objects = listObjects(ctx.deps.db, ctx.subject, folder, { includeHidden }).map((o) =>
-      opts
-        ? { id: o.id, describe: describeLoaded(ctx.deps, loadObject(ctx.deps, o.id), opts) }
-        : { id: o.id },
-    );
+    out.objects = ctx.deps.store
+      .listObjects(ctx.subject, folder, { includeHidden })
+      .map((o) =>
+        opts
+          ? { id: o.id, describe: describeLoaded(ctx.deps, loadObject(ctx.deps, o.id), opts) }
+          : { id: o.id },
+      );
   }
-  if (only !== 'objects') out.folders = subfolders(ctx.deps.db, ctx.subject, folder);
+  if (only !== 'objects') out.folders = ctx.deps.store.subfolders(ctx.subject, folder);
   return out;
 }
 
 function invite(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'ADMINISTER');
-  const { db } = ctx.deps;
+  const { store } = ctx.deps;
   const invitee = reqString(ctx.input, 'invitee');
   const level = reqGrantLevel(ctx.input, 'level');
   if (invitee === 'PUBLIC' || invitee.startsWith('org-') || invitee.includes('@')) {
     throw invalidInput('Only users can be invited on this server (by user ID or handle)');
   }
-  const user = findUser(db, invitee);
+  const user = store.findUser(invitee);
   if (!user) throw notFound(invitee.startsWith('user-') ? invitee : `user-${invitee.toLowerCase()}`);
-  tx(db, () => {
-    const current = memberLevel(db, ctx.subject, user.id);
+  store.tx(() => {
+    const current = store.memberLevel(ctx.subject, user.id);
     // An invitation never lowers an existing grant; decreasePermissions does that.
-    if (!current || levelRank(level) > levelRank(current)) setMember(db, ctx.subject, user.id, level);
-    updateProject(db, ctx.subject, {}, ctx.deps.now());
+    if (!current || levelRank(level) > levelRank(current)) store.setMember(ctx.subject, user.id, level);
+    store.updateProject(ctx.subject, {}, ctx.deps.now());
   });
   return { id: user.id, state: 'accepted' };
 }
 
 function decreasePermissions(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'ADMINISTER');
-  const { db } = ctx.deps;
+  const { store } = ctx.deps;
   const changes: Array<[string, GrantLevel | null]> = [];
   for (const [entity, level] of Object.entries(ctx.input)) {
     if (level !== null && !isGrantLevel(level))
       throw invalidInput(`${entity}: level must be a level name or null`);
     changes.push([entity, level]);
   }
-  tx(db, () => {
+  store.tx(() => {
     for (const [entity, level] of changes) {
-      const current = memberLevel(db, ctx.subject, entity);
+      const current = store.memberLevel(ctx.subject, entity);
       if (!current) throw invalidInput(`${entity} is not a member of ${ctx.subject}`);
-      if (level === null) removeMember(db, ctx.subject, entity);
+      if (level === null) store.removeMember(ctx.subject, entity);
       else if (levelRank(level) > levelRank(current))
         throw invalidInput(`${entity}: ${level} would increase access`);
-      else setMember(db, ctx.subject, entity, level);
+      else store.setMember(ctx.subject, entity, level);
     }
-    updateProject(db, ctx.subject, {}, ctx.deps.now());
+    store.updateProject(ctx.subject, {}, ctx.deps.now());
   });
   return { id: ctx.subject };
 }
@@ -224,7 +213,7 @@ async function update(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'ADMINISTER');
   const patch = readPatch(ctx.input);
   if (patch.defaultSymlink) await checkDefaultSymlink(ctx, patch.defaultSymlink);
-  updateProject(ctx.deps.db, ctx.subject, patch, ctx.deps.now());
+  ctx.deps.store.updateProject(ctx.subject, patch, ctx.deps.now());
   return { id: ctx.subject };
 }
 
@@ -232,7 +221,7 @@ function leave(ctx: RouteContext) {
   // Always allowed for a member; the token must still reach the project, so a token scoped
   // elsewhere cannot make its user leave.
   ctx.requireLevel(ctx.subject, 'VIEW');
-  removeMember(ctx.deps.db, ctx.subject, ctx.principal().userId);
+  ctx.deps.store.removeMember(ctx.subject, ctx.principal().userId);
   return { id: ctx.subject };
 }
 

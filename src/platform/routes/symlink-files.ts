@@ -1,3 +1,4 @@
+import type { Store } from '../store/store.js';
 import {
   MissingPartError,
   withCloudStore,
@@ -7,25 +8,8 @@ import {
 } from '../blobs/cloud-store.js';
 import { ApiError, invalidInput, invalidState } from '../errors.js';
 import type { RouteContext, RouteDeps } from '../http/route.js';
-import type { Db } from '../store/db.js';
-import {
-  declarePart,
-  getDrive,
-  getSymlinkUpload,
-  insertSymlinkUpload,
-  markPartsArrived,
-  markRegisteredClosed,
-  markSymlinkVerified,
-  markUploadCompleted,
-  setFileSymlink,
-  setPartStates,
-  setUploadId,
-  setVerifiedEtag,
-  type DriveRecord,
-  type SymlinkUpload,
-} from '../store/drives.js';
-import { getFile, listParts, markClosing, type FileRecord } from '../store/files.js';
-import { getProject } from '../store/projects.js';
+import { type DriveRecord, type SymlinkUpload } from '../store/drives.js';
+import { type FileRecord } from '../store/files.js';
 import { validateParts } from './files.js';
 
 /**
@@ -45,8 +29,8 @@ export function objectKey(prefix: string | undefined, folder: string, name: stri
 /** The tag that makes this file's Azure block IDs its own: the file ID's body. */
 const uploadTag = (fileId: string) => fileId.slice(fileId.indexOf('-') + 1);
 
-function usableDrive(db: Db, id: string): DriveRecord {
-  const d = getDrive(db, id);
+function usableDrive(store: Store, id: string): DriveRecord {
+  const d = store.getDrive(id);
   if (!d) throw invalidState(`The drive ${id} could not be found`);
   if (d.disabled) throw invalidState(`The drive ${id} is disabled`);
   return d;
@@ -57,13 +41,13 @@ function usableDrive(db: Db, id: string): DriveRecord {
  * to the project's container. Synchronous (no cloud call): the multipart upload starts lazily.
  */
 export function startAutoSymlink(
-  db: Db,
+  store: Store,
   f: { id: string; project: string; folder: string; name: string },
 ): void {
-  const ds = getProject(db, f.project)?.defaultSymlink;
+  const ds = store.getProject(f.project)?.defaultSymlink;
   if (!ds) return;
-  usableDrive(db, ds.drive);
-  insertSymlinkUpload(db, {
+  usableDrive(store, ds.drive);
+  store.insertSymlinkUpload({
     file: f.id,
     drive: ds.drive,
     container: ds.container,
@@ -75,24 +59,24 @@ const withStore = <T>(d: DriveRecord, fn: (s: CloudStore) => Promise<T>): Promis
   withCloudStore(d, fn, (err) => new ApiError('InvalidState', `drive ${d.id}: ${err.message}`));
 
 const target = (su: SymlinkUpload): CloudTarget => ({ container: su.container, object: su.object });
-const declared = (db: Db, fileId: string): DeclaredPart[] =>
-  listParts(db, fileId).map((p) => ({ index: p.index, size: p.size, md5: p.md5 }));
+const declared = (store: Store, fileId: string): DeclaredPart[] =>
+  store.listParts(fileId).map((p) => ({ index: p.index, size: p.size, md5: p.md5 }));
 
 /** /file-xxxx/upload of an auto-symlinked file: a URL into the container, the part recorded as pending. */
 export async function symlinkUpload(ctx: RouteContext, f: FileRecord, su: SymlinkUpload, part: DeclaredPart) {
-  const { db } = ctx.deps;
-  const drive = usableDrive(db, su.drive);
+  const { store } = ctx.deps;
+  const drive = usableDrive(store, su.drive);
   const ttl = ctx.deps.config.urlTtlMs;
-  return withStore(drive, async (store) => {
+  return withStore(drive, async (cloud) => {
     let uploadId = su.uploadId;
     if (uploadId === null) {
-      const started = await store.startUpload(target(su));
+      const started = await cloud.startUpload(target(su));
       // Two first parts may race; the first recorded ID wins and the other upload is left unused
       // (it holds no parts; s3rver cannot abort uploads, real S3 expires them by lifecycle rule).
-      if (started !== null) uploadId = setUploadId(db, f.id, started);
+      if (started !== null) uploadId = store.setUploadId(f.id, started);
     }
-    const put = await store.presignPart(target(su), uploadId, uploadTag(f.id), part, ttl);
-    if (!declarePart(db, f.id, { ...part, now: ctx.deps.now() })) {
+    const put = await cloud.presignPart(target(su), uploadId, uploadTag(f.id), part, ttl);
+    if (!store.declarePart(f.id, { ...part, now: ctx.deps.now() })) {
       throw invalidState(`Cannot upload to file ${f.id} because it is no longer open`);
     }
     return { url: put.url, expires: ctx.deps.now() + ttl, headers: put.headers };
@@ -109,29 +93,29 @@ export async function symlinkUpload(ctx: RouteContext, f: FileRecord, su: Symlin
  */
 export async function refreshArrivedParts(deps: RouteDeps, f: FileRecord): Promise<void> {
   if (f.state !== 'open') return;
-  const su = getSymlinkUpload(deps.db, f.id);
+  const su = deps.store.getSymlinkUpload(f.id);
   if (!su || su.completed) return;
   // Zero-size parts have no block/part in the cloud to find; they are re-declared cheaply.
-  const pending: DeclaredPart[] = listParts(deps.db, f.id)
+  const pending: DeclaredPart[] = deps.store
+    .listParts(f.id)
     .filter((p) => p.size > 0 && p.state === 'pending')
     .map((p) => ({ index: p.index, size: p.size, md5: p.md5 }));
-  const d = getDrive(deps.db, su.drive);
+  const d = deps.store.getDrive(su.drive);
   if (pending.length === 0 || !d || d.disabled) return;
   let arrived: Set<number> | null;
   try {
-    arrived = await withCloudStore(d, (store) =>
-      store.uploadedParts(target(su), su.uploadId, uploadTag(f.id), pending),
+    arrived = await withCloudStore(d, (cloud) =>
+      cloud.uploadedParts(target(su), su.uploadId, uploadTag(f.id), pending),
     );
   } catch (err) {
-    if (deps.db.open)
+    if (deps.store.open)
       process.stderr.write(
         `[ua-platform] listing the parts of ${f.id} in drive ${d.id} failed: ${String(err)}\n`,
       );
     return;
   }
-  if (arrived === null || !deps.db.open) return;
-  markPartsArrived(
-    deps.db,
+  if (arrived === null || !deps.store.open) return;
+  deps.store.markPartsArrived(
     f.id,
     pending.filter((p) => arrived.has(p.index)),
   );
@@ -143,16 +127,16 @@ export async function refreshArrivedParts(deps: RouteDeps, f: FileRecord): Promi
  * object has been read back once for its MD5 (finishSymlinkClose, in the background).
  */
 export async function symlinkClose(ctx: RouteContext, f: FileRecord, su: SymlinkUpload) {
-  const { db } = ctx.deps;
-  const drive = usableDrive(db, su.drive);
-  const parts = declared(db, f.id);
+  const { store } = ctx.deps;
+  const drive = usableDrive(store, su.drive);
+  const parts = declared(store, f.id);
   const size = validateParts(parts, f.id);
-  await withStore(drive, async (store) => {
+  await withStore(drive, async (cloud) => {
     if (su.completed) return;
     try {
-      if (size === 0) await store.putEmpty(target(su));
+      if (size === 0) await cloud.putEmpty(target(su));
       else
-        await store.complete(
+        await cloud.complete(
           target(su),
           su.uploadId,
           uploadTag(f.id),
@@ -166,12 +150,12 @@ export async function symlinkClose(ctx: RouteContext, f: FileRecord, su: Symlink
       }
       throw err;
     }
-    markUploadCompleted(db, f.id);
+    store.markUploadCompleted(f.id);
   });
   const now = ctx.deps.now();
-  setFileSymlink(db, f.id, { drive: su.drive, container: su.container, object: su.object });
-  setPartStates(db, f.id, 'all');
-  markClosing(db, f.id, size, now + ctx.deps.config.closingDelayMs, now);
+  store.setFileSymlink(f.id, { drive: su.drive, container: su.container, object: su.object });
+  store.setPartStates(f.id, 'all');
+  store.markClosing(f.id, size, now + ctx.deps.config.closingDelayMs, now);
   return { id: f.id };
 }
 
@@ -181,15 +165,15 @@ export async function symlinkClose(ctx: RouteContext, f: FileRecord, su: Symlink
  * leaves the file `closing` (reported on stderr): its bytes are not what the client said.
  */
 export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promise<void> {
-  const su = getSymlinkUpload(deps.db, fileId);
-  const f = getFile(deps.db, fileId);
+  const su = deps.store.getSymlinkUpload(fileId);
+  const f = deps.store.getFile(fileId);
   if (!su || !f || f.state !== 'closing' || f.assembled) return;
-  const d = getDrive(deps.db, su.drive);
+  const d = deps.store.getDrive(su.drive);
   if (!d) throw new Error(`drive ${su.drive} of ${fileId} is gone`);
-  const parts = declared(deps.db, fileId);
-  await withCloudStore(d, async (store) => {
-    const head = await store.head(target(su));
-    const digest = await store.md5Of(target(su), f.size === 0 ? [] : parts.map((p) => p.size));
+  const parts = declared(deps.store, fileId);
+  await withCloudStore(d, async (cloud) => {
+    const head = await cloud.head(target(su));
+    const digest = await cloud.md5Of(target(su), f.size === 0 ? [] : parts.map((p) => p.size));
     if (digest.size !== f.size)
       throw new Error(`object ${su.container}/${su.object} has ${digest.size} bytes, expected ${f.size}`);
     parts.forEach((p, i) => {
@@ -199,9 +183,9 @@ export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promi
         );
       }
     });
-    if (!deps.db.open) return;
-    if (head) setVerifiedEtag(deps.db, fileId, head.etag);
-    markSymlinkVerified(deps.db, fileId, digest.md5);
+    if (!deps.store.open) return;
+    if (head) deps.store.setVerifiedEtag(fileId, head.etag);
+    deps.store.markSymlinkVerified(fileId, digest.md5);
   });
 }
 
@@ -212,19 +196,19 @@ export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promi
  * bytes still passes). A mismatch — the clobber case — is an InvalidState naming both checksums.
  */
 export async function symlinkDownload(ctx: RouteContext, f: FileRecord, filename: string, expires: number) {
-  const { db } = ctx.deps;
-  const drive = usableDrive(db, f.drive!);
+  const { store } = ctx.deps;
+  const drive = usableDrive(store, f.drive!);
   const t: CloudTarget = { container: f.symlinkContainer!, object: f.symlinkObject! };
-  const su = getSymlinkUpload(db, f.id);
-  return withStore(drive, async (store) => {
-    const head = await store.head(t);
+  const su = store.getSymlinkUpload(f.id);
+  return withStore(drive, async (cloud) => {
+    const head = await cloud.head(t);
     if (!head)
       throw invalidState(
         `The remote object ${t.container}/${t.object} of ${f.id} (drive ${drive.id}) no longer exists`,
       );
     const unchanged = su?.etag != null && su.etag === head.etag && head.size === f.size;
     if (!unchanged) {
-      const actual = head.md5 ?? (await store.md5Of(t)).md5;
+      const actual = head.md5 ?? (await cloud.md5Of(t)).md5;
       if (actual !== f.md5) {
         throw invalidState(
           `Checksum mismatch for ${f.id} (${f.name}): the platform recorded MD5 ${f.md5} but the remote object ` +
@@ -232,9 +216,9 @@ export async function symlinkDownload(ctx: RouteContext, f: FileRecord, filename
             `(or registered with a wrong md5sum)`,
         );
       }
-      if (su && db.open) setVerifiedEtag(db, f.id, head.etag);
+      if (su && store.open) store.setVerifiedEtag(f.id, head.etag);
     }
-    const url = await store.presignGet(t, Math.max(1000, expires - ctx.deps.now()), filename);
+    const url = await cloud.presignGet(t, Math.max(1000, expires - ctx.deps.now()), filename);
     return { url, expires, headers: {} };
   });
 }
@@ -288,7 +272,7 @@ export async function verifySymlinkRegistration(
     throw invalidInput('symlinkPath.container and symlinkPath.object must be nonempty');
   const drive = mayUseDrive(driveId);
   if (drive.disabled) throw invalidState(`The drive ${drive.id} is disabled`);
-  const head = await withStore(drive, (store) => store.head(t));
+  const head = await withStore(drive, (cloud) => cloud.head(t));
   if (!head) throw invalidInput(`symlinkPath ${t.container}/${t.object} does not exist in drive ${drive.id}`);
   if (head.md5 !== undefined && head.md5 !== md5sum) {
     throw invalidInput(
@@ -306,10 +290,10 @@ export async function verifySymlinkRegistration(
 }
 
 /** Inside /file/new's transaction, after the file row exists: it is closed, symlinked and verified. */
-export function recordRegisteredSymlink(db: Db, fileId: string, v: VerifiedSymlink, now: number): void {
-  insertSymlinkUpload(db, { file: fileId, drive: v.drive, container: v.container, object: v.object });
-  markUploadCompleted(db, fileId);
-  if (v.etag !== null) setVerifiedEtag(db, fileId, v.etag);
-  setFileSymlink(db, fileId, v);
-  markRegisteredClosed(db, fileId, v.size, v.md5, now);
+export function recordRegisteredSymlink(store: Store, fileId: string, v: VerifiedSymlink, now: number): void {
+  store.insertSymlinkUpload({ file: fileId, drive: v.drive, container: v.container, object: v.object });
+  store.markUploadCompleted(fileId);
+  if (v.etag !== null) store.setVerifiedEtag(fileId, v.etag);
+  store.setFileSymlink(fileId, v);
+  store.markRegisteredClosed(fileId, v.size, v.md5, now);
 }

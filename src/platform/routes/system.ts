@@ -2,9 +2,7 @@ import { atLeast, type GrantLevel, type Level } from '../../common/levels.js';
 import { effectiveLevel } from '../auth/policy.js';
 import { invalidInput } from '../errors.js';
 import type { RouteContext, RouteTable } from '../http/route.js';
-import { memberLevel, projectsOfUser, type ProjectRecord } from '../store/projects.js';
-import { tokenById } from '../store/tokens.js';
-import { getUser } from '../store/users.js';
+import { type ProjectRecord } from '../store/projects.js';
 import { isPlainObject, optInt, reqGrantLevel } from './input-checks.js';
 import { nameMatcher as objectNameMatcher } from './find-filters.js';
 import { describeProject } from './project-describe.js';
@@ -94,8 +92,8 @@ function findProjects(ctx: RouteContext) {
 
   // Membership lists are small here; filter in memory, in a stable (created, id) order.
   const matches: Array<{ project: ProjectRecord; level: Level }> = [];
-  for (const { project } of projectsOfUser(deps.db, principal.userId)) {
-    const level = effectiveLevel(deps.db, principal, project.id);
+  for (const { project } of deps.store.projectsOfUser(principal.userId)) {
+    const level = effectiveLevel(deps.store, principal, project.id);
     if (!atLeast(level, minLevel) || !ok(project)) continue; // minLevel is VIEW or more
     matches.push({ project, level });
   }
@@ -108,13 +106,13 @@ function findProjects(ctx: RouteContext) {
   const page = matches.slice(from, from + limit);
   const next = from + limit < matches.length ? matches[from + limit].project.id : null;
   const describeInput = isPlainObject(describe) ? describe : {};
-  const memberOf = (id: string): Level => memberLevel(deps.db, id, principal.userId) ?? 'NONE';
+  const memberOf = (id: string): Level => deps.store.memberLevel(id, principal.userId) ?? 'NONE';
   return {
     results: page.map(({ project, level }) => ({
       id: project.id,
       level,
       ...(describe
-        ? { describe: describeProject(deps.db, project, level, describeInput, memberOf(project.id)) }
+        ? { describe: describeProject(deps.store, project, level, describeInput, memberOf(project.id)) }
         : {}),
     })),
     next,
@@ -130,8 +128,8 @@ function findProjects(ctx: RouteContext) {
  */
 function whoami(ctx: RouteContext) {
   const { userId, tokenId, scope } = ctx.principal();
-  const user = getUser(ctx.deps.db, userId);
-  const rec = tokenById(ctx.deps.db, tokenId);
+  const user = ctx.deps.store.getUser(userId);
+  const rec = ctx.deps.store.tokenById(tokenId);
   return {
     id: userId,
     ...(user ? { handle: user.handle } : {}),

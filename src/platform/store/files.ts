@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { noteDerivedChanges } from './changes.js';
+import { hasTable } from './db.js';
 import { OBJECTS_SCHEMA, indexProperties, rowToObject, type DataObject, type ObjectRow } from './objects.js';
 
 export { listObjects, type ListedObject, type ListObjectsOptions } from './objects.js';
@@ -245,4 +246,17 @@ export function unassembledClosing(db: Database.Database): string[] {
     id: string;
   }>;
   return rows.map((r) => r.id);
+}
+
+/** Files in a project, when the `files` table can tell (another module may own it); undefined otherwise. */
+export function countFiles(db: Database.Database, projectId: string): number | undefined {
+  if (!hasTable(db, 'files')) return undefined;
+  try {
+    const row = db.prepare('SELECT count(*) AS n FROM files WHERE project = ?').get(projectId) as {
+      n: number;
+    };
+    return row.n;
+  } catch {
+    return undefined; // a different column layout: leave the count out rather than guess
+  }
 }

@@ -16,7 +16,6 @@
 import { ApiCallError, CloudError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
 import { LocalSource } from '../../read/source.js';
-import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
 import type { PartDigest } from '../../work/part-task.js';
@@ -31,6 +30,7 @@ import type {
 import { newNonce, type PlatformClient } from '../platform/api.js';
 import { partJob } from '../part-job.js';
 import { fileNewInput } from '../platform/destination.js';
+import { findResumable } from '../platform/resume-lookup.js';
 import { crc32Base64, objectKey, type CloudObject, type CloudPart, type CloudTarget } from './cloud.js';
 import { OrderedMd5 } from './ordered-md5.js';
 
@@ -178,37 +178,16 @@ export class DirectDestination implements Destination {
     return this.#o;
   }
 
+  /** A registered (closed) file of the same local file: nothing to send. Open ones are not direct mode's. */
   async #findRegistered(
     plan: FilePlan,
     projectId: string,
     signal: AbortSignal,
   ): Promise<Prepared | undefined> {
-    const found = await this.#o.api.findDataObjects(
-      {
-        class: 'file',
-        properties: { [SIGNATURE_PROPERTY]: plan.signature },
-        scope: { project: projectId, folder: '/', recurse: true },
-        visibility: 'either',
-        describe: { project: projectId },
-      },
-      signal,
+    const hit = await findResumable(this.#o.api, plan, projectId, signal, (d) => d?.state !== 'open');
+    return (
+      hit && { kind: 'already-closed', fileId: hit.id, remoteName: hit.describe.name ?? plan.remoteName }
     );
-    const closed = found.results.filter((h) => h.describe?.state !== 'open');
-    if (closed.length > 1) {
-      const list = closed.map((h, i) => `\t${i + 1}. ${h.describe?.name ?? '?'} (${h.id})`).join('\n');
-      throw new UaError(
-        'UA_ERR_RESUME_AMBIGUOUS',
-        `More than one resumable targets for local file "${plan.entry.localPath}" found in the project '${projectId}', candidates: \n${list}\n` +
-          `Unable to upload: "${plan.entry.localPath}"\nPlease either clean up the potential candidate files, or run upload agent with '--do-not-resume' option`,
-      );
-    }
-    if (closed.length === 1)
-      return {
-        kind: 'already-closed',
-        fileId: closed[0].id,
-        remoteName: closed[0].describe?.name ?? plan.remoteName,
-      };
-    return undefined;
   }
 }
 

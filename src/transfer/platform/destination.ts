@@ -1,11 +1,11 @@
 import type { Dispatcher } from 'undici';
-import { PartPutError, UaError } from '../../errors.js';
+import { PartPutError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
-import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { Destination, DonePart, PartPayload, Prepared, RemoteFile } from '../destination.js';
 import { httpRequest, USER_AGENT } from '../http.js';
 import { classify, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
 import type { FileDescription, FileNewInput, PlatformClient } from './api.js';
+import { findResumable } from './resume-lookup.js';
 
 export interface PlatformDestinationOptions {
   api: PlatformClient;
@@ -40,37 +40,18 @@ export class PlatformDestination implements Destination {
 
   async prepare(plan: FilePlan, projectId: string, signal: AbortSignal): Promise<Prepared> {
     const { api } = this.#o;
-    if (this.#o.resume && plan.signature) {
-      const found = await api.findDataObjects(
-        {
-          class: 'file',
-          properties: { [SIGNATURE_PROPERTY]: plan.signature },
-          scope: { project: projectId, folder: '/', recurse: true },
-          visibility: 'either',
-          describe: { project: projectId },
-        },
-        signal,
-      );
-      const hits = found.results;
-      if (hits.length > 1) {
-        const list = hits.map((h, i) => `\t${i + 1}. ${h.describe?.name ?? '?'} (${h.id})`).join('\n');
-        throw new UaError(
-          'UA_ERR_RESUME_AMBIGUOUS',
-          `More than one resumable targets for local file "${plan.entry.localPath}" found in the project '${projectId}', candidates: \n${list}\n` +
-            `Unable to upload: "${plan.entry.localPath}"\nPlease either clean up the potential candidate files, or run upload agent with '--do-not-resume' option`,
-        );
-      }
-      if (hits.length === 1) {
-        const d = hits[0].describe ?? (await api.describeFile(hits[0].id, {}, signal));
-        if (d.state !== 'open') return { kind: 'already-closed', fileId: hits[0].id, remoteName: d.name };
+    if (this.#o.resume) {
+      const hit = await findResumable(api, plan, projectId, signal);
+      if (hit && hit.describe.state !== 'open')
+        return { kind: 'already-closed', fileId: hit.id, remoteName: hit.describe.name };
+      if (hit)
         return {
           kind: 'upload',
-          file: this.#remote(hits[0].id),
+          file: this.#remote(hit.id),
           resumed: true,
-          doneParts: completeParts(d),
-          remoteName: d.name,
+          doneParts: completeParts(hit.describe),
+          remoteName: hit.describe.name,
         };
-      }
     }
     const { id } = await api.fileNew(fileNewInput(plan, projectId), signal);
     return {
