@@ -250,7 +250,8 @@ class UploadRun {
       }
       await this.#scope.run(async (signal) => {
         await remote.complete(signal);
-        o.records?.forgetSentParts(remote.fileId);
+        // Only compressed parts are recorded: an uncompressed file costs no journal write here.
+        if (fs.sf.plan.compress) o.records?.forgetSentParts(remote.fileId);
         if (o.waitOnClose || o.verify) await this.#waitClosed(remote.fileId, fs, signal);
       });
       this.#record(fs, fs.prepared!.resumed ? 'resumed' : 'uploaded', remote.fileId);
