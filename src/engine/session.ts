@@ -89,6 +89,8 @@ export class Session {
   readonly #destination: Destination;
   /** fileId → the file's order, while it is in flight (part-retry events name the file by order). */
   readonly #orderOf = new Map<string, number>();
+  /** order → fileId, to forget the entry above when the file ends (a failed file's file-done has no ID). */
+  readonly #fileOf = new Map<number, string>();
   readonly #running = new Set<Promise<void>>();
   #taking = true;
   #closed?: Promise<void>;
@@ -98,8 +100,14 @@ export class Session {
     this.#o = o;
     this.#signal = signal;
     this.#sink = (e) => {
-      if (e.type === 'file-start') this.#orderOf.set(e.fileId, e.order);
-      else if (e.type === 'file-done' && e.fileId) this.#orderOf.delete(e.fileId);
+      if (e.type === 'file-start') {
+        this.#orderOf.set(e.fileId, e.order);
+        this.#fileOf.set(e.order, e.fileId);
+      } else if (e.type === 'file-done') {
+        const fileId = this.#fileOf.get(e.order);
+        this.#fileOf.delete(e.order);
+        if (fileId !== undefined) this.#orderOf.delete(fileId);
+      }
       sink(e);
     };
     this.#agent = createHttpAgent({ connections: o.uploadThreads + 8, ...config.tls });
@@ -180,6 +188,11 @@ export class Session {
     } finally {
       this.#running.delete(run);
     }
+  }
+
+  /** Files that have started and not ended (each holds a small bookkeeping entry until it ends). */
+  get filesInFlight(): number {
+    return this.#orderOf.size;
   }
 
   /** Stops taking new files from every input; resolves when the files in flight have their results. */

@@ -70,6 +70,7 @@ describe('engine session', () => {
     expect(new Set(results.map((r) => r.order)).size).toBe(2000);
     expect(results.filter((r) => r.outcome !== 'uploaded')).toEqual([]);
     expect(events.filter((e) => e.type === 'file-done')).toHaveLength(2000);
+    expect(session.filesInFlight).toBe(0);
     for (const r of results) expect(md5(mem.bytesOf(r.fileId!))).toBe(md5(sources.get(r.order)!));
   });
 
@@ -119,6 +120,7 @@ describe('engine session', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(results.map((r) => r.outcome)).toEqual(['failed']);
     expect(results[0].error).toBe('The upload was cancelled');
+    expect(session.filesInFlight).toBe(0); // a failed file leaves no bookkeeping behind
     const [open] = [...mem.files.values()];
     expect(open.state).toBe('open');
     // A new session resumes it from the parts that arrived.
