@@ -26,8 +26,21 @@ import { MAX_FILES, type UaOptions } from '../config/options.js';
 import { canonicalPath } from './signature.js';
 import { readManifest } from './manifest.js';
 
+/** What identifies one version of one file (read/source.ts checks it); the optional fields are unknown for hand-made entries. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  dev?: number;
+  ino?: number;
+  ctimeMs?: number;
+}
+
+export function identityOf(st: Stats): Required<FileIdentity> {
+  return { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino, ctimeMs: st.ctimeMs };
+}
+
 /** One local file (or stdin) and where it goes. */
-export interface UploadEntry {
+export interface UploadEntry extends FileIdentity {
   /** Position in the output: one result line per entry, in this order. */
   order: number;
   /** The path as given, or joined from the argument (directory walk, glob match, manifest). */
@@ -35,12 +48,6 @@ export interface UploadEntry {
   absPath: string;
   /** Symlinks resolved, forward slashes: the identity in the resume signature. */
   canonicalPath: string;
-  size: number;
-  mtimeMs: number;
-  /** The rest of the planned version's identity (read/source.ts); unset for stdin and hand-made entries. */
-  dev?: number;
-  ino?: number;
-  ctimeMs?: number;
   /** Project name or ID as given (resolved later). */
   projectSpec: string;
   folder: string;
@@ -98,11 +105,7 @@ export function expandInputs(
       localPath,
       absPath,
       canonicalPath: canonicalPath(absPath),
-      size: st.size,
-      mtimeMs: st.mtimeMs,
-      dev: st.dev,
-      ino: st.ino,
-      ctimeMs: st.ctimeMs,
+      ...identityOf(st),
       ...dest,
     });
   };

@@ -12,20 +12,7 @@
  */
 import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { FileChangedError } from '../errors.js';
-import type { UploadEntry } from '../plan/inputs.js';
-
-/** What identifies one version of one file; the optional fields are unknown for hand-made entries. */
-export interface FileIdentity {
-  size: number;
-  mtimeMs: number;
-  dev?: number;
-  ino?: number;
-  ctimeMs?: number;
-}
-
-export function identityOf(st: Stats): Required<FileIdentity> {
-  return { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino, ctimeMs: st.ctimeMs };
-}
+import { identityOf, type FileIdentity, type UploadEntry } from '../plan/inputs.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileChangedError } from '../../../src/errors.js';
-import { identityOf, LocalSource } from '../../../src/read/source.js';
+import { identityOf } from '../../../src/plan/inputs.js';
+import { LocalSource } from '../../../src/read/source.js';
 import { tempDir } from '../../helpers/files.js';
 
 const tmp = tempDir('ua-source-');
