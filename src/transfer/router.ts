@@ -121,7 +121,8 @@ export class DestinationRouter implements Destination {
     // Automatic mode keeps going without resume state rather than failing the run.
     return new DirectDestination({
       api: this.#o.api,
-      projects: new Map([[p.id, dp]]),
+      projectId: p.id,
+      project: dp,
       journal,
       resume: !this.#o.options.doNotResume,
       pool: this.#o.pool,

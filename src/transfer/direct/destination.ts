@@ -45,7 +45,9 @@ export interface DirectProject {
 
 export interface DirectDestinationOptions {
   api: PlatformClient;
-  projects: Map<string, DirectProject>;
+  /** The one project whose files this destination takes (the router makes one per project). */
+  projectId: string;
+  project: DirectProject;
   /** Undefined: no resume state is kept. */
   journal?: Journal;
   resume: boolean;
@@ -82,20 +84,17 @@ const AZURE_CAPABILITIES: DestinationCapabilities = {
 export class DirectDestination implements Destination {
   readonly kind = 'direct';
   readonly #o: DirectDestinationOptions;
-
-  /** The limits of the cloud its projects' containers are in (the router makes one per project). */
-  get capabilities(): DestinationCapabilities {
-    const cloud = [...this.#o.projects.values()][0]?.target.cloud;
-    return cloud === 'azure' ? AZURE_CAPABILITIES : S3_CAPABILITIES;
-  }
+  /** The limits of the cloud the project's container is in. */
+  readonly capabilities: DestinationCapabilities;
 
   constructor(o: DirectDestinationOptions) {
     this.#o = o;
+    this.capabilities = o.project.target.cloud === 'azure' ? AZURE_CAPABILITIES : S3_CAPABILITIES;
   }
 
   async prepare(plan: FilePlan, projectId: string, signal: AbortSignal): Promise<Prepared> {
-    const dp = this.#o.projects.get(projectId);
-    if (!dp)
+    const dp = this.#o.project;
+    if (projectId !== this.#o.projectId)
       throw new UaError(
         'UA_ERR_DIRECT',
         `project ${projectId} has no auto-symlink drive for a direct upload`,
