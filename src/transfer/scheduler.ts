@@ -161,18 +161,20 @@ class UploadRun {
       return undefined;
     }
     const e = sf.plan.entry;
-    if (prepared.kind === 'already-closed') {
+    const started = (fileId: string, resumed: boolean, doneBytes: number) =>
       o.events({
         type: 'file-start',
         order: e.order,
         localPath: e.localPath,
         remoteName: prepared.remoteName,
         project: sf.projectId,
-        fileId: prepared.fileId,
+        fileId,
         size: e.size,
-        resumed: true,
-        doneBytes: e.size,
+        resumed,
+        doneBytes,
       });
+    if (prepared.kind === 'already-closed') {
+      started(prepared.fileId, true, e.size);
       this.#record(fs, 'already-closed', prepared.fileId);
       return undefined;
     }
@@ -181,17 +183,7 @@ class UploadRun {
       .filter((p) => prepared.doneParts.has(p.index))
       .reduce((n, p) => n + p.length, 0);
     fs.rawBytes = doneBytes;
-    o.events({
-      type: 'file-start',
-      order: e.order,
-      localPath: e.localPath,
-      remoteName: prepared.remoteName,
-      project: sf.projectId,
-      fileId: prepared.file.fileId,
-      size: e.size,
-      resumed: prepared.resumed,
-      doneBytes,
-    });
+    started(prepared.file.fileId, prepared.resumed, doneBytes);
     const finished: Promise<void> = fs.done
       .then(() => this.#finish(fs))
       .finally(() => this.#finishing.delete(finished));
