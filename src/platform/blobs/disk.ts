@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -291,19 +291,20 @@ const DIR_MODE = 0o700;
 export function sweepTemporaryFiles(root: string): number {
   let removed = 0;
   const sweep = (dir: string, depth: number) => {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      // File types from the directory itself: parts/ holds every small part flat, and a stat each
+      // would make start-up grow with them.
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return; // not created yet
     }
-    for (const name of names) {
-      const path = join(dir, name);
-      if (name.endsWith('.tmp')) {
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.name.endsWith('.tmp')) {
         rmSync(path, { force: true });
         removed++;
-      } else if (depth > 0 && statSync(path, { throwIfNoEntry: false })?.isDirectory())
-        sweep(path, depth - 1);
+      } else if (depth > 0 && entry.isDirectory()) sweep(path, depth - 1);
     }
   };
   sweep(join(root, 'objects'), 0);
