@@ -11,7 +11,20 @@ import type { Principal, RouteContext, RouteDeps, RouteTable } from './http/rout
 import { handleDownload, handlePartPut } from './routes/parts-http.js';
 
 /** Subjects that name a class (`/file/new`) rather than an entity. */
-const CLASS_SUBJECTS = new Set(['system', 'project', 'file', 'record', 'drive', 'container', 'user', 'org']);
+const CLASS_SUBJECTS = new Set([
+  'system',
+  'project',
+  'file',
+  'record',
+  'applet',
+  'workflow',
+  'job',
+  'analysis',
+  'drive',
+  'container',
+  'user',
+  'org',
+]);
 
 export interface AppOptions {
   /** No log lines on stderr (tests). */

@@ -6,7 +6,8 @@ import type { Principal } from '../http/route.js';
 /**
  * What each level allows (platform-api.md §4.1), named so routes state their need:
  * VIEW reads; UPLOAD creates folders and objects, edits open objects and closes them; CONTRIBUTE
- * also edits closed objects' metadata; ADMINISTER manages members and the project itself.
+ * also edits closed objects' metadata, removes objects and runs executions in the project;
+ * ADMINISTER manages members and the project itself, and alone removes from a protected project.
  */
 export const NEED = {
   read: 'VIEW',
@@ -14,6 +15,9 @@ export const NEED = {
   modifyOpen: 'UPLOAD',
   close: 'UPLOAD',
   modifyClosed: 'CONTRIBUTE',
+  remove: 'CONTRIBUTE',
+  removeProtected: 'ADMINISTER',
+  run: 'CONTRIBUTE',
   administer: 'ADMINISTER',
 } as const satisfies Record<string, GrantLevel>;
 

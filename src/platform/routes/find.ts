@@ -4,7 +4,7 @@ import { ApiError, invalidInput } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import { type FindCursor, type FindQuery, type FoundRow } from '../store/find.js';
 import { normaliseFolder } from '../store/folders.js';
-import { type ObjectClass } from '../store/objects.js';
+import { OBJECT_CLASSES, type ObjectClass } from '../store/objects.js';
 import { isPlainObject, optString } from './input-checks.js';
 import {
   describeLoaded,
@@ -16,7 +16,7 @@ import {
 import { listMatcher, nameMatcher, readRange } from './find-filters.js';
 
 const MAX_LIMIT = 1000;
-const CLASSES: ObjectClass[] = ['file', 'record'];
+const CLASSES: ObjectClass[] = OBJECT_CLASSES;
 
 /** Projects to search: the scope's (caller needs VIEW there) or every one the caller can view. */
 function searchProjects(ctx: RouteContext, scopeProject: string | undefined, minimum: GrantLevel): string[] {

@@ -1,9 +1,12 @@
 import type { RouteTable } from '../http/route.js';
 import { driveRoutes } from './drives.js';
+import { executableRoutes } from './executables.js';
+import { executionRoutes } from './executions.js';
 import { fileRoutes } from './files.js';
 import { findRoutes } from './find.js';
 import { projectRoutes } from './projects.js';
 import { recordRoutes } from './records.js';
+import { removeObjectsRoutes } from './remove-objects.js';
 import { systemRoutes } from './system.js';
 
 /** Every API route the server answers. Add an area's table here; keys must not collide. */
@@ -15,6 +18,9 @@ export function allRoutes(): RouteTable {
     recordRoutes,
     findRoutes,
     driveRoutes,
+    executableRoutes,
+    executionRoutes,
+    removeObjectsRoutes,
   ];
   const merged: RouteTable = {};
   for (const table of tables) {

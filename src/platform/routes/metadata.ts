@@ -1,4 +1,4 @@
-import { invalidInput, notFound } from '../errors.js';
+import { invalidInput, invalidState, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import { checkObjectName } from '../store/folders.js';
 import { type MetaPatch, type ObjectClass } from '../store/objects.js';
@@ -32,6 +32,28 @@ function edit(patchOf: (ctx: RouteContext, l: Loaded) => MetaPatch): Handler {
   };
 }
 
+/**
+ * `/…/setDetails`: the request body itself is the new details, as dxpy sends it
+ * (`set_details(details)` posts `details` as the whole input), and `/…/getDetails` answers the
+ * value itself. This server takes only JSON objects as bodies, so details set here are objects.
+ * Details are fixed at close (§5.7: on a closed object names, properties and tags may change,
+ * details may not): anything not `open` is InvalidState, after the UPLOAD an open object needs.
+ * The body has no `project` hint: any `project` key in it is part of the details.
+ */
+const setDetails: Handler = (ctx) => {
+  const l = loadObject(ctx.deps, ctx.subject);
+  ctx.requireLevel(l.obj.project, NEED.modifyOpen);
+  const ok =
+    l.obj.state === 'open' && ctx.deps.store.setDetails(l.obj.class, l.obj.id, ctx.input, ctx.deps.now());
+  if (!ok) {
+    const state = l.obj.state === 'open' ? 'closed' : l.obj.state; // a close won the race
+    throw invalidState(`Cannot set details of ${l.obj.id} because it is in state ${state}`);
+  }
+  return { id: l.obj.id };
+};
+
+const getDetails: Handler = (ctx) => loadForCaller(ctx, 'read').obj.details;
+
 function reqList(ctx: RouteContext, key: string): string[] {
   const v = optStringArray(ctx.input, key);
   if (v === undefined) throw invalidInput(`${key} is required`);
@@ -44,6 +66,8 @@ const removed = (have: string[], less: string[]) => have.filter((x) => !less.inc
 export function metadataRoutes(klass: ObjectClass): RouteTable {
   return {
     [`${klass}-*/describe`]: describe,
+    [`${klass}-*/setDetails`]: setDetails,
+    [`${klass}-*/getDetails`]: getDetails,
     [`${klass}-*/setProperties`]: edit((ctx) => {
       const props = ctx.input.properties;
       if (!isPlainObject(props) || !Object.values(props).every((v) => v === null || typeof v === 'string')) {

@@ -1,6 +1,7 @@
 import { idClass } from '../../common/ids.js';
 import { invalidInput, notFound } from '../errors.js';
 import type { RouteDeps } from '../http/route.js';
+import { type ExecutableObject } from '../store/executables.js';
 import { type FileRecord, type PartRecord } from '../store/files.js';
 import { type DataObject } from '../store/objects.js';
 import { ensureAssembling } from './assembly.js';
@@ -8,9 +9,9 @@ import { isPlainObject } from './input-checks.js';
 import { refreshArrivedParts } from './symlink-files.js';
 
 /**
- * Describe output for files and records (platform-api.md §5.5): a default field set, `fields`
- * to pick (with `defaultFields` to add the defaults back), and the legacy `properties: true` /
- * `details: true` switches. `parts` is a default field: the classic agent reads it from a plain
+ * Describe output for files, records, applets and workflows (platform-api.md §5.5): a default
+ * field set, `fields` to pick (with `defaultFields` to add the defaults back), and the legacy
+ * `properties: true` / `details: true` switches. `parts` is a default field: the classic agent reads it from a plain
  * describe and from findDataObjects results.
  */
 export interface DescribeOptions {
@@ -103,10 +104,21 @@ export function selectFields(
   return out;
 }
 
-export type Loaded = { kind: 'file'; obj: FileRecord } | { kind: 'record'; obj: DataObject };
+export type Loaded =
+  | { kind: 'file'; obj: FileRecord }
+  | { kind: 'record'; obj: DataObject }
+  | { kind: 'applet' | 'workflow'; obj: ExecutableObject };
+
+/** An applet's or workflow's describe: the common fields and its spec echoed back as given. */
+function executableDescribeFull(e: ExecutableObject): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...common(e), ...e.spec };
+  // A workflow's stages are how a caller reads what it runs; none given is none.
+  if (e.class === 'workflow' && out.stages === undefined) out.stages = [];
+  return out;
+}
 
 /**
- * Loads a file or record by ID with `closing` settled first. A file stuck in `closing` without
+ * Loads a data object by ID with `closing` settled first. A file stuck in `closing` without
  * its bytes (the server stopped mid-assembly) gets its assembly restarted here.
  */
 export function loadObject(deps: RouteDeps, id: string): Loaded {
@@ -123,12 +135,22 @@ export function loadObject(deps: RouteDeps, id: string): Loaded {
     if (!r) throw notFound(id);
     return { kind: 'record', obj: r };
   }
+  if (klass === 'applet' || klass === 'workflow') {
+    const e = deps.store.getExecutable(klass, id);
+    if (!e) throw notFound(id);
+    return { kind: klass, obj: e };
+  }
   throw notFound(id);
 }
 
 export function describeLoaded(deps: RouteDeps, l: Loaded, opts: DescribeOptions): Record<string, unknown> {
   if (opts.project !== undefined && opts.project !== l.obj.project) throw notFound(l.obj.id);
-  const full = l.kind === 'file' ? fileDescribeFull(l.obj, deps.store.listParts(l.obj.id)) : common(l.obj);
+  const full =
+    l.kind === 'file'
+      ? fileDescribeFull(l.obj, deps.store.listParts(l.obj.id))
+      : l.kind === 'record'
+        ? common(l.obj)
+        : executableDescribeFull(l.obj);
   return selectFields(full, l.obj, opts);
 }
 

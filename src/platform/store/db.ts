@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupSync } from '../group-sync.js';
 import { DRIVES_SCHEMA } from './drives.js';
+import { EXECUTABLES_SCHEMA } from './executables.js';
+import { EXECUTIONS_SCHEMA } from './executions.js';
 import { FILES_SCHEMA } from './files.js';
 
 export type Db = Database.Database;
@@ -81,6 +83,9 @@ const CORE_MIGRATIONS: readonly string[] = [
 const EXTRA_SCHEMAS: ReadonlyArray<{ name: string; sql: string }> = [
   { name: 'files', sql: FILES_SCHEMA },
   { name: 'drives', sql: DRIVES_SCHEMA },
+  // After 'files': applets and workflows share its object_properties index.
+  { name: 'executables', sql: EXECUTABLES_SCHEMA },
+  { name: 'executions', sql: EXECUTIONS_SCHEMA },
 ];
 
 export interface OpenDbOptions {

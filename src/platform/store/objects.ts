@@ -34,8 +34,19 @@ CREATE TABLE IF NOT EXISTS object_properties (
 CREATE INDEX IF NOT EXISTS object_properties_by_value ON object_properties (key, value);
 `;
 
-export type ObjectClass = 'file' | 'record';
-export const TABLE_OF: Record<ObjectClass, string> = { file: 'files', record: 'records' };
+/**
+ * Every data-object class and its table. Applets and workflows (executables.ts) have tables of
+ * their own with the records' columns, so findDataObjects, listFolder, the metadata edits and
+ * removeObjects reach them through this map like files and records.
+ */
+export type ObjectClass = 'file' | 'record' | 'applet' | 'workflow';
+export const TABLE_OF: Record<ObjectClass, string> = {
+  file: 'files',
+  record: 'records',
+  applet: 'applets',
+  workflow: 'workflows',
+};
+export const OBJECT_CLASSES = Object.keys(TABLE_OF) as ObjectClass[];
 
 export interface DataObject {
   id: string;
@@ -202,23 +213,41 @@ export function listObjects(
   opts: ListObjectsOptions = {},
 ): ListedObject[] {
   const hidden = opts.includeHidden ? '' : 'AND hidden = 0';
+  const branches = OBJECT_CLASSES.map(
+    (c) =>
+      `SELECT id, '${c}' AS class, name, folder, state, hidden, modified FROM ${TABLE_OF[c]}
+         WHERE project = ? AND folder = ? ${hidden}`,
+  );
   const rows = db
-    .prepare(
-      `SELECT id, 'file' AS class, name, folder, state, hidden, modified FROM files
-         WHERE project = ? AND folder = ? ${hidden}
-       UNION ALL
-       SELECT id, 'record' AS class, name, folder, state, hidden, modified FROM records
-         WHERE project = ? AND folder = ? ${hidden}
-       ORDER BY modified DESC, id DESC`,
-    )
-    .all(projectId, folder, projectId, folder) as Array<Omit<ListedObject, 'hidden'> & { hidden: number }>;
+    .prepare(`${branches.join(' UNION ALL ')} ORDER BY modified DESC, id DESC`)
+    .all(...OBJECT_CLASSES.flatMap(() => [projectId, folder])) as Array<
+    Omit<ListedObject, 'hidden'> & { hidden: number }
+  >;
   return rows.map((r) => ({ ...r, hidden: r.hidden === 1 }));
 }
 
 /** Every project that holds at least one data object (findDataObjects filters these by access). */
 export function projectsWithObjects(db: Database.Database): string[] {
-  const rows = db
-    .prepare('SELECT DISTINCT project FROM files UNION SELECT DISTINCT project FROM records ORDER BY project')
-    .all() as Array<{ project: string }>;
+  const branches = OBJECT_CLASSES.map((c) => `SELECT DISTINCT project FROM ${TABLE_OF[c]}`);
+  const rows = db.prepare(`${branches.join(' UNION ')} ORDER BY project`).all() as Array<{
+    project: string;
+  }>;
   return rows.map((r) => r.project);
+}
+
+/**
+ * Replaces an open object's details (its whole value); false when it is not open, so a close
+ * that won a race is answered InvalidState like any closed object (details are fixed at close).
+ */
+export function setDetails(
+  db: Database.Database,
+  klass: ObjectClass,
+  id: string,
+  details: unknown,
+  now: number,
+): boolean {
+  const r = db
+    .prepare(`UPDATE ${TABLE_OF[klass]} SET details = ?, modified = ? WHERE id = ? AND state = 'open'`)
+    .run(JSON.stringify(details), now, id);
+  return r.changes === 1;
 }

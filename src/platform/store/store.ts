@@ -7,12 +7,15 @@
 import { durableChanges } from './changes.js';
 import { hasTable, syncWal, tx, type Db } from './db.js';
 import * as drives from './drives.js';
+import * as executables from './executables.js';
+import * as executions from './executions.js';
 import * as files from './files.js';
 import { findObjects } from './find.js';
 import { allFolders, ensureFolder, folderExists, subfolders } from './folders.js';
 import { pruneNonces, withNonce } from './nonces.js';
 import * as objects from './objects.js';
 import * as projects from './projects.js';
+import * as removal from './removal.js';
 import * as tokens from './tokens.js';
 import * as users from './users.js';
 
@@ -64,6 +67,15 @@ const QUERIES = {
   updateMeta: objects.updateMeta,
   listObjects: objects.listObjects,
   projectsWithObjects: objects.projectsWithObjects,
+  setDetails: objects.setDetails,
+  objectClassIn: removal.objectClassIn,
+  deleteObject: removal.deleteObject,
+  insertExecutable: executables.insertExecutable,
+  getExecutable: executables.getExecutable,
+  insertExecution: executions.insertExecution,
+  getExecution: executions.getExecution,
+  findExecutions: executions.findExecutions,
+  projectsWithExecutions: executions.projectsWithExecutions,
   insertProject: projects.insertProject,
   projectExists: projects.projectExists,
   getProject: projects.getProject,
