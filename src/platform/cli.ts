@@ -1,5 +1,7 @@
 import yargs from 'yargs';
 import { isGrantLevel, type GrantLevel } from '../common/levels.js';
+import { parseSize } from '../config/options.js';
+import { simulateRunCommand, type SimulateFlags } from '../sim/cli-command.js';
 import { openAdmin, type PlatformAdmin } from './admin.js';
 import { publicUrlOf, startPlatform } from './index.js';
 
@@ -7,18 +9,35 @@ import { publicUrlOf, startPlatform } from './index.js';
  * `ua-platform` — run the local platform server and administer its data dir.
  * Each admin command prints only the new ID or token on stdout; errors are one line on stderr and
  * exit 1. Admin commands are safe while `serve` runs on the same data dir (SQLite WAL).
+ * `simulate-run` needs no data dir: it writes a simulated sequencer run folder (src/sim), the
+ * fixture the transfer daemon is tested and demoed with.
  */
 
 class CliError extends Error {}
 
-const DURATION_RE = /^(\d+)([dhm])$/;
-const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
+/** A command that reported its own outcome on stderr and wants this exit code (130: interrupted). */
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
 
-/** `30d`, `12h`, `90m` → milliseconds. */
-export function parseDuration(s: string): number {
+const DURATION_RE = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
+
+/** `30d`, `12h`, `90m`, `5s`, `200ms` → milliseconds. */
+export function parseDuration(s: string, what = 'duration'): number {
   const m = DURATION_RE.exec(s);
-  if (!m) throw new CliError(`invalid duration ${JSON.stringify(s)}: use e.g. 30d, 12h or 90m`);
+  if (!m) throw new CliError(`invalid ${what} ${JSON.stringify(s)}: use e.g. 200ms, 5s, 90m, 12h or 30d`);
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+function size(s: string, what: string): number {
+  try {
+    return parseSize(s);
+  } catch {
+    throw new CliError(`invalid ${what} ${JSON.stringify(s)}: use e.g. 64K, 1M or 4096 (bytes)`);
+  }
 }
 
 function level(s: string): GrantLevel {
@@ -179,6 +198,75 @@ export async function main(argv: string[]): Promise<number> {
         )
         .demandCommand(1),
     )
+    .command(
+      'simulate-run <dir>',
+      'write a simulated sequencer run folder into DIR over time (to test a transfer daemon)',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: 'the watch folder' })
+          .option('profile', {
+            type: 'string',
+            demandOption: true,
+            describe: 'novaseq, nextseq2000, miseq or ont',
+          })
+          .option('cycles', { type: 'number', describe: 'cycles; ONT: batches of reads (default 10)' })
+          .option('lanes', { type: 'number', describe: 'lanes (default: novaseq 2, others 1)' })
+          .option('tiles', { type: 'number', describe: 'CBCL files per lane per cycle (default 2)' })
+          .option('cbcl-size', {
+            type: 'string',
+            describe: 'final size of each CBCL (ONT: POD5) file (default 64K)',
+          })
+          .option('speed', {
+            type: 'string',
+            describe: 'wall-clock time per cycle, e.g. 200ms (default), 2s; 0ms = as fast as the disk allows',
+          })
+          .option('grow', {
+            type: 'string',
+            describe: 'how long each data file keeps growing (default 3/4 of --speed)',
+          })
+          .option('seed', { type: 'number', describe: 'same seed, same names and bytes (default 1)' })
+          .option('name', {
+            type: 'string',
+            describe: 'run folder name (default: the instrument style, from the seed)',
+          })
+          .option('stall', {
+            type: 'boolean',
+            describe: 'stop half-way (or after --stall-after N cycles), no markers',
+          })
+          .option('stall-after', {
+            type: 'number',
+            describe: 'with --stall: cycles written before the stall',
+          })
+          .option('nested', {
+            type: 'boolean',
+            describe: 'ONT: <experiment>/<sample>/<run> under DIR, as MinKNOW',
+          }),
+      (a) => {
+        const flags: SimulateFlags = {
+          dir: a.dir,
+          profile: a.profile,
+          cycles: a.cycles,
+          lanes: a.lanes,
+          tiles: a.tiles,
+          cbclBytes: a['cbcl-size'] === undefined ? undefined : size(a['cbcl-size'], '--cbcl-size'),
+          cycleMs: a.speed === undefined ? undefined : parseDuration(a.speed, '--speed'),
+          growMs: a.grow === undefined ? undefined : parseDuration(a.grow, '--grow'),
+          seed: a.seed,
+          name: a.name,
+          stall: a.stall,
+          stallAfter: a['stall-after'],
+          nested: a.nested,
+        };
+        run = async () => {
+          const code = await simulateRunCommand(
+            flags,
+            (line) => process.stdout.write(`${line}\n`),
+            (line) => process.stderr.write(`${line}\n`),
+          );
+          if (code !== 0) throw new ExitCode(code);
+        };
+      },
+    )
     .demandCommand(1)
     .strict()
     .help()
@@ -193,6 +281,7 @@ export async function main(argv: string[]): Promise<number> {
     await run();
     return 0;
   } catch (err) {
+    if (err instanceof ExitCode) return err.code; // its message is already on stderr
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`ua-platform: ${msg.split('\n')[0]}\n`);
     return 1;
