@@ -15,6 +15,8 @@ export type UaErrorCode =
   | 'UA_ERR_CLOUD'
   | 'UA_ERR_CONNECT'
   | 'UA_ERR_CONNECTION'
+  | 'UA_ERR_DAEMON_CONFIG'
+  | 'UA_ERR_DAEMON_RUNNING'
   | 'UA_ERR_DIRECT'
   | 'UA_ERR_FILE_CHANGED'
   | 'UA_ERR_PROJECT'
@@ -165,6 +167,15 @@ export class RunError extends UaError {
     super(code, message, { cause });
     this.name = 'RunError';
     this.exitCode = exitCode;
+  }
+}
+
+/** The daemon cannot start or go on (bad config, state dir in use, executable not found): exit 1. */
+export class DaemonError extends UaError {
+  readonly exitCode = 1;
+  constructor(code: UaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'DaemonError';
   }
 }
 

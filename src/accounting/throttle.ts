@@ -43,8 +43,8 @@ export interface TokenBucketOptions {
 }
 
 export class TokenBucket {
-  readonly rate: number;
-  readonly burst: number;
+  #rate: number;
+  #burst: number;
   private readonly clock: TimerClock;
   private level = 0;
   private updatedMs: number;
@@ -54,10 +54,30 @@ export class TokenBucket {
     const o = typeof rateOrOptions === 'number' ? { rate: rateOrOptions } : rateOrOptions;
     if (!(o.rate > 0) || !Number.isFinite(o.rate))
       throw new RangeError(`throttle rate must be > 0, got ${o.rate}`);
-    this.rate = o.rate;
-    this.burst = Math.max(1, o.burst ?? o.rate);
+    this.#rate = o.rate;
+    this.#burst = Math.max(1, o.burst ?? o.rate);
     this.clock = o.clock ?? systemTimerClock;
     this.updatedMs = this.clock.now();
+  }
+
+  get rate(): number {
+    return this.#rate;
+  }
+
+  get burst(): number {
+    return this.#burst;
+  }
+
+  /**
+   * Changes the rate from now on (the daemon's --bwlimit timetable); bytes already reserved are paid
+   * back at the old rate up to now, and waiters already sleeping keep the wait they computed.
+   */
+  setRate(rate: number): void {
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`throttle rate must be > 0, got ${rate}`);
+    this.refill();
+    this.#rate = rate;
+    this.#burst = Math.max(1, rate);
+    this.level = Math.min(this.level, this.#burst);
   }
 
   /** Waits until `n` bytes may be sent. Rejects with AbortedError (and gives the bytes back) on abort. */
@@ -88,7 +108,7 @@ export class TokenBucket {
     const now = this.clock.now();
     const elapsed = now - this.updatedMs;
     if (elapsed > 0) {
-      this.level = Math.min(this.burst, this.level + (elapsed * this.rate) / 1000);
+      this.level = Math.min(this.#burst, this.level + (elapsed * this.#rate) / 1000);
       this.updatedMs = now;
     }
   }

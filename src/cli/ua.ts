@@ -22,6 +22,9 @@ const NO_TOKEN =
 /** `ua [options] FILE...`: returns the exit code (0 ok, 1 usage/any file failed, 3 server/token). */
 export async function main(argv: string[]): Promise<number> {
   endQuietlyOnClosedStdout();
+  // `ua daemon …` is its own command; the classic agent had no such subcommand (a file named
+  // `daemon` can still be uploaded as `./daemon`).
+  if (argv[0] === 'daemon') return (await import('./daemon.js')).daemonMain(argv.slice(1));
   let parsed: ParsedArgs;
   try {
     parsed = parseArgs(argv);

@@ -94,6 +94,8 @@ export class Session {
   readonly #running = new Set<Promise<void>>();
   #taking = true;
   #closed?: Promise<void>;
+  /** The session's one throttle, undefined = unthrottled; setThrottle changes it while parts flow. */
+  #bucket?: TokenBucket;
 
   constructor(config: SessionConfig, sink: EventSink, signal: AbortSignal) {
     const o = config.options;
@@ -126,13 +128,13 @@ export class Session {
     this.#journal = openJournal(defaultStateDir(config.env ?? process.env, o.stateDir));
     if (config.destination) this.#destination = config.destination;
     else {
-      const bucket = o.throttle ? new TokenBucket(o.throttle) : undefined;
+      this.#bucket = o.throttle ? new TokenBucket(o.throttle) : undefined;
       const platform = new PlatformDestination({
         api: this.api,
         agent: this.#agent,
         partRetry: { ...retry, attempts: o.tries },
         resume: !o.doNotResume,
-        throttle: bucket ? (data, s) => throttled(data, bucket, s) : undefined,
+        throttle: (data, s) => throttled(data, this.#bucket, s),
         onPartRetry: (fileId, index, attempt, delayMs, reason) =>
           this.#sink({
             type: 'part-retry',
@@ -188,6 +190,21 @@ export class Session {
     } finally {
       this.#running.delete(run);
     }
+  }
+
+  /**
+   * Bytes per second for every part sent from now on (undefined: unthrottled), e.g. the daemon's
+   * --bwlimit timetable. Platform destination only (direct mode's SDKs are not throttled).
+   */
+  setThrottle(rate: number | undefined): void {
+    if (rate === undefined) this.#bucket = undefined;
+    else if (this.#bucket) this.#bucket.setRate(rate);
+    else this.#bucket = new TokenBucket(rate);
+  }
+
+  /** Current throttle in bytes per second, undefined when unthrottled. */
+  get throttle(): number | undefined {
+    return this.#bucket?.rate;
   }
 
   /** Files that have started and not ended (each holds a small bookkeeping entry until it ends). */

@@ -1,0 +1,364 @@
+/**
+ * `ua daemon` as a long-lived object: it owns the state database, the engine session, the watcher
+ * and its loop, and is driven in-process by tests; cli/daemon.ts is a thin front on it.
+ *
+ *   const d = await Daemon.open(config);   // lock the state dir, resolve the project, start
+ *   d.status();                            // what `ua daemon status` shows
+ *   await d.drain();                       // SIGTERM: finish (or abort and later resume) in-flight files
+ *   await d.close();
+ *
+ * One loop, in named steps, every --scan-interval (sooner when the watcher or an upload result
+ * says something moved): discover runs → scan each active run → settle → feed uploads → remove
+ * replaced versions → advance runs (complete → sentinel → workflow → hook → webhook) → report
+ * stalls → deliver webhooks → bandwidth schedule → heartbeat. The periodic scan is the truth
+ * (instrument shares are often network mounts where file events never arrive); chokidar only makes
+ * it react sooner.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+import { existsSync } from 'node:fs';
+import type { EventSink } from '../accounting/events.js';
+import { diagnoseConfigOf, refusalText, resolveAllExplained } from '../diagnose/refusal.js';
+import { openSession, type Session, type SessionConfig } from '../engine/session.js';
+import { DaemonError } from '../errors.js';
+import { UA_VERSION } from '../version.js';
+import { Scanner } from './discover/scanner.js';
+import type { DaemonLog } from './ops/log.js';
+import { deliverWebhooks } from './ops/notify.js';
+import { readStatus, type DaemonStatus } from './ops/status.js';
+import { bwRateAt, type DaemonOptions } from './options.js';
+import { openDaemonDb, StateDirLock } from './state/db.js';
+import { DaemonStore } from './state/store.js';
+import { checkExecutable, removeStale } from './steps/platform-steps.js';
+import { RunSteps } from './steps/runs.js';
+import { backoff, UploadFeeder } from './steps/uploads.js';
+
+export interface DaemonConfig {
+  options: DaemonOptions;
+  /** Server, token, TLS and retry timing, as for `ua`; the engine options come from `options`. */
+  session: Omit<SessionConfig, 'options'>;
+  log: DaemonLog;
+  /** Wall clock (tests may pass their own). */
+  now?: () => number;
+}
+
+export class Daemon {
+  readonly #o: DaemonOptions;
+  readonly #log: DaemonLog;
+  readonly #now: () => number;
+  readonly #lock: StateDirLock;
+  readonly #store: DaemonStore;
+  readonly #session: Session;
+  readonly #feeder: UploadFeeder;
+  readonly #project: string;
+  readonly #abort: AbortController;
+  readonly #runs: RunSteps;
+  readonly #scanner: Scanner;
+  #watcher?: FSWatcher;
+  #wake?: () => void;
+  #woken = false;
+  #stopping = false;
+  #loop?: Promise<void>;
+  #ticks = 0;
+  #closed?: Promise<void>;
+
+  private constructor(
+    c: DaemonConfig,
+    parts: {
+      lock: StateDirLock;
+      store: DaemonStore;
+      session: Session;
+      project: string;
+      abort: AbortController;
+    },
+  ) {
+    this.#o = c.options;
+    this.#log = c.log;
+    this.#now = c.now ?? Date.now;
+    this.#lock = parts.lock;
+    this.#store = parts.store;
+    this.#session = parts.session;
+    this.#project = parts.project;
+    this.#abort = parts.abort;
+    this.#scanner = new Scanner({
+      o: this.#o,
+      store: this.#store,
+      project: this.#project,
+      log: this.#log,
+      now: this.#now,
+    });
+    this.#runs = new RunSteps({
+      o: this.#o,
+      store: this.#store,
+      api: this.#session.api,
+      project: this.#project,
+      log: this.#log,
+      now: this.#now,
+      signal: this.#abort.signal,
+      poke: () => this.#poke(),
+      stopping: () => this.#stopping,
+    });
+    this.#feeder = new UploadFeeder({
+      store: this.#store,
+      session: this.#session,
+      project: this.#project,
+      folder: this.#o.folder,
+      window: Math.max(4, this.#o.uploadThreads * 2),
+      compress: this.#o.compress,
+      failAfter: this.#o.failAfter,
+      retryBaseMs: this.#o.retryBaseMs,
+      now: this.#now,
+      signal: this.#abort.signal,
+      onFileFailed: (run, row) => this.#runs.fileFailed(run, row),
+      onSettled: () => {
+        this.#feeder.feed();
+        this.#poke();
+      },
+    });
+  }
+
+  /** Locks the state dir, checks the project (and executable) before anything is uploaded, starts the loop. */
+  static async open(c: DaemonConfig): Promise<Daemon> {
+    const o = c.options;
+    if (o.layout === 'tar')
+      throw new DaemonError(
+        'UA_ERR_DAEMON_CONFIG',
+        '--layout tar is not available yet; use --layout files (the default)',
+      );
+    const lock = StateDirLock.acquire(o.stateDir);
+    let store: DaemonStore | undefined;
+    let session: Session | undefined;
+    try {
+      store = new DaemonStore(openDaemonDb(o.stateDir));
+      const abort = new AbortController();
+      const sink: EventSink = (e) => logEngineEvent(c.log, e);
+      session = await openSession(
+        {
+          ...c.session,
+          options: {
+            uploadThreads: o.uploadThreads,
+            compressThreads: o.compressThreads,
+            tries: 3,
+            compressLevel: 6,
+            throttle: o.throttle,
+            waitOnClose: false,
+            verify: false,
+            doNotResume: false,
+            stateDir: o.stateDir,
+          },
+        },
+        sink,
+        abort.signal,
+      );
+      const { resolved, refusals } = await resolveAllExplained(
+        session.api,
+        [o.project],
+        diagnoseConfigOf(c.session.server),
+        abort.signal,
+      );
+      if (refusals.length > 0) throw new DaemonError('UA_ERR_PROJECT', refusalText(refusals));
+      const project = resolved.get(o.project)!;
+      await session.router!.warm([project], abort.signal);
+      if (o.runWorkflow) {
+        try {
+          await checkExecutable(session.api, o.runWorkflow, abort.signal);
+        } catch (err) {
+          throw new DaemonError(
+            'UA_ERR_DAEMON_CONFIG',
+            `--run-workflow ${o.runWorkflow} cannot be used: ${(err as Error).message}. Nothing was uploaded; fix the ID or the token's access.`,
+            { cause: err },
+          );
+        }
+      }
+      const requeued = store.requeueUploading();
+      const d = new Daemon(c, { lock, store, session, project: project.id, abort });
+      d.#writeMeta();
+      c.log.log(
+        'info',
+        `ua daemon ${UA_VERSION} watching ${o.watch.join(', ')} → ${project.name} (${project.id}):${o.folder}`,
+        {
+          state_dir: o.stateDir,
+          resumed_uploads: requeued,
+        },
+      );
+      d.#start();
+      return d;
+    } catch (err) {
+      await session?.close().catch(() => {});
+      store?.db.close();
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** The status as `ua daemon status` shows it. */
+  status(): DaemonStatus {
+    return readStatus(this.#store.db, this.#now());
+  }
+
+  get store(): DaemonStore {
+    return this.#store;
+  }
+
+  /** SIGHUP: new settings for what can change while running (not the project or the state dir). */
+  reload(o: Partial<DaemonOptions>): void {
+    const keep = { project: this.#o.project, stateDir: this.#o.stateDir, folder: this.#o.folder };
+    Object.assign(this.#o, o, keep);
+    this.#scanner.reload();
+    this.#writeMeta();
+    void this.#watcher?.close();
+    this.#watch();
+    this.#log.log('info', 'configuration reloaded');
+    this.#poke();
+  }
+
+  /**
+   * Stops taking files; in-flight uploads get `timeoutMs` to finish, then are aborted (their parts
+   * stay on the platform and the next start resumes them).
+   */
+  async drain(timeoutMs = this.#o.drainTimeoutMs): Promise<void> {
+    this.#stopping = true;
+    this.#poke();
+    await this.#loop;
+    await this.#watcher?.close();
+    const ended = this.#feeder.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      ended.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.#log.log(
+        'info',
+        `stopping: ${this.#feeder.inFlight} uploads in flight are aborted and will resume at the next start`,
+      );
+      this.#abort.abort();
+      await ended.catch(() => {});
+    }
+    await this.#runs.idle();
+  }
+
+  close(): Promise<void> {
+    return (this.#closed ??= (async () => {
+      await this.drain();
+      await this.#session.close();
+      this.#store.setMeta('heartbeat_at', '0');
+      this.#store.db.close();
+      this.#lock.release();
+    })());
+  }
+
+  // ---- the loop ----
+
+  #start(): void {
+    this.#watch();
+    this.#loop = (async () => {
+      while (!this.#stopping) {
+        try {
+          await this.#tick();
+        } catch (err) {
+          this.#log.log(
+            'error',
+            `scan failed: ${(err as Error).message}; trying again in ${this.#o.scanIntervalMs} ms`,
+          );
+        }
+        await this.#sleep(this.#o.scanIntervalMs);
+      }
+    })();
+  }
+
+  #watch(): void {
+    const roots = this.#o.watch.filter((r) => existsSync(r));
+    if (roots.length === 0) return;
+    // depth 1: new run folders and their top-level markers; deeper trees are left to the scan, so
+    // the watcher holds a few hundred inotify watches, not one per file of a 100,000-file run.
+    this.#watcher = watch(roots, { ignoreInitial: true, depth: 1, ignored: (p) => /\/\./.test(p) });
+    this.#watcher.on('all', () => this.#poke());
+    this.#watcher.on('error', () => {});
+  }
+
+  #poke(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    if (this.#woken || this.#stopping) {
+      this.#woken = false;
+      return;
+    }
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    this.#wake = undefined;
+    this.#woken = false;
+  }
+
+  async #tick(): Promise<void> {
+    const now = this.#now();
+    this.#scanner.discover(now);
+    for (const run of this.#store.runs('active')) {
+      if (this.#stopping) return;
+      await this.#scanner.scanRun(run);
+    }
+    this.#scanner.settle();
+    this.#feeder.feed();
+    await this.#removeStale();
+    for (const run of this.#store.runs()) if (run.phase !== 'complete') this.#runs.advance(run);
+    if (this.#o.webhook)
+      await deliverWebhooks(this.#store, this.#o.webhook, this.#now, this.#o.retryBaseMs, this.#abort.signal);
+    this.#bandwidth();
+    this.#store.setMeta('heartbeat_at', String(this.#now()));
+    if (++this.#ticks % 100 === 0) this.#store.prune(this.#now());
+  }
+
+  async #removeStale(): Promise<void> {
+    for (const row of this.#store.pendingStale(this.#now(), 32)) {
+      try {
+        await removeStale(this.#session.api, row, this.#abort.signal);
+        this.#store.staleRemoved(row.id);
+        this.#log.log('info', `removed the replaced version of ${row.path}`, {
+          file: row.file_id ?? undefined,
+        });
+      } catch (err) {
+        if (this.#abort.signal.aborted) return;
+        this.#store.staleFailed(
+          row.id,
+          (err as Error).message,
+          this.#now() + backoff(this.#o.retryBaseMs, row.attempts + 1),
+        );
+      }
+    }
+  }
+
+  #bandwidth(): void {
+    const rate = this.#o.bwlimit ? bwRateAt(this.#o.bwlimit, new Date(this.#now())) : this.#o.throttle;
+    if (rate === this.#session.throttle) return;
+    this.#session.setThrottle(rate);
+    this.#log.log('info', rate === undefined ? 'bandwidth: unlimited' : `bandwidth: ${rate} bytes/s`);
+  }
+
+  #writeMeta(): void {
+    const s = this.#store;
+    s.setMeta('pid', String(process.pid));
+    s.setMeta('project', this.#project);
+    s.setMeta('version', UA_VERSION);
+    s.setMeta('stall_after_ms', String(this.#o.stallAfterMs));
+    s.setMeta('fail_after', String(this.#o.failAfter));
+    s.setMeta('scan_interval_ms', String(this.#o.scanIntervalMs));
+    s.setMeta('heartbeat_at', String(this.#now()));
+  }
+}
+
+/** Retries and warnings from the engine, one short line each. */
+function logEngineEvent(log: DaemonLog, e: Parameters<EventSink>[0]): void {
+  if (e.type === 'part-retry')
+    log.log('warn', `part ${e.index} of ${e.fileId}: ${e.reason}; retry ${e.attempt} in ${e.delayMs} ms`);
+  else if (e.type === 'api-retry')
+    log.log('warn', `/${e.route}: ${e.reason}; retry ${e.attempt} in ${e.delayMs} ms`);
+  else if (e.type === 'warning') log.log('warn', e.message);
+}

@@ -1,0 +1,118 @@
+/**
+ * The scan, the source of truth: new run folders under the watch roots, every file of each active
+ * run observed (new versions recorded, vanished files marked), completion markers looked for, and
+ * files unchanged for --settle made due unless a process still holds them open for writing.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import picomatch from 'picomatch';
+import type { DaemonLog } from '../ops/log.js';
+import type { DaemonOptions } from '../options.js';
+import type { DaemonStore, RunRow } from '../state/store.js';
+import { completionMarker, runIdOf, runProfileOf, type RunProfile } from './profiles.js';
+import { filesOpenForWriting, subfolders, walkRun } from './walk.js';
+
+export interface ScannerContext {
+  /** The daemon's options (live: SIGHUP may change them). */
+  o: DaemonOptions;
+  store: DaemonStore;
+  project: string;
+  log: DaemonLog;
+  now(): number;
+}
+
+export class Scanner {
+  readonly #c: ScannerContext;
+  readonly #known = new Set<string>();
+  readonly #warnedRoots = new Set<string>();
+  #skip: (rel: string) => boolean;
+
+  constructor(c: ScannerContext) {
+    this.#c = c;
+    this.#skip = matcher(c.o.exclude);
+  }
+
+  /** After a reload: --exclude may have changed. */
+  reload(): void {
+    this.#skip = matcher(this.#c.o.exclude);
+  }
+
+  /** New run folders under the watch roots (each inserted once). */
+  discover(now: number): void {
+    for (const root of this.#c.o.watch) {
+      if (!existsSync(root)) {
+        if (!this.#warnedRoots.has(root)) {
+          this.#warnedRoots.add(root);
+          this.#c.log.log('warn', `watch root ${root} does not exist (yet); it is checked on every scan`);
+        }
+        continue;
+      }
+      this.#warnedRoots.delete(root);
+      for (const name of subfolders(root)) {
+        const dir = resolve(root, name);
+        if (this.#known.has(dir)) continue;
+        const profile = runProfileOf(dir, this.#c.o.profile);
+        if (!profile) continue; // not a run (yet): RunInfo.xml may come a moment later
+        this.#known.add(dir);
+        const had = this.#c.store.db.prepare('SELECT 1 FROM runs WHERE dir = ?').get(dir);
+        const run = this.#c.store.upsertRun({
+          dir,
+          root,
+          name,
+          profile,
+          runId: runIdOf(dir, profile, name),
+          startedAt: now,
+          now,
+        });
+        if (!had) this.#c.log.log('info', `run ${name} discovered (${profile})`, { run: name, dir });
+        void run;
+      }
+    }
+  }
+
+  /** One pass over a run folder: every file observed, vanished files marked, the marker looked for. */
+  async scanRun(run: RunRow): Promise<void> {
+    if (!existsSync(run.dir)) return;
+    let seen = 0;
+    let oldest = run.started_at;
+    for await (const f of walkRun(run.dir, this.#skip)) {
+      seen++;
+      if (f.st.mtimeMs < oldest) oldest = f.st.mtimeMs;
+      this.#c.store.observe(run, f.rel, f.st, this.#c.project, this.#c.now());
+    }
+    if (seen !== this.#c.store.liveFileCount(run.id))
+      this.#c.store.markGone(run, (rel) => existsSync(join(run.dir, rel)), this.#c.project, this.#c.now());
+    const patch: Partial<RunRow> = {};
+    if (oldest < run.started_at) patch.started_at = Math.floor(oldest);
+    if (!run.marker) {
+      const marker = completionMarker(run.dir, run.profile as RunProfile, {
+        completeMarker: this.#c.o.completeMarker,
+      });
+      if (marker) {
+        patch.marker = marker;
+        this.#c.store.event(run.id, 'info', 'marker', `completion marker ${marker} seen`, this.#c.now());
+        this.#c.log.log('info', `run ${run.name}: ${marker} seen; completes once every file is uploaded`, {
+          run: run.name,
+        });
+      }
+    }
+    this.#c.store.updateRun(run.id, patch);
+  }
+
+  /** Files unchanged for --settle become due, unless a process still holds them open for writing. */
+  settle(): void {
+    const candidates = this.#c.store.settlingSince(this.#c.now() - this.#c.o.settleMs, 5000);
+    if (candidates.length === 0) return;
+    const writing = filesOpenForWriting();
+    for (const f of candidates) {
+      if (writing.has(`${f.dev}:${f.ino}`)) this.#c.store.restartSettle(f.id, this.#c.now());
+      else this.#c.store.markReady(f.id);
+    }
+  }
+}
+
+function matcher(globs: readonly string[]): (rel: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const m = picomatch([...globs], { dot: true });
+  return (rel) => m(rel) || m(rel.slice(rel.lastIndexOf('/') + 1));
+}

@@ -1,0 +1,46 @@
+/**
+ * The daemon's log: one JSON object per line (pino) when stdout is not a terminal — journald, a
+ * file, a log shipper — and plain, readable lines on a terminal. Messages never carry a token:
+ * `scrubSecrets` runs over every message as a second line of defence.
+ */
+import { pino, type Logger } from 'pino';
+import { scrubSecrets } from '../../accounting/events.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export interface DaemonLog {
+  log(level: LogLevel, msg: string, fields?: LogFields): void;
+}
+
+export function jsonLog(dest: NodeJS.WritableStream | number = 1, level: LogLevel = 'info'): DaemonLog {
+  const logger: Logger = pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    typeof dest === 'number' ? pino.destination({ dest, sync: true }) : dest,
+  );
+  return { log: (lvl, msg, fields = {}) => logger[lvl](fields, scrubSecrets(msg)) };
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export function plainLog(out: NodeJS.WritableStream = process.stdout, level: LogLevel = 'info'): DaemonLog {
+  return {
+    log(lvl, msg, fields = {}) {
+      if (ORDER[lvl] < ORDER[level]) return;
+      const t = new Date().toISOString().replace('T', ' ').slice(0, 19);
+      const extra = Object.entries(fields)
+        .filter(([, v]) => v !== undefined && v !== null)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      out.write(`${t} ${lvl.padEnd(5)} ${scrubSecrets(msg)}${extra ? `  ${extra}` : ''}\n`);
+    },
+  };
+}
+
+/** A log that keeps lines in memory (tests). */
+export function memoryLog(): DaemonLog & {
+  lines: Array<{ level: LogLevel; msg: string; fields?: LogFields }>;
+} {
+  const lines: Array<{ level: LogLevel; msg: string; fields?: LogFields }> = [];
+  return { lines, log: (level, msg, fields) => lines.push({ level, msg, fields }) };
+}

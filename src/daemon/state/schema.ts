@@ -1,0 +1,108 @@
+/**
+ * The daemon's durable state: one SQLite database (WAL) under --state-dir. Every state change is one
+ * transaction, so a kill -9 at any instant leaves either the old or the new state, never half of one
+ * (dx-streaming-upload rewrote a JSON file in place). Migrations are numbered; `user_version` records
+ * how many have run, so an older database is upgraded in place when a newer daemon opens it.
+ *
+ * runs          one row per run folder: its phase (active → finishing → complete) and the IDs and
+ *               nonces of the steps that must happen once (sentinel, workflow launch, on-complete).
+ * files         one row per path inside a run: the version last seen (size, mtime, inode), since
+ *               when it has been unchanged, and the version uploaded (its file ID and signature).
+ * stale_objects remote objects of versions that have been replaced or deleted locally: removed from
+ *               the project (at least once; removing twice is harmless), so a path never has two live copies.
+ * outbox        webhook deliveries, retried with backoff until the receiver answers 2xx, never dropped.
+ * events        what an operator reads in `status` (bounded: old rows are pruned).
+ * meta          daemon-wide values: the project it uploads to, the heartbeat.
+ * throughput    bytes uploaded per minute and run, for rates and ETAs (pruned after a day).
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  dir TEXT NOT NULL UNIQUE,
+  root TEXT NOT NULL,
+  name TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  discovered_at INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  marker TEXT,
+  phase TEXT NOT NULL DEFAULT 'active' CHECK (phase IN ('active', 'finishing', 'complete')),
+  sentinel_nonce TEXT,
+  sentinel_id TEXT,
+  workflow_nonce TEXT,
+  job_id TEXT,
+  hook_state TEXT,
+  step_attempts INTEGER NOT NULL DEFAULT 0,
+  next_step_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  stalled_reported INTEGER NOT NULL DEFAULT 0,
+  failed_reported INTEGER NOT NULL DEFAULT 0,
+  last_change_at INTEGER NOT NULL,
+  completed_at INTEGER
+);
+CREATE TABLE files (
+  id INTEGER PRIMARY KEY,
+  run INTEGER NOT NULL REFERENCES runs (id),
+  path TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime_ms REAL NOT NULL,
+  dev INTEGER NOT NULL,
+  ino INTEGER NOT NULL,
+  ctime_ms REAL NOT NULL,
+  seen_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('settling', 'ready', 'uploading', 'uploaded', 'gone')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  failed_reported INTEGER NOT NULL DEFAULT 0,
+  file_id TEXT,
+  signature TEXT,
+  uploaded_size INTEGER,
+  uploaded_mtime_ms REAL,
+  uploaded_at INTEGER,
+  UNIQUE (run, path)
+);
+CREATE INDEX files_by_state ON files (state, next_try_at);
+CREATE INDEX files_by_run_state ON files (run, state);
+CREATE TABLE stale_objects (
+  id INTEGER PRIMARY KEY,
+  run INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  project TEXT NOT NULL,
+  file_id TEXT,
+  signature TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_try_at INTEGER NOT NULL DEFAULT 0,
+  delivered_at INTEGER,
+  last_error TEXT
+);
+CREATE INDEX outbox_pending ON outbox (delivered_at, next_try_at);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  run INTEGER,
+  at INTEGER NOT NULL,
+  level TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL
+);
+CREATE INDEX events_by_run ON events (run, id);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE throughput (
+  run INTEGER NOT NULL,
+  minute INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  files INTEGER NOT NULL,
+  PRIMARY KEY (run, minute)
+) WITHOUT ROWID;
+`,
+];
