@@ -144,12 +144,6 @@ describe('ua daemon under kill -9', () => {
       // The kills did land mid-upload: lives that started with uploads to resume.
       expect((log.join('').match(/"resumed_uploads":[1-9]/g) ?? []).length).toBeGreaterThan(2);
       expect(log.join('')).not.toContain(tp.token);
-      console.log(
-        'LIVES',
-        (log.join('').match(/"resumed_uploads":[1-9]/g) ?? []).length,
-        (log.join('').match(/sentinel [^ ]* closed/g) ?? []).length,
-        (log.join('').match(/"msg":"removed/g) ?? []).length,
-      );
       await hook.close();
       state.cleanup();
     },
