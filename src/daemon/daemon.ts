@@ -22,7 +22,7 @@ import { openSession, type Session, type SessionConfig } from '../engine/session
 import { DaemonError } from '../errors.js';
 import { UA_VERSION } from '../version.js';
 import { Scanner } from './discover/scanner.js';
-import type { DaemonLog } from './ops/log.js';
+import { oneLine, type DaemonLog } from './ops/log.js';
 import { deliverWebhooks } from './ops/notify.js';
 import { readStatus, type DaemonStatus } from './ops/status.js';
 import { bwRateAt, type DaemonOptions } from './options.js';
@@ -357,8 +357,11 @@ export class Daemon {
 /** Retries and warnings from the engine, one short line each. */
 function logEngineEvent(log: DaemonLog, e: Parameters<EventSink>[0]): void {
   if (e.type === 'part-retry')
-    log.log('warn', `part ${e.index} of ${e.fileId}: ${e.reason}; retry ${e.attempt} in ${e.delayMs} ms`);
+    log.log(
+      'warn',
+      `part ${e.index} of ${e.fileId}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`,
+    );
   else if (e.type === 'api-retry')
-    log.log('warn', `/${e.route}: ${e.reason}; retry ${e.attempt} in ${e.delayMs} ms`);
-  else if (e.type === 'warning') log.log('warn', e.message);
+    log.log('warn', `/${e.route}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`);
+  else if (e.type === 'warning') log.log('warn', oneLine(e.message, 400));
 }

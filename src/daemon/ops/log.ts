@@ -21,6 +21,12 @@ export function jsonLog(dest: NodeJS.WritableStream | number = 1, level: LogLeve
   return { log: (lvl, msg, fields = {}) => logger[lvl](fields, scrubSecrets(msg)) };
 }
 
+/** An error text as one short line: a server's multi-line XML body must not fill the log or status. */
+export function oneLine(text: string, max = 240): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
 export function plainLog(out: NodeJS.WritableStream = process.stdout, level: LogLevel = 'info'): DaemonLog {

@@ -100,14 +100,10 @@ export class StateDirLock {
     ensurePrivateDir(dir);
     const path = join(dir, LOCK_FILE);
     const db = new Database(path);
-    chmodSync(path, 0o600);
-    db.pragma('journal_mode = DELETE');
-    db.pragma('busy_timeout = 0');
-    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
     try {
+      chmodSync(path, 0o600);
+      db.pragma('busy_timeout = 0');
       db.exec('BEGIN EXCLUSIVE');
-      db.prepare('DELETE FROM holder').run();
-      db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
     } catch (err) {
       db.close();
       throw new DaemonError(

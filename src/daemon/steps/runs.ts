@@ -6,7 +6,7 @@
 import type { PlatformClient } from '../../transfer/platform/api.js';
 import { UaError } from '../../errors.js';
 import { runIdOf, type RunProfile } from '../discover/profiles.js';
-import type { DaemonLog } from '../ops/log.js';
+import { oneLine, type DaemonLog } from '../ops/log.js';
 import { queueWebhook, runHook } from '../ops/notify.js';
 import type { DaemonOptions } from '../options.js';
 import type { DaemonStore, FileRow, RunRow } from '../state/store.js';
@@ -137,7 +137,7 @@ export class RunSteps {
         });
         return;
       }
-      const message = err instanceof UaError || err instanceof Error ? err.message : String(err);
+      const message = oneLine(err instanceof UaError || err instanceof Error ? err.message : String(err));
       this.#c.store.runStepFailed(
         run.id,
         message,

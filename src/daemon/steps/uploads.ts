@@ -16,6 +16,7 @@ import { planFile, readHead } from '../../plan/plan.js';
 import type { UploadEntry } from '../../plan/inputs.js';
 import type { FileResult, ScheduledFile } from '../../transfer/scheduler.js';
 import type { DaemonStore, FileRow, RunRow, Version } from '../state/store.js';
+import { oneLine } from '../ops/log.js';
 import { runFolder } from './platform-steps.js';
 
 /** An async iterable the session pulls from; push() hands it a file, end() finishes it. */
@@ -161,7 +162,7 @@ export class UploadFeeder {
       const changed = !sameFile(f.abs, f.version);
       const row = o.store.uploadFailed(
         f.row,
-        r.error ?? 'failed',
+        oneLine(r.error ?? 'failed'),
         changed,
         (n) => now + backoff(o.retryBaseMs, n),
       );

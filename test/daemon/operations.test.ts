@@ -1,0 +1,166 @@
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon/daemon.js';
+import { startOpsServer } from '../../src/daemon/ops/http.js';
+import { tempDir, writeRandomFile } from '../helpers/files.js';
+import { objectsUnder, openTestDaemon, waitFor, webhookReceiver } from '../helpers/daemon.js';
+import { usePlatformAndTempDir } from '../helpers/platform.js';
+import { downloadFile } from '../helpers/remote.js';
+import { runUa } from '../helpers/run-ua.js';
+
+const ctx = usePlatformAndTempDir();
+const open: Daemon[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+  ctx.tp.platform.faults.clear();
+});
+
+function miseqRun(root: string, name: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'RunInfo.xml'), `<RunInfo><Run Id="${name}" Number="1"></Run></RunInfo>\n`);
+  return dir;
+}
+
+async function expectByteExact(dir: string, name: string, paths: string[]) {
+  const objects = await objectsUnder(ctx.tp, `/runs/${name}`);
+  expect(objects.map((o) => o.path).sort()).toEqual(paths.map((p) => `/runs/${name}/${p}`).sort());
+  for (const o of objects) {
+    const rel = o.path.slice(`/runs/${name}/`.length);
+    expect((await downloadFile(ctx.tp, o.id)).equals(readFileSync(join(dir, rel))), rel).toBe(true);
+  }
+}
+
+describe('ua daemon operations', () => {
+  it('the platform failing uploads for a while: retried with backoff, reported once, nothing lost', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'outage');
+    const dir = miseqRun(root, 'RUN_OUTAGE');
+    writeRandomFile(join(dir, 'a.bin'), 100_000);
+    writeRandomFile(join(dir, 'b.bin'), 100_000);
+    writeFileSync(join(dir, 'RTAComplete.txt'), 'x\n');
+    tp.platform.faults.add({ target: 'put', action: 'status', status: 500, count: 30 });
+    const hook = await webhookReceiver();
+    const state = tempDir();
+    const { daemon } = await openTestDaemon(tp, {
+      watch: [root],
+      stateDir: state.dir,
+      failAfter: 2,
+      webhook: hook.url,
+    });
+    open.push(daemon);
+    await waitFor('file-failed reported', () => hook.got.find((e) => e.event === 'file-failed'));
+    expect(daemon.status().runs[0].state).toBe('failed');
+    expect(daemon.status().runs[0].last_error).toMatch(/500/);
+    await waitFor('complete after the outage', () => daemon.status().runs[0].state === 'complete');
+    await expectByteExact(dir, 'RUN_OUTAGE', ['RunInfo.xml', 'a.bin', 'b.bin', 'RTAComplete.txt']);
+    expect(hook.got.filter((e) => e.event === 'run-failed')).toHaveLength(1);
+    await hook.close();
+    state.cleanup();
+  });
+
+  it('a file that keeps growing is uploaded once, when it has stopped, with its final bytes', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'grow');
+    const dir = miseqRun(root, 'RUN_GROW');
+    const state = tempDir();
+    const { daemon, log } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir, settleMs: 500 });
+    open.push(daemon);
+    for (let i = 0; i < 15; i++) {
+      appendFileSync(join(dir, 'growing.log'), `line ${i} ${'x'.repeat(5000)}\n`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    writeFileSync(join(dir, 'RTAComplete.txt'), 'x\n');
+    await waitFor('complete', () => daemon.status().runs[0]?.state === 'complete');
+    await expectByteExact(dir, 'RUN_GROW', ['RunInfo.xml', 'growing.log', 'RTAComplete.txt']);
+    expect(log.lines.filter((l) => /replaced version/.test(l.msg))).toHaveLength(0);
+    state.cleanup();
+  });
+
+  it('the workflow and --on-complete run once, also after a restart; two runs at once', async () => {
+    const { tp, tmp } = ctx;
+    const wf = await tp.call('workflow/new', { project: tp.project, name: 'wf', stages: [] });
+    const root = join(tmp.dir, 'twice');
+    const dirs = [miseqRun(root, 'RUN_A'), miseqRun(root, 'RUN_B')];
+    for (const d of dirs) {
+      writeRandomFile(join(d, 'data.bin'), 50_000);
+      writeFileSync(join(d, 'RTAComplete.txt'), 'x\n');
+    }
+    const out = join(tmp.dir, 'hook-out.txt');
+    const state = tempDir();
+    const o = {
+      watch: [root],
+      stateDir: state.dir,
+      runWorkflow: wf.body.id as string,
+      onComplete: `echo "$UA_RUN_NAME $UA_SENTINEL_ID $UA_ATTEMPT" >> ${out}`,
+    };
+    const first = await openTestDaemon(tp, o);
+    await waitFor(
+      'both complete',
+      () =>
+        first.daemon.status().runs.every((r) => r.state === 'complete') &&
+        first.daemon.status().runs.length === 2,
+    );
+    await first.daemon.close();
+    const again = await openTestDaemon(tp, o);
+    open.push(again.daemon);
+    await new Promise((r) => setTimeout(r, 800));
+    const lines = readFileSync(out, 'utf8').trim().split('\n').sort();
+    const status = again.daemon.status();
+    expect(lines).toEqual(status.runs.map((r) => `${r.name} ${r.sentinel} 1`).sort());
+    const execs = await tp.call('system/findExecutions', {
+      project: tp.project,
+      executable: wf.body.id,
+      describe: true,
+    });
+    expect(execs.body.results).toHaveLength(2);
+    for (const e of execs.body.results) expect(e.id).toMatch(/^analysis-/);
+    expect(new Set(status.runs.map((r) => r.job))).toEqual(
+      new Set(execs.body.results.map((e: { id: string }) => e.id)),
+    );
+    state.cleanup();
+  });
+
+  it('status --json from another process agrees with the daemon; metrics and healthz answer', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'status');
+    const dir = miseqRun(root, 'RUN_STATUS');
+    writeRandomFile(join(dir, 'x.bin'), 10_000);
+    const state = tempDir();
+    const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
+    open.push(daemon);
+    await waitFor('uploaded', () => daemon.status().runs[0]?.files.done === 2);
+    const cli = await runUa(['daemon', 'status', '--state-dir', state.dir, '--json']);
+    expect(cli.code).toBe(0);
+    const fromCli = JSON.parse(cli.stdout);
+    expect(fromCli.daemon.running).toBe(true);
+    expect(
+      fromCli.runs.map((r: { name: string; state: string; files: unknown }) => [r.name, r.state, r.files]),
+    ).toEqual(daemon.status().runs.map((r) => [r.name, r.state, r.files]));
+    const text = await runUa(['daemon', 'status', '--state-dir', state.dir]);
+    expect(text.stdout).toMatch(/uploading +RUN_STATUS +2\/2 files/);
+    const second = await runUa(
+      ['daemon', '--watch', root, '--project', tp.project, '--state-dir', state.dir],
+      { env: tp.env },
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Another ua daemon is using the state dir/);
+    const ops = await startOpsServer({ host: '127.0.0.1', port: 0 }, () => daemon.status());
+    try {
+      const m = await request(`${ops.url}/metrics`);
+      const body = await m.body.text();
+      expect(body).toMatch(/ua_daemon_runs\{state="uploading"\} 1/);
+      expect(body).toMatch(/ua_daemon_files\{kind="done"\} 2/);
+      const h = await request(`${ops.url}/healthz`);
+      expect(h.statusCode).toBe(200);
+      await h.body.dump();
+      const api = await request(`${ops.url}/api/status`);
+      expect(((await api.body.json()) as { runs: unknown[] }).runs).toHaveLength(1);
+    } finally {
+      await ops.close();
+    }
+    state.cleanup();
+  });
+});
