@@ -1,8 +1,9 @@
 /**
  * The main job, end to end on one machine: an embedded ua-platform with a demo user, project and
  * scoped token; synthetic FASTQ files on disk; the real `ua` binary uploading them with progress;
- * then every file downloaded back through the platform and checked byte for byte.
- *   npm run demo [-- --files 4 --size 64M --keep]
+ * then every file downloaded back through the platform and checked byte for byte; then a simulated
+ * sequencer run uploaded by `ua daemon` while it is written (demo-daemon.ts).
+ *   npm run demo [-- --files 4 --size 64M --keep --no-daemon]
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
+import { daemonDemo } from './demo-daemon.js';
 import { startPlatform } from './platform/index.js';
 
 const args = process.argv.slice(2);
@@ -76,9 +78,10 @@ async function main(): Promise<number> {
   try {
     const user = platform.admin.createUser('demo-sequencing-provider');
     const project = platform.admin.createProject({ name: 'Demo run uploads', owner: user });
-    const { token } = platform.admin.createToken({ user, scope: { projects: { [project]: 'UPLOAD' } } });
+    // CONTRIBUTE: the daemon also launches an analysis on each complete run.
+    const { token } = platform.admin.createToken({ user, scope: { projects: { [project]: 'CONTRIBUTE' } } });
     say(`ua-platform listening on ${platform.url} (data in ${platform.dataDir})`);
-    say(`user ${user}, project ${project}, token scoped to it at UPLOAD`);
+    say(`user ${user}, project ${project}, token scoped to it at CONTRIBUTE`);
 
     const dataDir = join(work, 'run-folder');
     mkdirSync(dataDir);
@@ -147,7 +150,18 @@ async function main(): Promise<number> {
     say(
       `${ok}/${ids.length} files byte-exact; ${(total / 2 ** 20).toFixed(0)} MiB of FASTQ gzipped and uploaded in ${secs.toFixed(1)} s`,
     );
-    return ok === files ? 0 : 1;
+    if (ok !== files) return 1;
+    if (args.includes('--no-daemon')) return 0;
+    const daemonOk = await daemonDemo({
+      platform,
+      project,
+      token,
+      work,
+      env,
+      api: (route, input) => api(platform.url, token, route, input),
+      say,
+    });
+    return daemonOk ? 0 : 1;
   } finally {
     await platform.stop();
     if (!keep) rmSync(work, { recursive: true, force: true });

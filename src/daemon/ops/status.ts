@@ -16,7 +16,7 @@ export interface RunStatus {
   state: RunState;
   files: { done: number; total: number; failing: number };
   bytes: { done: number; total: number };
-  /** Bytes per second over the last 5 minutes. */
+  /** Bytes per second over the last 5 minutes (or the run's life if shorter); a complete run's average. */
   rate: number;
   eta_seconds: number | null;
   age_seconds: number;
@@ -96,7 +96,12 @@ function runStatus(db: Db, r: RunRow, l: Limits, now: number): RunStatus {
   const recent = db
     .prepare('SELECT SUM(bytes) AS b FROM throughput WHERE run = ? AND minute >= ?')
     .get(r.id, Math.floor(now / 60_000) - 4) as { b: number | null };
-  const rate = (recent.b ?? 0) / 300;
+  // Over the last 5 minutes, or the run's life if shorter; a complete run shows its average.
+  const window = Math.max(1, Math.min(300, (now - r.discovered_at) / 1000));
+  const rate =
+    r.phase === 'complete' && r.completed_at
+      ? (agg.done_bytes ?? 0) / Math.max(1, (r.completed_at - r.discovered_at) / 1000)
+      : (recent.b ?? 0) / window;
   const remaining = (agg.bytes ?? 0) - (agg.done_bytes ?? 0);
   let state: RunState;
   if (r.phase === 'complete') state = 'complete';
