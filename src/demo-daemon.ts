@@ -58,7 +58,7 @@ export async function daemonDemo(o: {
   daemon.stdout
     .setEncoding('utf8')
     .on('data', (d: string) =>
-      process.stderr.write(d.replace(/^/gm, '  daemon| ').replace(/  daemon\| $/, '')),
+      process.stderr.write(d.replace(/^(?=.)/gm, '  daemon| ')),
     );
   const exited = new Promise<number | null>((r) => daemon.on('exit', (code) => r(code)));
   try {
