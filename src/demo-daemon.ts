@@ -57,9 +57,7 @@ export async function daemonDemo(o: {
   });
   daemon.stdout
     .setEncoding('utf8')
-    .on('data', (d: string) =>
-      process.stderr.write(d.replace(/^(?=.)/gm, '  daemon| ')),
-    );
+    .on('data', (d: string) => process.stderr.write(d.replace(/^(?=.)/gm, '  daemon| ')));
   const exited = new Promise<number | null>((r) => daemon.on('exit', (code) => r(code)));
   try {
     say(

@@ -183,6 +183,12 @@ function parser(argv: string[], env: NodeJS.ProcessEnv) {
       describe: 'SIGTERM: time in-flight files get before they are aborted (and resumed later)',
       group: 'Operations:',
     })
+    .option('once', {
+      type: 'boolean',
+      default: false,
+      describe: 'exit when nothing is left to do (for cron); exit 1 if a run is failing',
+      group: 'Operations:',
+    })
     .option('json', { type: 'boolean', default: false, describe: 'status: JSON output' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false })
     .option('auth-token', { type: 'string', hidden: true })
@@ -274,6 +280,7 @@ export async function parseDaemonArgs(
     compressThreads: Math.max(1, a['compress-threads']),
     compress: a.compress,
     drainTimeoutMs: parseDuration(a['drain-timeout'], 'drain-timeout'),
+    once: a.once,
   };
   if (options.runWorkflow && !/^(applet|workflow)-[0-9A-Za-z]{24}$/.test(options.runWorkflow))
     throw new DaemonError(

@@ -75,8 +75,17 @@ export async function daemonMain(argv: string[]): Promise<number> {
       return 1;
     }
   }
+  let failing = false;
   await new Promise<void>((resolve) => {
     let stopping = false;
+    if (cmd.options.once)
+      void daemon.idle.then(() => {
+        if (stopping) return;
+        stopping = true;
+        failing = daemon.status().runs.some((r) => r.state === 'failed');
+        log.log('info', `--once: nothing left to do${failing ? '; a run is failing' : ''}`);
+        void daemon.close().then(resolve);
+      });
     const stop = (sig: string) => {
       if (stopping) {
         log.log('info', `${sig} again: stopping now; in-flight uploads resume at the next start`);
@@ -100,7 +109,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
   });
   await ops?.close();
   log.log('info', 'stopped');
-  return 0;
+  return failing ? 1 : 0;
 }
 
 function retryOverride() {

@@ -60,6 +60,9 @@ export class Daemon {
   #loop?: Promise<void>;
   #ticks = 0;
   #closed?: Promise<void>;
+  #idle!: () => void;
+  /** With --once: resolves after the first tick that finds nothing left to do. */
+  readonly idle = new Promise<void>((r) => (this.#idle = r));
 
   private constructor(
     c: DaemonConfig,
@@ -314,6 +317,8 @@ export class Daemon {
     this.#bandwidth();
     this.#store.setMeta('heartbeat_at', String(this.#now()));
     if (++this.#ticks % 100 === 0) this.#store.prune(this.#now());
+    if (this.#o.once && this.#feeder.inFlight === 0 && this.#store.pendingWork(this.#o.failAfter) === 0)
+      this.#idle();
   }
 
   async #removeStale(): Promise<void> {

@@ -39,6 +39,11 @@ export interface DaemonOptions {
   compressThreads: number;
   /** gzip files on the way (off by default: run folders keep their names and CBCLs are compressed). */
   compress: boolean;
+  /**
+   * Exit once nothing is left to do (nothing settling, due or in flight, no run finishing, no
+   * webhook waiting): cron's mode, and the benchmark's. Runs without a marker resume next time.
+   */
+  once?: boolean;
   /** SIGTERM: how long in-flight files may take to finish before they are aborted (resumed later). */
   drainTimeoutMs: number;
 }

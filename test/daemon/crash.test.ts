@@ -16,16 +16,27 @@ import { UA_BIN } from '../helpers/run-ua.js';
 
 const ctx = usePlatformAndTempDir();
 
-function startDaemon(args: string[], env: Record<string, string>, log: string[]): ChildProcess {
+/** A daemon process; `started` resolves once it has opened (its first log line), so a kill lands in its work. */
+function startDaemon(
+  args: string[],
+  env: Record<string, string>,
+  log: string[],
+): { child: ChildProcess; started: Promise<void> } {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) clean[k] = v;
   const child = spawn(process.execPath, [UA_BIN, 'daemon', ...args], {
     env: { ...clean, HOME: '/nonexistent-home-for-tests', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(d));
+  const started = new Promise<void>((resolve) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      log.push(d);
+      if (d.includes('"resumed_uploads"')) resolve();
+    });
+    child.once('exit', () => resolve());
+  });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => log.push(d));
-  return child;
+  return { child, started };
 }
 
 const exited = (c: ChildProcess) =>
@@ -84,7 +95,7 @@ describe('ua daemon under kill -9', () => {
         cycleMs: 300,
         seed: 7,
       });
-      let child = startDaemon(args, env, log);
+      let { child, started } = startDaemon(args, env, log);
       let kills = 0;
       let killsAfterWritten = -1;
       void sim.then(() => (killsAfterWritten = 0));
@@ -92,11 +103,12 @@ describe('ua daemon under kill -9', () => {
       // sentinel and the launch are due), at least 12 times in all.
       while (kills < 12 || killsAfterWritten < 4) {
         if (killsAfterWritten >= 0) killsAfterWritten++;
-        await new Promise((r) => setTimeout(r, 250 + Math.random() * 700));
+        await started;
+        await new Promise((r) => setTimeout(r, 150 + Math.random() * 700));
         child.kill('SIGKILL');
         await exited(child);
         kills++;
-        child = startDaemon(args, env, log);
+        ({ child, started } = startDaemon(args, env, log));
       }
       const run = await sim;
       const folder = `/runs/${run.runName}`;

@@ -163,4 +163,46 @@ describe('ua daemon operations', () => {
     }
     state.cleanup();
   });
+
+  it('ua daemon --once (cron): uploads the finished run, closes its sentinel, exits 0; a run without marker waits', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'once');
+    const done = miseqRun(root, 'RUN_DONE');
+    writeRandomFile(join(done, 'reads.bin'), 64_000);
+    writeFileSync(join(done, 'RTAComplete.txt'), 'x\n');
+    const waiting = miseqRun(root, 'RUN_OPEN');
+    const state = tempDir();
+    const args = [
+      'daemon',
+      '--once',
+      '--watch',
+      root,
+      '--project',
+      tp.project,
+      '--state-dir',
+      state.dir,
+      '--settle',
+      '0s',
+      '--scan-interval',
+      '100ms',
+      '--log-format',
+      'plain',
+    ];
+    const r = await runUa(args, { env: tp.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/run RUN_DONE complete: 3 files/);
+    expect(r.stdout).toMatch(/--once: nothing left to do/);
+    await expectByteExact(done, 'RUN_DONE', ['RunInfo.xml', 'reads.bin', 'RTAComplete.txt']);
+    expect(await objectsUnder(tp, '/runs/RUN_DONE', 'record')).toHaveLength(1);
+    expect(await objectsUnder(tp, '/runs/RUN_OPEN', 'record')).toHaveLength(0);
+    // The next cron run finishes the other run once its marker is there, and does not redo the first.
+    writeFileSync(join(waiting, 'RTAComplete.txt'), 'x\n');
+    const again = await runUa(args, { env: tp.env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/run RUN_OPEN complete: 2 files/);
+    expect(again.stdout).not.toMatch(/RUN_DONE complete/);
+    expect(await objectsUnder(tp, '/runs/RUN_DONE')).toHaveLength(3);
+    state.cleanup();
+  });
 });

@@ -396,6 +396,21 @@ export class DaemonStore {
       .run(nextTryAt, error, id);
   }
 
+  /**
+   * Work left for --once: files not yet uploaded in active runs (but those already reported failing),
+   * runs finishing, stale objects, webhooks not tried yet. What is left resumes at the next start.
+   */
+  pendingWork(failAfter: number): number {
+    const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return (
+      n(`SELECT COUNT(*) AS n FROM files f JOIN runs r ON r.id = f.run
+          WHERE r.phase = 'active' AND f.state IN ('settling', 'ready', 'uploading') AND f.attempts < ${Number(failAfter)}`) +
+      n(`SELECT COUNT(*) AS n FROM runs WHERE phase = 'finishing'`) +
+      n('SELECT COUNT(*) AS n FROM stale_objects') +
+      n('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND attempts = 0')
+    );
+  }
+
   // ---- outbox, events, meta ----
 
   /** A webhook delivery, once per key (a repeated step enqueues nothing new). */

@@ -1,0 +1,181 @@
+/**
+ * The daemon against `ua` on the same finished folders, each on a fresh ua-platform process:
+ * - `daemon-run` / `ua-run`: a simulated NovaSeq run (CBCLs, InterOp, markers) — files/s, MB/s,
+ *   CPU and peak RSS of `ua daemon --once --settle 0s` (scan, settle, upload, sentinel, exit) next
+ *   to `ua --recursive` on the same folder (goal: the daemon within 10%);
+ * - `daemon-small` / `ua-small`: one run of many 4 KiB files, where the daemon's per-file cost (its
+ *   SQLite rows and transactions) shows; its peak RSS next to the count says whether memory is flat.
+ * Data is generated once under bench/data/ (the simulator at full speed, or random small files).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { simulateRun } from '../src/sim/sequencer.js';
+import { DATA_DIR, ensureFolder } from './data.js';
+import { runMeasured } from './measure.js';
+import type { Row } from './report.js';
+import type { Ctx } from './scenarios.js';
+import { NODE, ROOT, startUaPlatform } from './servers.js';
+
+const UA = join(ROOT, 'bin', 'ua.js');
+
+export interface DaemonBenchSizes {
+  cycles: number;
+  tiles: number;
+  cbclBytes: number;
+  smallFiles: number;
+}
+
+export const DAEMON_QUICK: DaemonBenchSizes = {
+  cycles: 8,
+  tiles: 2,
+  cbclBytes: 2 * 2 ** 20,
+  smallFiles: 2000,
+};
+export const DAEMON_FULL: DaemonBenchSizes = {
+  cycles: 25,
+  tiles: 4,
+  cbclBytes: 4 * 2 ** 20,
+  smallFiles: 20_000,
+};
+
+/** A finished simulated NovaSeq run under bench/data/ (root folder holding one run folder). */
+async function novaseqRun(
+  s: DaemonBenchSizes,
+  log: (s: string) => void,
+): Promise<{ root: string; dir: string; files: number; bytes: number }> {
+  const root = join(DATA_DIR, `novaseq-${s.cycles}c-${s.tiles}t-${s.cbclBytes}`);
+  const marker = join(root, '.complete.json');
+  if (!existsSync(marker)) {
+    log(`generating a simulated NovaSeq run in ${root} …`);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(root, { recursive: true });
+    const run = await simulateRun({
+      root,
+      profile: 'novaseq',
+      cycles: s.cycles,
+      lanes: 2,
+      tiles: s.tiles,
+      cbclBytes: s.cbclBytes,
+      cycleMs: 0,
+      seed: 11,
+    });
+    writeFileSync(marker, JSON.stringify({ dir: run.dir, files: run.entries.length, bytes: run.bytes }));
+  }
+  const { dir, files, bytes } = JSON.parse((await import('node:fs')).readFileSync(marker, 'utf8')) as {
+    dir: string;
+    files: number;
+    bytes: number;
+  };
+  return { root, dir, files, bytes };
+}
+
+/** A generic run of `n` small files with a `done.txt` marker. */
+function smallRun(n: number, log: (s: string) => void): { root: string; dir: string } {
+  const base = join(DATA_DIR, `smallrun-${n}`);
+  const files = ensureFolder(base, n, 4096, log); // base/files holds them
+  writeFileSync(join(files, 'done.txt'), 'done\n');
+  return { root: base, dir: files };
+}
+
+async function measurePair(
+  c: Ctx,
+  set: {
+    id: string;
+    label: string;
+    root: string;
+    dir: string;
+    files: number;
+    bytes: number;
+    daemonArgs: string[];
+  },
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const which of ['ua', 'daemon'] as const) {
+    const t = await startUaPlatform();
+    const state = mkdtempSync(join(tmpdir(), 'ua-bench-daemon-'));
+    try {
+      const args =
+        which === 'ua'
+          ? [
+              '-p',
+              t.project,
+              '--folder',
+              '/bench',
+              '--recursive',
+              '--do-not-compress',
+              '--override-file-limit',
+              set.dir,
+            ]
+          : [
+              'daemon',
+              '--once',
+              '--watch',
+              set.root,
+              '--project',
+              t.project,
+              '--folder',
+              '/bench',
+              '--state-dir',
+              state,
+              '--settle',
+              '0s',
+              '--scan-interval',
+              '200ms',
+              '--log-format',
+              'json',
+              ...set.daemonArgs,
+            ];
+      const u = await runMeasured(NODE, [UA, ...args], {
+        env: { ...process.env, UA_DIRECT: '0', UA_STATE_DIR: state, ...t.env },
+      });
+      const row: Row = {
+        id: `${which}-${set.id}`,
+        group: 'platform',
+        name:
+          which === 'ua'
+            ? `ua --recursive on the finished ${set.label}`
+            : `ua daemon --once on the finished ${set.label} (scan, upload, sentinel)`,
+        command: `ua ${args.join(' ')}`,
+        bytes: set.bytes,
+        files: set.files,
+        limit: which === 'daemon' ? `ua-${set.id}` : undefined,
+      };
+      if (u.code !== 0)
+        rows.push({
+          ...row,
+          skipped: `failed (exit ${u.code}): ${(u.stderr || u.stdout).trim().slice(-300)}`,
+        });
+      else rows.push({ ...row, seconds: u.wallS, clientCpuS: u.userS + u.sysS, peakRssMiB: u.peakRssMiB });
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+      await t.stop();
+    }
+  }
+  const [ua, d] = rows;
+  if (ua.seconds && d.seconds)
+    d.note = `${((d.seconds / ua.seconds - 1) * 100).toFixed(0)}% slower than ua (goal ≤ 10%)`;
+  return rows;
+}
+
+export async function daemonRows(c: Ctx, s: DaemonBenchSizes): Promise<Row[]> {
+  const run = await novaseqRun(s, c.log);
+  const small = smallRun(s.smallFiles, c.log);
+  return [
+    ...(await measurePair(c, {
+      id: 'run',
+      label: `NovaSeq run (${run.files} files)`,
+      ...run,
+      daemonArgs: [],
+    })),
+    ...(await measurePair(c, {
+      id: 'small',
+      label: `run of ${s.smallFiles} × 4 KiB files`,
+      root: small.root,
+      dir: small.dir,
+      files: s.smallFiles + 1,
+      bytes: s.smallFiles * 4096 + 5,
+      daemonArgs: ['--profile', 'generic', '--complete-marker', 'done.txt'],
+    })),
+  ];
+}
