@@ -120,8 +120,6 @@ async function measurePair(
               state,
               '--settle',
               '0s',
-              '--scan-interval',
-              '200ms',
               '--log-format',
               'json',
               ...set.daemonArgs,

@@ -8,7 +8,7 @@ import { formatBytes, formatDuration, formatRate } from '../accounting/format.js
 import { resolveApiConfig } from '../config/env.js';
 import { Daemon } from '../daemon/daemon.js';
 import { jsonLog, plainLog, type DaemonLog } from '../daemon/ops/log.js';
-import { startOpsServer, type OpsServer } from '../daemon/ops/http.js';
+import type { OpsServer } from '../daemon/ops/http.js';
 import { readStatus, type DaemonStatus } from '../daemon/ops/status.js';
 import { openDaemonDbReadOnly } from '../daemon/state/db.js';
 import { DaemonError, UaError, UsageError } from '../errors.js';
@@ -67,6 +67,8 @@ export async function daemonMain(argv: string[]): Promise<number> {
   let ops: OpsServer | undefined;
   if (cmd.http) {
     try {
+      // Loaded only when asked for: prom-client costs ~40 ms of start-up.
+      const { startOpsServer } = await import('../daemon/ops/http.js');
       ops = await startOpsServer(cmd.http, () => daemon.status());
       log.log('info', `metrics on ${ops.url}/metrics, health on ${ops.url}/healthz`);
     } catch (err) {

@@ -105,16 +105,18 @@ export class Daemon {
       session: this.#session,
       project: this.#project,
       folder: this.#o.folder,
-      window: Math.max(4, this.#o.uploadThreads * 2),
+      // Enough files in flight that small files keep every upload thread busy (prepare-ahead is 16).
+      window: Math.max(16, this.#o.uploadThreads * 4),
       compress: this.#o.compress,
       failAfter: this.#o.failAfter,
       retryBaseMs: this.#o.retryBaseMs,
       now: this.#now,
       signal: this.#abort.signal,
       onFileFailed: (run, row) => this.#runs.fileFailed(run, row),
-      onSettled: () => {
+      onSettled: (run) => {
         this.#feeder.feed();
-        this.#poke();
+        // A tick rescans every active run: only worth it early when this run may now be complete.
+        if (!this.#store.hasPendingFiles(run)) this.#poke();
       },
     });
   }

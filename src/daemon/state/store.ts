@@ -340,6 +340,15 @@ export class DaemonStore {
     return out;
   }
 
+  /** True while a file of `run` is settling, due or in flight (an index lookup, cheap per result). */
+  hasPendingFiles(run: number): boolean {
+    return (
+      this.db
+        .prepare(`SELECT 1 FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 1`)
+        .get(run) !== undefined
+    );
+  }
+
   liveFileCount(run: number): number {
     return (
       this.db.prepare(`SELECT COUNT(*) AS n FROM files WHERE run = ? AND state != 'gone'`).get(run) as {

@@ -132,9 +132,10 @@ export class RunSteps {
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof NotYetClosed) {
-        this.#c.store.updateRun(run.id, {
-          next_step_at: this.#c.now() + Math.min(2000, this.#c.o.scanIntervalMs),
-        });
+        // The platform assembles closing files in a moment: look again soon, not at the next scan.
+        const delay = Math.min(250, this.#c.o.scanIntervalMs);
+        this.#c.store.updateRun(run.id, { next_step_at: this.#c.now() + delay });
+        setTimeout(() => this.#c.poke(), delay).unref();
         return;
       }
       const message = oneLine(err instanceof UaError || err instanceof Error ? err.message : String(err));
