@@ -155,9 +155,16 @@ function parser(argv: string[], env: NodeJS.ProcessEnv) {
       group: 'Resources:',
     })
     .option('state-dir', { type: 'string', default: defaultDaemonStateDir(env), group: 'Operations:' })
-    .option('metrics', {
+    .option('http', {
+      alias: 'metrics',
       type: 'string',
-      describe: 'HOST:PORT for /metrics, /healthz, /api/status',
+      describe: 'HOST:PORT for the status page, /api, /metrics, /healthz (loopback unless --http-token)',
+      group: 'Operations:',
+    })
+    .option('http-token', {
+      type: 'string',
+      describe:
+        'token for the status page when --http is not loopback (better: in the config file, or UA_DAEMON_HTTP_TOKEN)',
       group: 'Operations:',
     })
     .option('log-format', {
@@ -271,7 +278,8 @@ export async function parseDaemonArgs(
     runWorkflow: a['run-workflow'],
     throttle: size('throttle', a.throttle),
     bwlimit: a.bwlimit ? parseBwlimit(a.bwlimit) : undefined,
-    metrics: a.metrics,
+    metrics: a.http,
+    httpToken: a['http-token'] ?? env.UA_DAEMON_HTTP_TOKEN,
     layout: a.layout,
     exclude: a.exclude.map(String),
     failAfter: Math.max(1, a['fail-after']),
@@ -290,7 +298,7 @@ export async function parseDaemonArgs(
   return {
     action: 'run',
     options,
-    http: options.metrics ? parseListen(options.metrics, 'metrics') : undefined,
+    http: options.metrics ? parseListen(options.metrics, 'http') : undefined,
     logFormat: a['log-format'],
     verbose: a.verbose,
   };

@@ -69,10 +69,17 @@ export async function daemonMain(argv: string[]): Promise<number> {
     try {
       // Loaded only when asked for: prom-client costs ~40 ms of start-up.
       const { startOpsServer } = await import('../daemon/ops/http.js');
-      ops = await startOpsServer(cmd.http, () => daemon.status());
-      log.log('info', `metrics on ${ops.url}/metrics, health on ${ops.url}/healthz`);
+      ops = await startOpsServer(
+        { ...cmd.http, token: cmd.options.httpToken },
+        { status: () => daemon.status(), detail: (n, q) => daemon.detail(n, q) },
+      );
+      log.log('info', `status page on ${ops.url}/ (metrics ${ops.url}/metrics, health ${ops.url}/healthz)`);
     } catch (err) {
-      errorLine(`Cannot listen on --metrics ${cmd.options.metrics}: ${(err as Error).message}`);
+      errorLine(
+        err instanceof DaemonError
+          ? err.message
+          : `Cannot listen on --http ${cmd.options.metrics}: ${(err as Error).message}`,
+      );
       await daemon.close();
       return 1;
     }

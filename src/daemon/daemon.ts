@@ -25,6 +25,7 @@ import { Scanner } from './discover/scanner.js';
 import { oneLine, type DaemonLog } from './ops/log.js';
 import { deliverWebhooks } from './ops/notify.js';
 import { readStatus, type DaemonStatus } from './ops/status.js';
+import { readRunDetail, type RunDetail } from './web/detail.js';
 import { bwRateAt, type DaemonOptions } from './options.js';
 import { openDaemonDb, StateDirLock } from './state/db.js';
 import { DaemonStore } from './state/store.js';
@@ -198,6 +199,11 @@ export class Daemon {
   /** The status as `ua daemon status` shows it. */
   status(): DaemonStatus {
     return readStatus(this.#store.db, this.#now());
+  }
+
+  /** One run with a page of its files, its events and its throughput (the status page's run view). */
+  detail(name: string, q: { page?: number; state?: string } = {}): RunDetail | undefined {
+    return readRunDetail(this.#store.db, name, q, this.#now());
   }
 
   get store(): DaemonStore {

@@ -28,7 +28,10 @@ export interface DaemonOptions {
   /** Bytes per second, always (undefined: unthrottled); --bwlimit overrides it by time of day. */
   throttle?: number;
   bwlimit?: BwSlot[];
+  /** `--http HOST:PORT` (alias --metrics): status page, API, metrics, health. */
   metrics?: string;
+  /** Needed when --http is not loopback. */
+  httpToken?: string;
   layout: 'files' | 'tar';
   exclude: string[];
   /** Upload attempts of a file before it is reported failed (it is still retried, with backoff). */

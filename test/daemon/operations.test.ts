@@ -147,7 +147,10 @@ describe('ua daemon operations', () => {
     );
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/Another ua daemon is using the state dir/);
-    const ops = await startOpsServer({ host: '127.0.0.1', port: 0 }, () => daemon.status());
+    const ops = await startOpsServer(
+      { host: '127.0.0.1', port: 0 },
+      { status: () => daemon.status(), detail: (n, q) => daemon.detail(n, q) },
+    );
     try {
       const m = await request(`${ops.url}/metrics`);
       const body = await m.body.text();

@@ -54,7 +54,7 @@ export class Scanner {
         const profile = runProfileOf(dir, this.#c.o.profile);
         if (!profile) continue; // not a run (yet): RunInfo.xml may come a moment later
         this.#known.add(dir);
-        const had = this.#c.store.db.prepare('SELECT 1 FROM runs WHERE dir = ?').get(dir);
+        const had = this.#c.store.hasRun(dir);
         const run = this.#c.store.upsertRun({
           dir,
           root,

@@ -89,6 +89,17 @@ export class DaemonStore {
   readonly db: Db;
   readonly #q: Record<string, Database.Statement>;
 
+  /**
+   * Statements prepared once and kept: preparing per call left each one's native memory to the
+   * garbage collector, which does not see it (peak RSS grew with the file count).
+   */
+  readonly #cache = new Map<string, Database.Statement>();
+  #p(sql: string): Database.Statement {
+    let st = this.#cache.get(sql);
+    if (!st) this.#cache.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   constructor(db: Db) {
     this.db = db;
     const p = (sql: string) => db.prepare(sql);
@@ -135,20 +146,24 @@ export class DaemonStore {
     return this.#q.runByDir.get(r.dir) as RunRow;
   }
 
+  hasRun(dir: string): boolean {
+    return this.#q.runByDir.get(dir) !== undefined;
+  }
+
   run(id: number): RunRow | undefined {
     return this.#q.runById.get(id) as RunRow | undefined;
   }
 
   runByName(name: string): RunRow | undefined {
-    return this.db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as
+    return this.#p('SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as
       RunRow | undefined;
   }
 
   runs(phase?: RunPhase): RunRow[] {
     return (
       phase
-        ? this.db.prepare('SELECT * FROM runs WHERE phase = ? ORDER BY id').all(phase)
-        : this.db.prepare('SELECT * FROM runs ORDER BY id').all()
+        ? this.#p('SELECT * FROM runs WHERE phase = ? ORDER BY id').all(phase)
+        : this.#p('SELECT * FROM runs ORDER BY id').all()
     ) as RunRow[];
   }
 
@@ -156,7 +171,7 @@ export class DaemonStore {
     const keys = Object.keys(patch);
     if (keys.length === 0) return;
     const sql = `UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`;
-    this.db.prepare(sql).run({ ...patch, id });
+    this.#p(sql).run({ ...patch, id });
   }
 
   /** A step of a finishing run failed: retried at `nextAt`. */
@@ -241,12 +256,12 @@ export class DaemonStore {
 
   /** Settled: queued for upload. */
   markReady(id: number): void {
-    this.db.prepare(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'settling'`).run(id);
+    this.#p(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'settling'`).run(id);
   }
 
   /** Still open for writing: counts as changed now. */
   restartSettle(id: number, now: number): void {
-    this.db.prepare('UPDATE files SET seen_at = ? WHERE id = ?').run(now, id);
+    this.#p('UPDATE files SET seen_at = ? WHERE id = ?').run(now, id);
   }
 
   /** Ready files whose next try is due, runs in discovery order, files in the order they were found. */
@@ -303,7 +318,7 @@ export class DaemonStore {
     return this.db.transaction(() => {
       const row = this.#q.fileById.get(id) as FileRow;
       if (changed) {
-        this.db.prepare(`UPDATE files SET state = 'settling' WHERE id = ? AND state = 'uploading'`).run(id);
+        this.#p(`UPDATE files SET state = 'settling' WHERE id = ? AND state = 'uploading'`).run(id);
       } else {
         const attempts = row.attempts + 1;
         this.db
@@ -319,16 +334,16 @@ export class DaemonStore {
 
   /** Stopping: an upload in flight is due again at the next start, no attempt counted. */
   requeue(id: number): void {
-    this.db.prepare(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'uploading'`).run(id);
+    this.#p(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'uploading'`).run(id);
   }
 
   markFileFailedReported(id: number): void {
-    this.db.prepare('UPDATE files SET failed_reported = 1 WHERE id = ?').run(id);
+    this.#p('UPDATE files SET failed_reported = 1 WHERE id = ?').run(id);
   }
 
   /** After a crash: uploads that were in flight are simply due again (resume finds their parts). */
   requeueUploading(): number {
-    return this.db.prepare(`UPDATE files SET state = 'ready' WHERE state = 'uploading'`).run().changes;
+    return this.#p(`UPDATE files SET state = 'ready' WHERE state = 'uploading'`).run().changes;
   }
 
   counts(run: number): Record<FileState, number> {
@@ -351,7 +366,7 @@ export class DaemonStore {
 
   liveFileCount(run: number): number {
     return (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM files WHERE run = ? AND state != 'gone'`).get(run) as {
+      this.#p(`SELECT COUNT(*) AS n FROM files WHERE run = ? AND state != 'gone'`).get(run) as {
         n: number;
       }
     ).n;
@@ -383,18 +398,16 @@ export class DaemonStore {
         ? this.db
             .prepare('SELECT * FROM stale_objects WHERE next_try_at <= ? ORDER BY id LIMIT ?')
             .all(now, limit)
-        : this.db.prepare('SELECT * FROM stale_objects WHERE run = ? ORDER BY id LIMIT ?').all(run, limit)
+        : this.#p('SELECT * FROM stale_objects WHERE run = ? ORDER BY id LIMIT ?').all(run, limit)
     ) as StaleRow[];
   }
 
   staleCount(run: number): number {
-    return (
-      this.db.prepare('SELECT COUNT(*) AS n FROM stale_objects WHERE run = ?').get(run) as { n: number }
-    ).n;
+    return (this.#p('SELECT COUNT(*) AS n FROM stale_objects WHERE run = ?').get(run) as { n: number }).n;
   }
 
   staleRemoved(id: number): void {
-    this.db.prepare('DELETE FROM stale_objects WHERE id = ?').run(id);
+    this.#p('DELETE FROM stale_objects WHERE id = ?').run(id);
   }
 
   staleFailed(id: number, error: string, nextTryAt: number): void {
@@ -410,7 +423,7 @@ export class DaemonStore {
    * runs finishing, stale objects, webhooks not tried yet. What is left resumes at the next start.
    */
   pendingWork(failAfter: number): number {
-    const n = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    const n = (sql: string) => (this.#p(sql).get() as { n: number }).n;
     return (
       n(`SELECT COUNT(*) AS n FROM files f JOIN runs r ON r.id = f.run
           WHERE r.phase = 'active' AND f.state IN ('settling', 'ready', 'uploading') AND f.attempts < ${Number(failAfter)}`) +
@@ -436,7 +449,7 @@ export class DaemonStore {
   }
 
   delivered(id: number, now: number): void {
-    this.db.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now, id);
+    this.#p('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now, id);
   }
 
   deliveryFailed(id: number, error: string, nextTryAt: number): void {
@@ -458,15 +471,14 @@ export class DaemonStore {
   /** Keeps the last `keepEvents` events, a day of throughput and a week of delivered webhooks. */
   prune(now: number, keepEvents = 20_000): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?').run(keepEvents);
-      this.db.prepare('DELETE FROM throughput WHERE minute < ?').run(Math.floor((now - 86_400_000) / 60_000));
-      this.db.prepare('DELETE FROM outbox WHERE delivered_at < ?').run(now - 7 * 86_400_000);
+      this.#p('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?').run(keepEvents);
+      this.#p('DELETE FROM throughput WHERE minute < ?').run(Math.floor((now - 86_400_000) / 60_000));
+      this.#p('DELETE FROM outbox WHERE delivered_at < ?').run(now - 7 * 86_400_000);
     })();
   }
 
   getMeta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)
-      ?.value;
+    return (this.#p('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   setMeta(key: string, value: string): void {
