@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../src/daemon/daemon.js';
+import { simulateRun } from '../../src/sim/sequencer.js';
 import { tempDir, writeRandomFile } from '../helpers/files.js';
 import { objectsUnder, openTestDaemon, waitFor, webhookReceiver } from '../helpers/daemon.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
@@ -161,6 +163,41 @@ describe('ua daemon: one run from first file to sentinel', () => {
     await waitFor('late file uploaded', () => daemon.status().runs[0]?.files.done === 3);
     expect(hook.got.filter((e) => e.event === 'run-stalled')).toHaveLength(1);
     await hook.close();
+    state.cleanup();
+  });
+
+  it('an ONT (MinKNOW) run written by the simulator completes on final_summary, byte-exact', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'ont-root');
+    mkdirSync(root);
+    const state = tempDir();
+    const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
+    open.push(daemon);
+    const run = await simulateRun({
+      root,
+      profile: 'ont',
+      cycles: 4,
+      cbclBytes: 20_000,
+      cycleMs: 150,
+      seed: 5,
+    });
+    await waitFor('ONT run complete', () => daemon.status().runs[0]?.state === 'complete');
+    const s = daemon.status().runs[0];
+    expect(s.profile).toBe('ont');
+    expect(s.marker).toMatch(/^final_summary_.*\.txt$/);
+    const objects = await objectsUnder(tp, `/runs/${run.runName}`);
+    expect(objects.map((o) => o.path).sort()).toEqual(
+      run.entries.map((e) => `/runs/${run.runName}/${e.path}`).sort(),
+    );
+    for (const e of run.entries) {
+      const o = objects.find((x) => x.path === `/runs/${run.runName}/${e.path}`)!;
+      expect(
+        createHash('sha256')
+          .update(await downloadFile(tp, o.id))
+          .digest('hex'),
+        e.path,
+      ).toBe(e.sha256);
+    }
     state.cleanup();
   });
 });
