@@ -176,6 +176,7 @@ export async function daemonRows(c: Ctx, s: DaemonBenchSizes): Promise<Row[]> {
       daemonArgs: ['--profile', 'generic', '--complete-marker', 'done.txt'],
     })),
     await statusPageRow(),
+    await daemonMemoryRow(small.root, s.smallFiles),
   ];
 }
 
@@ -252,5 +253,86 @@ export async function statusPageRow(): Promise<Row> {
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Memory while a run of many small files passes through a daemon in this process: heap used after
+ * a forced GC and RSS, sampled every 5 s. Flat = the last samples equal the first ones after the
+ * initial scan, whatever the count (the queue is the database; at most 4 × upload-threads files are
+ * in flight).
+ */
+export async function daemonMemoryRow(smallDir: string, files: number): Promise<Row> {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const { Daemon } = await import('../src/daemon/daemon.js');
+  const t = await startUaPlatform();
+  const state = mkdtempSync(join(tmpdir(), 'ua-bench-mem-'));
+  const samples: Array<{ s: number; done: number; heap: number; rss: number }> = [];
+  try {
+    const sc = JSON.parse(t.env.DX_SECURITY_CONTEXT) as { auth_token: string };
+    const d = await Daemon.open({
+      options: {
+        watch: [smallDir],
+        project: t.project,
+        folder: '/mem',
+        stateDir: state,
+        settleMs: 0,
+        scanIntervalMs: 10_000,
+        stallAfterMs: 86_400_000,
+        profile: 'generic',
+        completeMarker: 'done.txt',
+        completeAfterMs: 3_600_000,
+        layout: 'files',
+        exclude: [],
+        failAfter: 5,
+        retryBaseMs: 30_000,
+        uploadThreads: 8,
+        compressThreads: 2,
+        compress: false,
+        drainTimeoutMs: 5000,
+        once: true,
+      },
+      session: {
+        server: { protocol: 'http', host: t.env.DX_APISERVER_HOST, port: Number(t.env.DX_APISERVER_PORT) },
+        token: sc.auth_token,
+      },
+      log: { log() {} },
+    });
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      gc();
+      const m = process.memoryUsage();
+      samples.push({
+        s: (Date.now() - t0) / 1000,
+        done: d.status().runs[0]?.files.done ?? 0,
+        heap: m.heapUsed / 2 ** 20,
+        rss: m.rss / 2 ** 20,
+      });
+    }, 5000);
+    await d.idle;
+    clearInterval(iv);
+    await d.close();
+    const seconds = (Date.now() - t0) / 1000;
+    const after = samples.filter((x) => x.done > 0);
+    const first = after[0];
+    const last = after[after.length - 1];
+    return {
+      id: 'daemon-memory',
+      group: 'platform',
+      name: `ua daemon in-process, run of ${files} × 4 KiB files: heap after GC and RSS over the run`,
+      files,
+      bytes: files * 4096,
+      seconds,
+      peakRssMiB: Math.max(...samples.map((x) => x.rss)),
+      note: first
+        ? `heap ${first.heap.toFixed(1)} MiB at ${first.done} files → ${last.heap.toFixed(1)} MiB at ${last.done}; RSS ${first.rss.toFixed(0)} → ${last.rss.toFixed(0)} MiB`
+        : 'too short to sample',
+    };
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+    await t.stop();
   }
 }
