@@ -71,7 +71,11 @@ export async function daemonMain(argv: string[]): Promise<number> {
       const { startOpsServer } = await import('../daemon/ops/http.js');
       ops = await startOpsServer(
         { ...cmd.http, token: cmd.options.httpToken },
-        { status: () => daemon.status(), detail: (n, q) => daemon.detail(n, q) },
+        {
+          status: () => daemon.status(),
+          detail: (n, q) => daemon.detail(n, q),
+          executionState: (id) => daemon.executionState(id),
+        },
       );
       log.log('info', `status page on ${ops.url}/ (metrics ${ops.url}/metrics, health ${ops.url}/healthz)`);
     } catch (err) {

@@ -54,6 +54,7 @@ export class Daemon {
   readonly #abort: AbortController;
   readonly #runs: RunSteps;
   readonly #scanner: Scanner;
+  readonly #execStates = new Map<string, { at: number; state?: string }>();
   #watcher?: FSWatcher;
   #wake?: () => void;
   #woken = false;
@@ -204,6 +205,30 @@ export class Daemon {
   /** One run with a page of its files, its events and its throughput (the status page's run view). */
   detail(name: string, q: { page?: number; state?: string } = {}): RunDetail | undefined {
     return readRunDetail(this.#store.db, name, q, this.#now());
+  }
+
+  /**
+   * A launched job's or analysis's state, asked of the platform at most every 15 s per ID (the
+   * status page shows it; a slow or failing platform shows no state rather than a slow page).
+   */
+  async executionState(id: string): Promise<string | undefined> {
+    const hit = this.#execStates.get(id);
+    if (hit && this.#now() - hit.at < 15_000) return hit.state;
+    try {
+      const d = await this.#session.api.call<{ state?: string }>(
+        `${id}/describe`,
+        {},
+        {
+          attempts: 1,
+          signal: AbortSignal.timeout(2000),
+        },
+      );
+      if (this.#execStates.size > 1000) this.#execStates.clear();
+      this.#execStates.set(id, { at: this.#now(), state: d.state });
+      return d.state;
+    } catch {
+      return hit?.state;
+    }
   }
 
   get store(): DaemonStore {

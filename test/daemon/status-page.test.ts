@@ -50,7 +50,9 @@ describe.skipIf(!CHROMIUM)('the daemon status page in chromium', () => {
     tp.platform.faults.add({ target: 'put', action: 'status', status: 500, count: 1000 });
     writeRandomFile(join(mk('RUN_FAILING'), 'broken.bin'), 10_000);
     state = tempDir();
+    const applet = await tp.call('applet/new', { project: tp.project, name: 'demux', runSpec: {} });
     ({ daemon } = await openTestDaemon(tp, {
+      runWorkflow: applet.body.id,
       watch: [root],
       stateDir: state.dir,
       failAfter: 1,
@@ -59,7 +61,7 @@ describe.skipIf(!CHROMIUM)('the daemon status page in chromium', () => {
     }));
     await waitFor(
       'failure reported',
-      () => daemon.status().runs.find((r) => r.name === 'RUN_FAILING')?.state === 'failed',
+      () => daemon.status().runs.find((r) => r.name === 'RUN_FAILING')?.files.failing === 2,
     );
     tp.platform.faults.clear();
     mk('RUN_QUIET'); // no marker, nothing more: stalled after 1.5 s
@@ -77,7 +79,11 @@ describe.skipIf(!CHROMIUM)('the daemon status page in chromium', () => {
     });
     ops = await startOpsServer(
       { host: '127.0.0.1', port: 0, pollMs: 200 },
-      { status: () => daemon.status(), detail: (n, q) => daemon.detail(n, q) },
+      {
+        status: () => daemon.status(),
+        detail: (n, q) => daemon.detail(n, q),
+        executionState: (id) => daemon.executionState(id),
+      },
     );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -165,6 +171,7 @@ describe.skipIf(!CHROMIUM)('the daemon status page in chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'status-run-failing.png'), fullPage: true });
     await page.goto(`${ops.url}/runs/RUN_LIVE`);
     expect(await page.textContent('dl.facts')).toMatch(/Sentinel record\s*record-\w+ \(closed\)/);
+    expect(await page.textContent('dl.facts')).toMatch(/Analysis\s*job-\w+ \(done\)/);
     expect(await page.$('svg.chart')).not.toBeNull();
     await page.close();
   });

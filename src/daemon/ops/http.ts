@@ -17,6 +17,8 @@ import type { DaemonStatus } from './status.js';
 export interface OpsSource {
   status(): DaemonStatus;
   detail(name: string, q: { page?: number; state?: string }): RunDetail | undefined;
+  /** The state of a job or analysis on the platform (cached by the source); undefined if unknown. */
+  executionState?(id: string): Promise<string | undefined>;
 }
 
 export interface OpsServer {
@@ -126,6 +128,7 @@ export async function startOpsServer(o: OpsOptions, source: OpsSource): Promise<
         return send(res, 400, 'text/plain', 'bad run name\n');
       }
       const d = source.detail(name, q);
+      if (d?.run.job && source.executionState) d.job_state = (await source.executionState(d.run.job)) ?? null;
       if (!d)
         return send(
           res,

@@ -20,6 +20,8 @@ export interface FileLine {
 
 export interface RunDetail {
   run: RunStatus;
+  /** The launched job's or analysis's state as the platform says (null: none, or not known now). */
+  job_state: string | null;
   files: { page: number; pages: number; total: number; state: string | null; items: FileLine[] };
   events: Array<{ at: string; level: string; kind: string; message: string }>;
   /** Bytes uploaded per 15 minutes, oldest first, ending now (96 bins). */
@@ -74,6 +76,7 @@ export function readRunDetail(
   }
   return {
     run,
+    job_state: null,
     files: { page, pages, total, state, items },
     events,
     throughput: { binMinutes: BIN, bytes: bins, endsAt: new Date(now).toISOString() },

@@ -188,7 +188,7 @@ export function runFragment(d: RunDetail): SafeHtml {
       <dt>Sentinel record</dt>
       <dd>${r.sentinel ? html`${r.sentinel} (closed)` : 'not yet'}</dd>
       <dt>Analysis</dt>
-      <dd>${r.job ?? 'not launched'}</dd>
+      <dd>${r.job ? html`${r.job}${d.job_state ? ` (${d.job_state})` : ''}` : 'not launched'}</dd>
       <dt>Last error</dt>
       <dd class="err">${r.last_error ?? 'none'}</dd>
     </dl>
