@@ -208,4 +208,26 @@ describe('ua daemon operations', () => {
     expect(await objectsUnder(tp, '/runs/RUN_DONE')).toHaveLength(3);
     state.cleanup();
   });
+
+  it('reload (SIGHUP) applies new settings while running: --exclude, the throttle', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'reload');
+    const dir = miseqRun(root, 'RUN_RELOAD');
+    const state = tempDir();
+    const { daemon, log } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
+    open.push(daemon);
+    await waitFor('first file', () => daemon.status().runs[0]?.files.done === 1);
+    daemon.reload({ exclude: ['*.tmp'], throttle: 10 * 1024 * 1024 });
+    writeRandomFile(join(dir, 'scratch.tmp'), 1000);
+    writeRandomFile(join(dir, 'kept.bin'), 1000);
+    await waitFor('kept.bin uploaded', () => daemon.status().runs[0]?.files.done === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await objectsUnder(tp, '/runs/RUN_RELOAD')).map((o) => o.path).sort()).toEqual([
+      '/runs/RUN_RELOAD/RunInfo.xml',
+      '/runs/RUN_RELOAD/kept.bin',
+    ]);
+    expect(log.lines.some((l) => l.msg === 'configuration reloaded')).toBe(true);
+    expect(log.lines.some((l) => l.msg === 'bandwidth: 10485760 bytes/s')).toBe(true);
+    state.cleanup();
+  });
 });
