@@ -21,6 +21,7 @@ import { diagnoseConfigOf, refusalText, resolveAllExplained } from '../diagnose/
 import { openSession, type Session, type SessionConfig } from '../engine/session.js';
 import { DaemonError } from '../errors.js';
 import { UA_VERSION } from '../version.js';
+import { isMarkerFile } from './discover/profiles.js';
 import { Scanner } from './discover/scanner.js';
 import { oneLine, type DaemonLog } from './ops/log.js';
 import { deliverWebhooks } from './ops/notify.js';
@@ -115,6 +116,7 @@ export class Daemon {
       now: this.#now,
       signal: this.#abort.signal,
       onFileFailed: (run, row) => this.#runs.fileFailed(run, row),
+      isLast: (path) => isMarkerFile(path, { completeMarker: this.#o.completeMarker }),
       onSettled: (run) => {
         this.#feeder.feed();
         // A tick rescans every active run: only worth it early when this run may now be complete.

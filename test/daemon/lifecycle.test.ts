@@ -200,4 +200,27 @@ describe('ua daemon: one run from first file to sentinel', () => {
     }
     state.cleanup();
   });
+
+  it('completion markers go up after every other file of their run, even when they were there first', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'markers-last');
+    const dir = illuminaRun(root, 'RUN_MARKERS', 'RUN_MARKERS', 'NovaSeq Control Software');
+    writeFileSync(join(dir, 'CopyComplete.txt'), '');
+    writeFileSync(join(dir, 'RTAComplete.txt'), 'rta\n');
+    for (let i = 0; i < 30; i++) writeRandomFile(join(dir, `Data/L001/C${i}.1/L001_1.cbcl`), 40_000);
+    const state = tempDir();
+    const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir, uploadThreads: 2 });
+    open.push(daemon);
+    await waitFor('complete', () => daemon.status().runs[0]?.state === 'complete');
+    const rows = daemon.store.db
+      .prepare('SELECT path, uploaded_at FROM files ORDER BY uploaded_at')
+      .all() as Array<{ path: string; uploaded_at: number }>;
+    const data = rows.filter((r) => !/Complete\.txt$/.test(r.path));
+    const markers = rows.filter((r) => /Complete\.txt$/.test(r.path));
+    expect(markers).toHaveLength(2);
+    expect(Math.min(...markers.map((m) => m.uploaded_at))).toBeGreaterThanOrEqual(
+      Math.max(...data.map((d) => d.uploaded_at)),
+    );
+    state.cleanup();
+  });
 });

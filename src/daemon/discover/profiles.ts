@@ -97,3 +97,16 @@ export function completionMarker(dir: string, profile: RunProfile, rule: Complet
       return rule.completeMarker && names.has(rule.completeMarker) ? rule.completeMarker : undefined;
   }
 }
+
+const MARKER_FILE =
+  /^(RTAComplete\.(txt|xml)|CopyComplete\.txt|SequenceComplete\.txt|final_summary_.*\.txt)$/;
+
+/**
+ * Whether a path inside a run is a completion marker: uploaded after every other file of its run,
+ * as dx-streaming-upload does since its PR #48, so nothing downstream that watches the platform
+ * folder takes a marker for "the data is there".
+ */
+export function isMarkerFile(path: string, rule: CompletionRule): boolean {
+  if (path.includes('/')) return false;
+  return MARKER_FILE.test(path) || path === rule.completeMarker;
+}

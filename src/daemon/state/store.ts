@@ -176,11 +176,9 @@ export class DaemonStore {
 
   /** A step of a finishing run failed: retried at `nextAt`. */
   runStepFailed(id: number, error: string, nextAt: number): void {
-    this.db
-      .prepare(
-        'UPDATE runs SET step_attempts = step_attempts + 1, next_step_at = ?, last_error = ? WHERE id = ?',
-      )
-      .run(nextAt, error, id);
+    this.#p(
+      'UPDATE runs SET step_attempts = step_attempts + 1, next_step_at = ?, last_error = ? WHERE id = ?',
+    ).run(nextAt, error, id);
   }
 
   // ---- files ----
@@ -229,17 +227,13 @@ export class DaemonStore {
   /** Files of `run` not present on disk any more (`exists` says); an uploaded one's object goes stale. */
   markGone(run: RunRow, exists: (path: string) => boolean, project: string, now: number): number {
     let n = 0;
-    const rows = this.db
-      .prepare(`SELECT * FROM files WHERE run = ? AND state != 'gone'`)
-      .all(run.id) as FileRow[];
+    const rows = this.#p(`SELECT * FROM files WHERE run = ? AND state != 'gone'`).all(run.id) as FileRow[];
     for (const row of rows) {
       if (exists(row.path)) continue;
       this.db.transaction(() => {
         if (row.state === 'uploaded')
           this.#q.addStale.run(run.id, row.path, project, row.file_id, row.signature);
-        this.db
-          .prepare(`UPDATE files SET state = 'gone', file_id = NULL, signature = NULL WHERE id = ?`)
-          .run(row.id);
+        this.#p(`UPDATE files SET state = 'gone', file_id = NULL, signature = NULL WHERE id = ?`).run(row.id);
         this.#q.touchRun.run(now, run.id);
       })();
       n++;
@@ -249,9 +243,10 @@ export class DaemonStore {
 
   /** Rows unchanged since `before`, oldest first: candidates to settle. */
   settlingSince(before: number, limit: number): FileRow[] {
-    return this.db
-      .prepare(`SELECT * FROM files WHERE state = 'settling' AND seen_at <= ? ORDER BY id LIMIT ?`)
-      .all(before, limit) as FileRow[];
+    return this.#p(`SELECT * FROM files WHERE state = 'settling' AND seen_at <= ? ORDER BY id LIMIT ?`).all(
+      before,
+      limit,
+    ) as FileRow[];
   }
 
   /** Settled: queued for upload. */
@@ -266,19 +261,15 @@ export class DaemonStore {
 
   /** Ready files whose next try is due, runs in discovery order, files in the order they were found. */
   due(now: number, limit: number, except: ReadonlySet<number>): FileRow[] {
-    const rows = this.db
-      .prepare(
-        `SELECT f.* FROM files f JOIN runs r ON r.id = f.run
+    const rows = this.#p(
+      `SELECT f.* FROM files f JOIN runs r ON r.id = f.run
         WHERE f.state = 'ready' AND f.next_try_at <= ? AND r.phase = 'active' ORDER BY f.next_try_at, f.id LIMIT ?`,
-      )
-      .all(now, limit + except.size) as FileRow[];
+    ).all(now, limit + except.size) as FileRow[];
     return rows.filter((r) => !except.has(r.id)).slice(0, limit);
   }
 
   markUploading(id: number, signature: string | undefined): void {
-    this.db
-      .prepare(`UPDATE files SET state = 'uploading', signature = ? WHERE id = ?`)
-      .run(signature ?? null, id);
+    this.#p(`UPDATE files SET state = 'uploading', signature = ? WHERE id = ?`).run(signature ?? null, id);
   }
 
   /**
@@ -293,12 +284,10 @@ export class DaemonStore {
         if (row.state === 'uploading') this.#q.setState.run('settling', id);
         return;
       }
-      this.db
-        .prepare(
-          `UPDATE files SET state = 'uploaded', file_id = ?, uploaded_size = size, uploaded_mtime_ms = mtime_ms,
+      this.#p(
+        `UPDATE files SET state = 'uploaded', file_id = ?, uploaded_size = size, uploaded_mtime_ms = mtime_ms,
           uploaded_at = ?, last_error = NULL WHERE id = ?`,
-        )
-        .run(fileId, now, id);
+      ).run(fileId, now, id);
       this.#q.addThroughput.run(row.run, Math.floor(now / 60_000), row.size);
       this.#q.touchRun.run(now, row.run);
     })();
@@ -321,12 +310,10 @@ export class DaemonStore {
         this.#p(`UPDATE files SET state = 'settling' WHERE id = ? AND state = 'uploading'`).run(id);
       } else {
         const attempts = row.attempts + 1;
-        this.db
-          .prepare(
-            `UPDATE files SET state = CASE state WHEN 'uploading' THEN 'ready' ELSE state END,
+        this.#p(
+          `UPDATE files SET state = CASE state WHEN 'uploading' THEN 'ready' ELSE state END,
             attempts = ?, next_try_at = ?, last_error = ? WHERE id = ?`,
-          )
-          .run(attempts, nextTryAt(attempts), error, id);
+        ).run(attempts, nextTryAt(attempts), error, id);
       }
       return this.#q.fileById.get(id) as FileRow;
     })();
@@ -348,9 +335,9 @@ export class DaemonStore {
 
   counts(run: number): Record<FileState, number> {
     const out: Record<FileState, number> = { settling: 0, ready: 0, uploading: 0, uploaded: 0, gone: 0 };
-    const rows = this.db
-      .prepare('SELECT state, COUNT(*) AS n FROM files WHERE run = ? GROUP BY state')
-      .all(run) as Array<{ state: FileState; n: number }>;
+    const rows = this.#p('SELECT state, COUNT(*) AS n FROM files WHERE run = ? GROUP BY state').all(
+      run,
+    ) as Array<{ state: FileState; n: number }>;
     for (const r of rows) out[r.state] = r.n;
     return out;
   }
@@ -358,10 +345,18 @@ export class DaemonStore {
   /** True while a file of `run` is settling, due or in flight (an index lookup, cheap per result). */
   hasPendingFiles(run: number): boolean {
     return (
-      this.db
-        .prepare(`SELECT 1 FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 1`)
-        .get(run) !== undefined
+      this.#p(
+        `SELECT 1 FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 1`,
+      ).get(run) !== undefined
     );
+  }
+
+  /** True while a file of `run` other than those `isLast` picks is settling, due or in flight. */
+  hasPendingOthers(run: number, isLast: (path: string) => boolean): boolean {
+    const rows = this.#p(
+      `SELECT path FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 16`,
+    ).all(run) as Array<{ path: string }>;
+    return rows.some((r) => !isLast(r.path));
   }
 
   liveFileCount(run: number): number {
@@ -374,9 +369,9 @@ export class DaemonStore {
 
   /** Uploaded files of a run, in path order (the sentinel's list). */
   uploadedFiles(run: number): Array<{ path: string; file_id: string; size: number }> {
-    return this.db
-      .prepare(`SELECT path, file_id, size FROM files WHERE run = ? AND state = 'uploaded' ORDER BY path`)
-      .all(run) as Array<{ path: string; file_id: string; size: number }>;
+    return this.#p(
+      `SELECT path, file_id, size FROM files WHERE run = ? AND state = 'uploaded' ORDER BY path`,
+    ).all(run) as Array<{ path: string; file_id: string; size: number }>;
   }
 
   // ---- stale objects ----
@@ -395,9 +390,7 @@ export class DaemonStore {
   pendingStale(now: number, limit: number, run?: number): StaleRow[] {
     return (
       run === undefined
-        ? this.db
-            .prepare('SELECT * FROM stale_objects WHERE next_try_at <= ? ORDER BY id LIMIT ?')
-            .all(now, limit)
+        ? this.#p('SELECT * FROM stale_objects WHERE next_try_at <= ? ORDER BY id LIMIT ?').all(now, limit)
         : this.#p('SELECT * FROM stale_objects WHERE run = ? ORDER BY id LIMIT ?').all(run, limit)
     ) as StaleRow[];
   }
@@ -411,11 +404,9 @@ export class DaemonStore {
   }
 
   staleFailed(id: number, error: string, nextTryAt: number): void {
-    this.db
-      .prepare(
-        'UPDATE stale_objects SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?',
-      )
-      .run(nextTryAt, error, id);
+    this.#p(
+      'UPDATE stale_objects SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?',
+    ).run(nextTryAt, error, id);
   }
 
   /**
@@ -441,11 +432,9 @@ export class DaemonStore {
   }
 
   pendingOutbox(now: number, limit: number): OutboxRow[] {
-    return this.db
-      .prepare(
-        'SELECT id, key, body, attempts FROM outbox WHERE delivered_at IS NULL AND next_try_at <= ? ORDER BY id LIMIT ?',
-      )
-      .all(now, limit) as OutboxRow[];
+    return this.#p(
+      'SELECT id, key, body, attempts FROM outbox WHERE delivered_at IS NULL AND next_try_at <= ? ORDER BY id LIMIT ?',
+    ).all(now, limit) as OutboxRow[];
   }
 
   delivered(id: number, now: number): void {
@@ -453,9 +442,11 @@ export class DaemonStore {
   }
 
   deliveryFailed(id: number, error: string, nextTryAt: number): void {
-    this.db
-      .prepare('UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?')
-      .run(nextTryAt, error, id);
+    this.#p('UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?').run(
+      nextTryAt,
+      error,
+      id,
+    );
   }
 
   event(
@@ -482,10 +473,8 @@ export class DaemonStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.#p(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, value);
   }
 }

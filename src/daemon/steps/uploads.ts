@@ -57,6 +57,8 @@ export interface FeederOptions {
   now(): number;
   /** A file reached `failAfter` attempts (reported once; it keeps being retried). */
   onFileFailed(run: RunRow, row: FileRow): void;
+  /** Files uploaded only once nothing else of their run is pending (completion markers). */
+  isLast(path: string): boolean;
   /** A file ended (uploaded or not): the daemon may feed more and check its run. */
   onSettled(run: number): void;
   signal: AbortSignal;
@@ -101,7 +103,11 @@ export class UploadFeeder {
   feed(): void {
     const room = this.#o.window - this.#inFlight.size;
     if (room <= 0 || this.#o.signal.aborted) return;
-    for (const row of this.#o.store.due(this.#o.now(), room, this.#rows)) this.#start(row);
+    for (const row of this.#o.store.due(this.#o.now(), room, this.#rows)) {
+      if (this.#o.isLast(row.path) && this.#o.store.hasPendingOthers(row.run, (p) => this.#o.isLast(p)))
+        continue;
+      this.#start(row);
+    }
   }
 
   /** No more files; resolves when the session has the results of those in flight. */
