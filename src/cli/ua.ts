@@ -13,6 +13,9 @@ import { PlatformClient } from '../transfer/platform/api.js';
 import { parseArgs, helpText, type ParsedArgs } from './args.js';
 import { endQuietlyOnClosedStdout, errorLine, ResultLines, userInfo, userMessages } from './output.js';
 
+/** Exit codes after a signal, as a shell reports a process it ended: 128 + the signal's number. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 /** After a parse error: where the options are, instead of all of them. */
 export const HELP_POINTER = "Run 'ua --help' to list the options.";
 
@@ -80,9 +83,17 @@ export async function main(argv: string[]): Promise<number> {
   const results = new ResultLines({ json: o.json });
   const events = fanOut(reporting.sink, results.sink, userMessages({ out: reporting.log }));
   const ac = new AbortController();
-  const onSignal = () => ac.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // The first SIGINT/SIGTERM aborts in-flight requests and ends with 130/143 (the shell's codes for
+  // those signals) once every file has its result; a second one ends at once. Either way the files
+  // left open resume on a rerun.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(SIGNAL_EXIT[sig] ?? 1);
+    interrupted = sig;
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const out = await upload({
       options: o,
@@ -99,10 +110,21 @@ export async function main(argv: string[]): Promise<number> {
     events(reporting.stats.summary());
     reporting.stop();
     results.flush();
+    if (interrupted) {
+      const open = out.filter((r) => r?.outcome === 'failed').length;
+      process.stderr.write(
+        `interrupted: ${open} ${open === 1 ? 'file' : 'files'} left open; rerun the same command to resume\n`,
+      );
+      return SIGNAL_EXIT[interrupted] ?? 1;
+    }
     // A hole means a file never reached a result: count it as failed, as its stdout line says.
     return Array.from(out, (r) => r?.outcome ?? 'failed').includes('failed') ? 1 : 0;
   } catch (err) {
     reporting.stop();
+    if (interrupted) {
+      process.stderr.write('interrupted before the upload started; rerun the same command\n');
+      return SIGNAL_EXIT[interrupted] ?? 1;
+    }
     if (err instanceof RunError) {
       errorLine(err.message, process.stderr, true);
       return err.exitCode;
