@@ -61,6 +61,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       retry: req.retry,
       tls: tlsOptions(req.certificateFile),
       memoryBudget: req.memoryBudget,
+      partProgress: o.progress,
     },
     req.events,
     req.signal,

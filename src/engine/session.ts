@@ -64,6 +64,11 @@ export interface SessionConfig {
   tls?: { insecure?: boolean; ca?: string };
   memoryBudget?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Emit part-progress events as bytes leave (at least one per 64 KiB), for progress bars and rates
+   * that move inside a part. Off by default: the body is then handed to the socket whole.
+   */
+  partProgress?: boolean;
   /** Use this destination for every file instead of the platform router (tests: the memory destination). */
   destination?: Destination;
 }
@@ -134,7 +139,8 @@ export class Session {
         agent: this.#agent,
         partRetry: { ...retry, attempts: o.tries },
         resume: !o.doNotResume,
-        throttle: (data, s) => throttled(data, this.#bucket, s),
+        throttle: (data, s, part) =>
+          throttled(data, this.#bucket, s, config.partProgress ? this.#progressOf(part) : undefined),
         onPartRetry: (fileId, index, attempt, delayMs, reason) =>
           this.#sink({
             type: 'part-retry',
@@ -190,6 +196,14 @@ export class Session {
     } finally {
       this.#running.delete(run);
     }
+  }
+
+  /** Counts one part's bytes as they are handed to the socket, as part-progress events. */
+  #progressOf(part: { fileId: string; index: number }): (bytes: number) => void {
+    return (sentBytes) => {
+      const order = this.#orderOf.get(part.fileId);
+      if (order !== undefined) this.#sink({ type: 'part-progress', order, index: part.index, sentBytes });
+    };
   }
 
   /**

@@ -14,8 +14,12 @@ export interface PlatformDestinationOptions {
   partRetry: RetryPolicy;
   /** Look for an earlier upload of the same local file (classic signature) before creating one. */
   resume: boolean;
-  /** Wraps a part body, e.g. for --throttle. */
-  throttle?(data: Uint8Array, signal: AbortSignal): Uint8Array | AsyncIterable<Uint8Array>;
+  /** Wraps a part body, e.g. for --throttle and to count bytes as they leave (part-progress). */
+  throttle?(
+    data: Uint8Array,
+    signal: AbortSignal,
+    part: { fileId: string; index: number },
+  ): Uint8Array | AsyncIterable<Uint8Array>;
   onPartRetry?(fileId: string, index: number, attempt: number, delayMs: number, reason: string): void;
 }
 
@@ -90,7 +94,9 @@ export class PlatformDestination implements Destination {
         const sendHeaders: Record<string, string> = { 'user-agent': USER_AGENT };
         for (const [k, v] of Object.entries(headers ?? {})) sendHeaders[k.toLowerCase()] = String(v);
         sendHeaders['content-length'] ??= String(part.size);
-        const body = this.#o.throttle ? this.#o.throttle(part.data, signal) : part.data;
+        const body = this.#o.throttle
+          ? this.#o.throttle(part.data, signal, { fileId, index: part.index })
+          : part.data;
         const res = await httpRequest(agent, url, { method: 'PUT', headers: sendHeaders, body, signal });
         if (res.status < 200 || res.status >= 300) {
           throw new PartPutError(
