@@ -193,8 +193,9 @@ describe('simulateRun: Illumina', () => {
     const data = [...times].filter(([p]) => !p.endsWith('Complete.txt')).map(([, t]) => t);
     // growMs outlasts the cycles: the markers wait for the last append all the same.
     expect(rta).toBeGreaterThanOrEqual(Math.max(...data));
-    expect(rta).toBeGreaterThanOrEqual(60 + 150 - 5);
-    expect(copy - rta).toBeGreaterThanOrEqual(50);
+    // Order, not timing (timers may fire a little early or late on a loaded machine): CopyComplete
+    // is written after RTAComplete, RTAComplete after the last append of the data.
+    expect(copy).toBeGreaterThan(rta);
     expect(statSync(join(expectedRun(options).dir, 'CopyComplete.txt')).size).toBe(0);
   });
 
@@ -336,13 +337,13 @@ describe('simulateRun: determinism, expectations, abort', () => {
       root: root(),
       profile: 'novaseq' as const,
       cycles: 100,
-      cycleMs: 400,
+      cycleMs: 30_000,
       growMs: 10,
       cbclBytes: 2048,
     };
     let abortedAt = 0;
     const p = simulateRun(options, ac.signal, (e) => {
-      // 50 ms into a 350 ms gap between writes (the CBCLs grow for 10 ms, InterOp comes at 90%): the wait must end on abort, not on its timer.
+      // 50 ms into a ~27 s gap between writes (the CBCLs grow for 10 ms, InterOp comes at 90%): the wait must end on abort, not on its timer.
       if (e.type === 'cycle' && e.cycle === 1)
         setTimeout(() => {
           abortedAt = performance.now();
@@ -350,7 +351,8 @@ describe('simulateRun: determinism, expectations, abort', () => {
         }, 50);
     });
     const err = await p.catch((e: unknown) => e);
-    expect(performance.now() - abortedAt).toBeLessThan(150);
+    // Far less than the gap: the wait ended on the abort (a margin for a loaded machine, not a speed test).
+    expect(performance.now() - abortedAt).toBeLessThan(10_000);
     expect(err).toBeInstanceOf(SimulationAborted);
     const partial = (err as SimulationAborted).run;
     expect([partial.cycles, partial.completeMarkers]).toEqual([1, []]);
