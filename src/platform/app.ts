@@ -8,7 +8,9 @@ import { ApiError } from './errors.js';
 import type { FaultRule } from './faults.js';
 import { checkContentType, isOversizedBody, parseJsonObject, readBody } from './http/body.js';
 import type { Principal, RouteContext, RouteDeps, RouteTable } from './http/route.js';
-import { handleDownload, handlePartPut } from './routes/parts-http.js';
+import { handleDownload, handlePartPut, isSignedUrlRequest } from './routes/parts-http.js';
+import { sendS3Error } from './routes/s3-errors.js';
+import { isUserId } from './store/users.js';
 
 /** Subjects that name a class (`/file/new`) rather than an entity. */
 const CLASS_SUBJECTS = new Set([
@@ -43,7 +45,8 @@ export function routeKeyOf(pathname: string): { key: string; subject: string; me
   } catch {
     return undefined;
   }
-  const klass = idClass(subject);
+  // A user is named by handle (`user-alice`, §2), not by 24 ID characters: route it as `user-*`.
+  const klass = idClass(subject) ?? (isUserId(subject) ? 'user' : undefined);
   return { key: klass ? `${klass}-*/${method}` : `${subject}/${method}`, subject, method };
 }
 
@@ -67,9 +70,9 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
       res.setHeader('Vary', 'Origin');
     }
     handle(req, res, requestId).catch((err: unknown) => {
-      // Only reached when writing the answer itself failed; the socket is of no further use.
+      // Only reached when writing the answer itself failed (e.g. a header value Node refuses).
       log(`${requestId} failed to answer: ${err instanceof Error ? err.message : String(err)}`);
-      res.destroy();
+      answerInternalError(req, res);
     });
   });
   // Clients (undici) keep connections for ~4 s; stay open a little longer than they do.
@@ -115,7 +118,7 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
     const handler = route && Object.hasOwn(routes, route.key) ? routes[route.key] : undefined;
     if (!route || !handler) {
       const subject = route?.subject;
-      if (subject && !CLASS_SUBJECTS.has(subject) && !idClass(subject)) {
+      if (subject && !CLASS_SUBJECTS.has(subject) && !idClass(subject) && !isUserId(subject)) {
         throw new ApiError('ResourceNotFound', `The entity ${subject} could not be found`);
       }
       throw new ApiError('ResourceNotFound', `The route ${req.url?.split('?')[0]} could not be found`);
@@ -179,6 +182,30 @@ export function createApp(deps: RouteDeps, routes: RouteTable, opts: AppOptions 
   }
 
   return server;
+}
+
+/** Headers set before a route runs, which an error answer keeps. */
+const BASE_HEADERS = new Set(['x-request-id', 'access-control-allow-origin', 'vary']);
+
+/**
+ * Answers 500 in the envelope of the endpoint (S3's XML on signed URLs, the API's JSON elsewhere)
+ * when no byte of an answer has gone out: a client gets an error it can report and retry, not a
+ * closed connection. What the failed answer had set (Content-Length, Content-Range…) is dropped
+ * first. Once bytes went out, or if even this fails, the socket is of no further use.
+ */
+function answerInternalError(req: IncomingMessage, res: ServerResponse): void {
+  if (res.headersSent || res.writableEnded) return void res.destroy();
+  try {
+    for (const name of res.getHeaderNames()) if (!BASE_HEADERS.has(name)) res.removeHeader(name);
+    // The request body may be partly unread; this connection cannot carry another request.
+    res.setHeader('Connection', 'close');
+    req.resume();
+    if (isSignedUrlRequest(req)) {
+      sendS3Error(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
+    } else sendError(res, new ApiError('InternalError', 'An internal error occurred'));
+  } catch {
+    res.destroy();
+  }
 }
 
 function preflight(req: IncomingMessage, res: ServerResponse): void {

@@ -32,6 +32,38 @@ export function parseDuration(s: string, what = 'duration'): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
+/**
+ * An absolute time: an ISO-8601 date-time with its zone (`Z` or `±hh:mm`; a local time would mean
+ * something else on another machine), or a date alone (midnight UTC, as ECMAScript reads it).
+ */
+const ISO_TIME_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/;
+
+/** Date.parse rolls 2026-02-30 over into March; a date that is not on the calendar is refused instead. */
+function onCalendar(m: RegExpExecArray): boolean {
+  const [y, mo, d, h, mi, sec, zh, zm] = m.slice(1).map((x) => Number(x ?? 0));
+  const inMonth = mo >= 1 && mo <= 12 && d >= 1 && d <= new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return inMonth && h <= 23 && mi <= 59 && sec <= 59 && zh <= 23 && zm <= 59;
+}
+
+/**
+ * `token new --expires`: a lifetime from now (`30s`, `90m`, `12h`, `30d`, as parseDuration) or an
+ * absolute ISO-8601 time (`2026-12-02T03:00:00Z`), so a test can make a token that expires while
+ * it watches. A time already past is refused: it would print a token that never worked.
+ */
+export function parseExpiry(s: string, now: number): number {
+  if (DURATION_RE.test(s)) return now + parseDuration(s, '--expires');
+  const m = ISO_TIME_RE.exec(s);
+  const at = m && onCalendar(m) ? Date.parse(s) : NaN;
+  if (Number.isNaN(at)) {
+    throw new CliError(
+      `invalid --expires ${JSON.stringify(s)}: use a lifetime (30s, 90m, 12h, 30d) or an ISO-8601 time with a zone (2026-12-02T03:00:00Z)`,
+    );
+  }
+  if (at <= now) throw new CliError(`--expires ${s} is in the past`);
+  return at;
+}
+
 function size(s: string, what: string): number {
   try {
     return parseSize(s);
@@ -172,14 +204,17 @@ export async function main(argv: string[]): Promise<number> {
               .option('user', { type: 'string', demandOption: true })
               .option('project', { type: 'string', describe: 'limit the token to this project (or *)' })
               .option('level', { type: 'string', describe: 'the level within --project' })
-              .option('expires', { type: 'string', describe: 'lifetime: 30d, 12h, 90m' }),
+              .option('expires', {
+                type: 'string',
+                describe: 'lifetime (30d, 12h, 90m, 30s) or time (2026-12-02T03:00:00Z)',
+              }),
           (a) => {
             run = withAdmin(a, (admin) => {
               if ((a.project === undefined) !== (a.level === undefined)) {
                 throw new CliError('--project and --level go together');
               }
               const scope = a.project ? { projects: { [a.project]: level(a.level!) } } : undefined;
-              const expiresAt = a.expires ? Date.now() + parseDuration(a.expires) : undefined;
+              const expiresAt = a.expires ? parseExpiry(a.expires, Date.now()) : undefined;
               return admin.createToken({ user: a.user, scope, expiresAt }).token;
             });
           },

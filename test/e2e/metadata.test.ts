@@ -77,7 +77,7 @@ suite('file metadata flags, end to end', () => {
     const [binId, textId] = ids(r.stdout);
     const db = await waitClosed(e2e.tp, binId);
     expect(db.name).toBe('throttled.bin.gz');
-    expect(Object.keys(db.parts)).toHaveLength(3);
+    expect(Object.keys((await describe(e2e.tp, binId, { parts: true })).parts)).toHaveLength(3);
     expect(md5(await downloadPlain(e2e.tp, binId))).toBe(md5(binData));
     expect(md5(await downloadPlain(e2e.tp, textId))).toBe(md5(textData));
 

@@ -86,6 +86,38 @@ describe('ua-platform CLI', () => {
     );
   });
 
+  it('--expires in seconds or at an ISO-8601 time: the token works until then, and is refused after', async () => {
+    const d = ['--data', tmp.dir];
+    expect(ok(['user', 'new', 'ivan', ...d])).toBe('user-ivan');
+    const at = new Date(Date.now() + 6000); // room for two CLI starts on a loaded machine
+    const isoAt = at.toISOString().replace(/\.\d+Z$/, 'Z'); // whole seconds, as a person would type it
+    const atMs = Date.parse(isoAt);
+    const byTime = ok(['token', 'new', '--user', 'ivan', '--expires', isoAt, ...d]);
+    const before = Date.now();
+    const bySeconds = ok(['token', 'new', '--user', 'ivan', '--expires', '4s', ...d]);
+    const after = Date.now();
+    for (const t of [byTime, bySeconds]) {
+      expect((await callApi(url, 'system/whoami', {}, t)).body).toMatchObject({ id: 'user-ivan' });
+    }
+    // Watch each token until the server refuses it; the refusal comes at its expiry, not before.
+    const refusedAt = async (token: string): Promise<number> => {
+      for (;;) {
+        const sent = Date.now();
+        const r = await callApi(url, 'system/whoami', {}, token);
+        if (r.status === 401) {
+          expect(r.body.error).toEqual({ type: 'InvalidAuthentication', message: 'The token has expired' });
+          return sent;
+        }
+        expect(r.status).toBe(200);
+        if (sent > after + 10_000) throw new Error('the token never expired');
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    const [t1, t2] = await Promise.all([refusedAt(byTime), refusedAt(bySeconds)]);
+    expect(t1).toBeGreaterThanOrEqual(atMs - 100);
+    expect(t2).toBeGreaterThanOrEqual(before + 4000 - 100);
+  });
+
   it('takes the data dir from UA_PLATFORM_DATA', () => {
     const r = cli(['user', 'new', 'hank'], { UA_PLATFORM_DATA: tmp.dir });
     expect([r.code, r.stdout]).toEqual([0, 'user-hank\n']);
@@ -94,7 +126,12 @@ describe('ua-platform CLI', () => {
   it.each([
     [['user', 'new', 'Frank'], 'user already exists: Frank'],
     [['token', 'new', '--user', 'nobody'], 'no such user: nobody'],
-    [['token', 'new', '--user', 'frank', '--expires', 'soon'], 'invalid duration'],
+    [['token', 'new', '--user', 'frank', '--expires', 'soon'], 'invalid --expires "soon"'],
+    [['token', 'new', '--user', 'frank', '--expires', '1.5h'], 'invalid --expires'],
+    [['token', 'new', '--user', 'frank', '--expires', '2030-02-30T00:00:00Z'], 'invalid --expires'],
+    [['token', 'new', '--user', 'frank', '--expires', '2030-01-01T25:00:00Z'], 'invalid --expires'],
+    [['token', 'new', '--user', 'frank', '--expires', '2030-01-01T00:00:00'], 'with a zone'],
+    [['token', 'new', '--user', 'frank', '--expires', '2020-01-01T00:00:00Z'], 'is in the past'],
     [['invite', 'project-000000000000000000000000', 'frank', 'VIEW'], 'no such project'],
     [['token', 'revoke', 'nope'], 'no such token'],
     [['bogus'], 'Unknown argument'],

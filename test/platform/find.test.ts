@@ -38,9 +38,11 @@ group('the classic resume query', () => {
     const part = randomBytes(100);
     await uploadPart(tp, id, 1, part);
     await newFile(tp, { project, properties: { '.system-fileSignature': sig + 'x' } }); // another file
+    // The classic query describes with `{project}` alone; `parts` is not a default field, so ua
+    // (resume-lookup.ts) asks for it by name on top of the defaults.
     const query = {
       class: 'file',
-      describe: { project },
+      describe: { project, defaultFields: true, fields: { parts: true } },
       properties: { '.system-fileSignature': sig },
       scope: { folder: '/', project, recurse: true },
       visibility: 'either',
@@ -52,6 +54,14 @@ group('the classic resume query', () => {
       project,
       id,
       describe: { id, state: 'open', name: 'reads.fq', parts: { '1': { state: 'complete', size: 100 } } },
+    });
+    const classic = await find({ ...query, describe: { project } });
+    // The classic agent's own query (describe: {project}) gets the open file's parts by default.
+    expect(classic.results[0].describe).toMatchObject({
+      id,
+      state: 'open',
+      name: 'reads.fq',
+      parts: { '1': { state: 'complete', size: 100 } },
     });
     // The default visibility is `visible`, so the hidden file is not found without `either`.
     expect((await find({ ...query, visibility: undefined })).results).toEqual([]);

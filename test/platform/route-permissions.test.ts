@@ -1,69 +1,37 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are free-form JSON here */
-import { randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe as group, expect, it } from 'vitest';
-import { atLeast, type GrantLevel, type Level } from '../../src/common/levels.js';
-import { startS3rver, type S3rverHandle } from '../helpers/cloud.js';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-import { md5hex, putTo, waitClosed } from './file-helpers.js';
+import { describe as group, expect, it } from 'vitest';
+import { atLeast } from '../../src/common/levels.js';
+import { md5hex, putTo } from './file-helpers.js';
+import {
+  closedFile,
+  closedRecord,
+  deniedBody,
+  env,
+  everyone,
+  fileWithPart,
+  levelMatrix,
+  newFile,
+  ok,
+  openRecord,
+  tokenOf,
+  unique,
+  useRoutePermissionsEnv,
+  type Route,
+} from './route-permissions-harness.js';
+import { CONTAINER_ROUTES, EDIT_ROUTES, userAndSystemGroups } from './route-permissions-tables.js';
 
 /**
- * Every level × every data-object route family (files, records, find/list, drives), reached two
- * ways: through membership (a full-access token of a member at that level) and through a token
- * scope (an ADMINISTER member whose token is capped at that level; NONE = scoped to another
- * project). What each route needs comes from platform-api.md §4.1: VIEW reads; UPLOAD creates,
- * edits open objects and closes them; CONTRIBUTE edits closed objects. test/platform/permissions.test.ts
- * covers the project routes the same way.
+ * Every level × every data-object route family (files, records, find/list, folders and clones,
+ * drives, users), reached two ways: through membership (a full-access token of a member at that
+ * level) and through a token scope (an ADMINISTER member whose token is capped at that level;
+ * NONE = scoped to another project); the server and callers are route-permissions-harness.ts's.
+ * What each route needs comes from platform-api.md §4.1: VIEW reads; UPLOAD creates, edits open
+ * objects and closes them; CONTRIBUTE edits closed objects and removes. Cloning needs VIEW on
+ * the source and UPLOAD on the destination (route-permissions-tables.ts).
+ * test/platform/permissions.test.ts covers the project routes the same way.
  */
-let tp: TestPlatform;
-let s3: S3rverHandle;
-let P: string; // where every object lives (alice, its owner, makes them)
-let Q: string; // "another project" for scoped tokens
-let PD: string; // a project that auto-symlinks into alice's drive
-let drive: string;
-const BUCKET = 'route-perms';
-
-const LEVELS: Level[] = ['NONE', 'VIEW', 'UPLOAD', 'CONTRIBUTE', 'ADMINISTER'];
-const VIAS = ['membership', 'scope'] as const;
-type Via = (typeof VIAS)[number];
-const tokens = new Map<string, string>();
-const tokenOf = (level: Level, via: Via) => tokens.get(`${level}/${via}`)!;
-
-let n = 0;
-const unique = (what: string) => `${what}-${++n}-${randomBytes(3).toString('hex')}`;
-
-/** alice (ADMINISTER of P, full token) makes the objects the routes act on. */
-async function ok(route: string, input: Record<string, unknown>): Promise<any> {
-  const r = await tp.call(route, input);
-  expect(r.status, `${route}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r.body;
-}
-const newFile = async () => (await ok('file/new', { project: P, name: unique('f') })).id as string;
-async function fileWithPart(): Promise<string> {
-  const id = await newFile();
-  const bytes = randomBytes(32);
-  const u = await ok(`${id}/upload`, { index: 1, size: bytes.length, md5: md5hex(bytes) });
-  expect((await putTo(u.url, u.headers, bytes)).status).toBe(200);
-  return id;
-}
-async function closedFile(): Promise<string> {
-  const id = await fileWithPart();
-  await ok(`${id}/close`, {});
-  await waitClosed(tp, id);
-  return id;
-}
-const openRecord = async () => (await ok('record/new', { project: P, name: unique('r') })).id as string;
-const closedRecord = async () =>
-  (await ok('record/new', { project: P, name: unique('r'), close: true })).id as string;
-
-interface Route {
-  name: string;
-  need: GrantLevel;
-  /** Makes the target (as alice) and returns the route and its input. */
-  make(): Promise<{ route: string; input: Record<string, unknown>; target?: string }>;
-  /** After a 200: that the call did what it says (as alice). */
-  check?(target: string | undefined, body: any): Promise<void>;
-}
+useRoutePermissionsEnv();
 
 const EDITS: Array<[string, () => Record<string, unknown>]> = [
   ['rename', () => ({ name: unique('renamed') })],
@@ -95,27 +63,22 @@ function editRoutes(klass: 'file' | 'record', open: () => Promise<string>, close
   ]);
 }
 
-/** Created once: read-only routes act on them. */
-let sharedOpenFile: string;
-let sharedClosedFile: string;
-let sharedRecord: string;
-
 const FILE_ROUTES: Route[] = [
   {
     name: 'file/new',
     need: 'UPLOAD',
-    make: async () => ({ route: 'file/new', input: { project: P, name: unique('new') } }),
-    check: async (_t, body) => expect((await ok(`${body.id}/describe`, {})).project).toBe(P),
+    make: async () => ({ route: 'file/new', input: { project: env.P, name: unique('new') } }),
+    check: async (_t, body) => expect((await ok(`${body.id}/describe`, {})).project).toBe(env.P),
   },
   {
     name: 'file-xxxx/describe (open)',
     need: 'VIEW',
-    make: async () => ({ route: `${sharedOpenFile}/describe`, input: {} }),
+    make: async () => ({ route: `${env.sharedOpenFile}/describe`, input: {} }),
   },
   {
     name: 'file-xxxx/describe (closed)',
     need: 'VIEW',
-    make: async () => ({ route: `${sharedClosedFile}/describe`, input: {} }),
+    make: async () => ({ route: `${env.sharedClosedFile}/describe`, input: {} }),
   },
   {
     name: 'file-xxxx/upload',
@@ -142,7 +105,7 @@ const FILE_ROUTES: Route[] = [
   {
     name: 'file-xxxx/download',
     need: 'VIEW',
-    make: async () => ({ route: `${sharedClosedFile}/download`, input: {} }),
+    make: async () => ({ route: `${env.sharedClosedFile}/download`, input: {} }),
     check: async (_t, body) => {
       const res = await request(body.url as string);
       await res.body.dump();
@@ -156,12 +119,12 @@ const RECORD_ROUTES: Route[] = [
   {
     name: 'record/new',
     need: 'UPLOAD',
-    make: async () => ({ route: 'record/new', input: { project: P, name: unique('rec') } }),
+    make: async () => ({ route: 'record/new', input: { project: env.P, name: unique('rec') } }),
   },
   {
     name: 'record-xxxx/describe',
     need: 'VIEW',
-    make: async () => ({ route: `${sharedRecord}/describe`, input: {} }),
+    make: async () => ({ route: `${env.sharedRecord}/describe`, input: {} }),
   },
   {
     name: 'record-xxxx/close',
@@ -181,20 +144,20 @@ const FIND_ROUTES: Route[] = [
     need: 'VIEW',
     make: async () => ({
       route: 'system/findDataObjects',
-      input: { scope: { project: P }, visibility: 'either' },
+      input: { scope: { project: env.P }, visibility: 'either' },
     }),
     check: async (_t, body) =>
       expect(body.results.map((r: any) => r.id)).toEqual(
-        expect.arrayContaining([sharedOpenFile, sharedClosedFile, sharedRecord]),
+        expect.arrayContaining([env.sharedOpenFile, env.sharedClosedFile, env.sharedRecord]),
       ),
   },
   {
     name: 'project-xxxx/listFolder',
     need: 'VIEW',
-    make: async () => ({ route: `${P}/listFolder`, input: { folder: '/' } }),
+    make: async () => ({ route: `${env.P}/listFolder`, input: { folder: '/' } }),
     check: async (_t, body) =>
       expect(body.objects.map((o: any) => o.id)).toEqual(
-        expect.arrayContaining([sharedOpenFile, sharedClosedFile, sharedRecord]),
+        expect.arrayContaining([env.sharedOpenFile, env.sharedClosedFile, env.sharedRecord]),
       ),
   },
 ];
@@ -203,88 +166,11 @@ const FAMILIES: Array<[string, Route[]]> = [
   ['file routes', FILE_ROUTES],
   ['record routes', RECORD_ROUTES],
   ['find and list routes', FIND_ROUTES],
+  ['data-object edit routes', EDIT_ROUTES],
+  ['folder and clone routes', CONTAINER_ROUTES],
 ];
 
-beforeAll(async () => {
-  tp = await startTestPlatform({ closingDelayMs: 0 });
-  s3 = await startS3rver();
-  await s3.createBucket(BUCKET);
-  const a = tp.platform.admin;
-  P = tp.project;
-  Q = a.createProject({ name: 'elsewhere', owner: tp.user });
-  drive = (
-    await ok('drive/new', {
-      name: 'lab',
-      cloud: 'aws',
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      endpoint: s3.endpoint,
-    })
-  ).id;
-  PD = (await ok('project/new', { name: 'auto-symlinked', defaultSymlink: { drive, container: BUCKET } })).id;
-  // Through membership: one member per level (NONE: none), with a full token.
-  for (const level of LEVELS) {
-    const u = a.createUser(`member-${level.toLowerCase()}`);
-    if (level !== 'NONE') for (const p of [P, PD]) a.invite(p, u, level);
-    tokens.set(`${level}/membership`, a.createToken({ user: u }).token);
-  }
-  // Through scope: an ADMINISTER member of P and PD whose tokens are capped.
-  const capped = a.createUser('capped');
-  for (const p of [P, PD, Q]) a.invite(p, capped, 'ADMINISTER');
-  for (const level of LEVELS) {
-    const projects: Record<string, GrantLevel> =
-      level === 'NONE' ? { [Q]: 'ADMINISTER' } : { [P]: level, [PD]: level };
-    tokens.set(`${level}/scope`, a.createToken({ user: capped, scope: { projects } }).token);
-  }
-  sharedOpenFile = await newFile();
-  sharedClosedFile = await closedFile();
-  sharedRecord = await openRecord();
-}, 60_000);
-
-afterAll(async () => {
-  await tp?.stop();
-  await s3?.stop();
-});
-
-const deniedBody = (level: Level, need: GrantLevel, project: string) => ({
-  type: 'PermissionDenied',
-  // Someone who cannot even view is told VIEW is missing, whatever the route needs.
-  message: `${level === 'NONE' ? 'VIEW' : need} permission required in ${project} to perform this action`,
-});
-
-for (const [family, routes] of FAMILIES) {
-  const cases = routes.flatMap((r) =>
-    LEVELS.flatMap((level) => VIAS.map((via) => ({ ...r, level, via, label: `${level} via ${via}` }))),
-  );
-  group(`${family}: level × route`, () => {
-    it.each(cases)('$name needs $need: $label', async (c) => {
-      const { route, input, target } = await c.make();
-      const res = await tp.call(route, input, tokenOf(c.level, c.via));
-      if (atLeast(c.level, c.need)) {
-        expect(res.status, JSON.stringify(res.body)).toBe(200);
-        await c.check?.(target, res.body);
-        return;
-      }
-      expect(res.status, JSON.stringify(res.body)).toBe(401);
-      expect(res.body.error).toEqual(deniedBody(c.level, c.need, P));
-      // A refused create leaves nothing behind; a refused edit or close changes nothing.
-      if (route.endsWith('/new'))
-        expect(
-          (await ok('system/findDataObjects', { name: input.name, visibility: 'either' })).results,
-        ).toEqual([]);
-      if (target) {
-        const d = await ok(`${target}/describe`, { properties: true });
-        if (route.endsWith('/close')) expect(d.state).toBe('open');
-        if (route.endsWith('/rename')) expect(d.name).not.toBe(input.name);
-        if (route.endsWith('/setProperties')) expect(d.properties).toEqual({});
-        if (route.endsWith('/addTags')) expect(d.tags).toEqual([]);
-        if (route.endsWith('/addTypes')) expect(d.types).toEqual([]);
-        if (route.endsWith('/upload')) expect(d.parts).toEqual({});
-      }
-    });
-  });
-}
-
-const everyone = LEVELS.flatMap((level) => VIAS.map((via) => ({ level, via, label: `${level} via ${via}` })));
+for (const [family, routes] of FAMILIES) levelMatrix(family, routes);
 
 group('visibility: what a caller finds without naming the project', () => {
   it.each(everyone)(
@@ -292,30 +178,33 @@ group('visibility: what a caller finds without naming the project', () => {
     async (c) => {
       const token = tokenOf(c.level, c.via);
       const sees = atLeast(c.level, 'VIEW');
-      for (const id of [sharedOpenFile, sharedClosedFile, sharedRecord]) {
+      for (const id of [env.sharedOpenFile, env.sharedClosedFile, env.sharedRecord]) {
         const name = (await ok(`${id}/describe`, {})).name;
-        const r = await tp.call('system/findDataObjects', { name, visibility: 'either' }, token);
+        const r = await env.tp.call('system/findDataObjects', { name, visibility: 'either' }, token);
         expect(r.status).toBe(200);
-        expect(r.body.results).toEqual(sees ? [{ project: P, id }] : []);
+        expect(r.body.results).toEqual(sees ? [{ project: env.P, id }] : []);
       }
-      const d = await tp.call(
+      const d = await env.tp.call(
         'system/describeDataObjects',
-        { objects: [sharedClosedFile, sharedRecord] },
+        { objects: [env.sharedClosedFile, env.sharedRecord] },
         token,
       );
       expect(d.status).toBe(200);
       if (sees)
-        expect(d.body.results.map((x: any) => x.describe.id)).toEqual([sharedClosedFile, sharedRecord]);
-      else for (const x of d.body.results) expect(x).toEqual({ error: deniedBody('NONE', 'VIEW', P) });
+        expect(d.body.results.map((x: any) => x.describe.id)).toEqual([
+          env.sharedClosedFile,
+          env.sharedRecord,
+        ]);
+      else for (const x of d.body.results) expect(x).toEqual({ error: deniedBody('NONE', 'VIEW', env.P) });
     },
   );
 
   it.each(everyone)('findDataObjects with a minimum level: $label', async (c) => {
     const token = tokenOf(c.level, c.via);
     for (const min of ['UPLOAD', 'CONTRIBUTE'] as const) {
-      const r = await tp.call(
+      const r = await env.tp.call(
         'system/findDataObjects',
-        { scope: { project: P }, level: min, visibility: 'either' },
+        { scope: { project: env.P }, level: min, visibility: 'either' },
         token,
       );
       if (!atLeast(c.level, 'VIEW')) {
@@ -338,11 +227,11 @@ group('drive routes: level in the auto-symlinking project × route', () => {
     'describe from VIEW up, never the secret; update and disable refused: $label',
     async (c) => {
       const token = tokenOf(c.level, c.via);
-      const d = await tp.call(`${drive}/describe`, {}, token);
+      const d = await env.tp.call(`${env.drive}/describe`, {}, token);
       if (atLeast(c.level, 'VIEW')) {
         expect(d.status, JSON.stringify(d.body)).toBe(200);
-        expect(d.body).toMatchObject({ id: drive, cloud: 'aws' });
-        expect(d.body.credentials).toEqual({ accessKeyId: s3.accessKeyId, secretAccessKey: '***' });
+        expect(d.body).toMatchObject({ id: env.drive, cloud: 'aws' });
+        expect(d.body.credentials).toEqual({ accessKeyId: env.s3.accessKeyId, secretAccessKey: '***' });
       } else {
         expect(d.status, JSON.stringify(d.body)).toBe(401);
         expect(d.body.error.type).toBe('PermissionDenied');
@@ -351,19 +240,21 @@ group('drive routes: level in the auto-symlinking project × route', () => {
         ['update', { name: 'renamed' }],
         ['disable', {}],
       ] as const) {
-        const r = await tp.call(`${drive}/${method}`, input, token);
+        const r = await env.tp.call(`${env.drive}/${method}`, input, token);
         expect(r.status, JSON.stringify(r.body)).toBe(401);
         expect(r.body.error).toEqual({
           type: 'PermissionDenied',
-          message: `You do not have permission to use ${drive}`,
+          message: `You do not have permission to use ${env.drive}`,
         });
       }
-      expect((await ok(`${drive}/describe`, {})).disabled).toBe(false);
+      expect((await ok(`${env.drive}/describe`, {})).disabled).toBe(false);
     },
   );
 
   it('the creator may describe, update and disable it', async () => {
-    expect((await ok(`${drive}/update`, { name: 'lab-2' })).id).toBe(drive);
-    expect((await ok(`${drive}/describe`, {})).name).toBe('lab-2');
+    expect((await ok(`${env.drive}/update`, { name: 'lab-2' })).id).toBe(env.drive);
+    expect((await ok(`${env.drive}/describe`, {})).name).toBe('lab-2');
   });
 });
+
+userAndSystemGroups();

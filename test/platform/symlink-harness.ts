@@ -158,7 +158,10 @@ export async function rawUpload(
   for (let i = 0; i < parts.length; i++) await putPart(env.tp, id, i + 1, parts[i]);
   const c = await env.tp.call(`${id}/close`, {});
   if (c.status !== 200) throw new Error(`close: ${c.status} ${JSON.stringify(c.body)}`);
-  return { id, describe: await waitClosed(env.tp, id) };
+  await waitClosed(env.tp, id);
+  // `parts` is not a default describe field: ask for it with the defaults, as dxpy does.
+  const d = await env.tp.call(`${id}/describe`, { fields: { parts: true }, defaultFields: true });
+  return { id, describe: d.body };
 }
 
 export { downloadFile, randomBytes };

@@ -29,7 +29,7 @@ for (const cloud of ['azure', 'aws'] as const) {
     });
 
     const describeParts = async (id: string): Promise<PartStates> => {
-      const d = await env.tp.call(`${id}/describe`, {});
+      const d = await env.tp.call(`${id}/describe`, { parts: true });
       expect(d.status).toBe(200);
       return d.body.parts as PartStates;
     };
@@ -38,7 +38,7 @@ for (const cloud of ['azure', 'aws'] as const) {
         class: 'file',
         name,
         scope: { project: env.project },
-        describe: true,
+        describe: { fields: { parts: true }, defaultFields: true },
       });
       expect(f.status).toBe(200);
       expect(f.body.results).toHaveLength(1);
@@ -77,7 +77,12 @@ for (const cloud of ['azure', 'aws'] as const) {
       expect(c.status).toBe(200);
       const d = await waitClosed(env.tp, id);
       expect(d.md5).toBe(md5(data));
-      expect(states(d.parts)).toEqual({ '1': 'complete', '2': 'complete', '3': 'complete', '4': 'complete' });
+      expect(states(await describeParts(id))).toEqual({
+        '1': 'complete',
+        '2': 'complete',
+        '3': 'complete',
+        '4': 'complete',
+      });
       expect((await env.readObject(`incoming/${name}`)).equals(data)).toBe(true);
     });
 

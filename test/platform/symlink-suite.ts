@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'undici';
 import {
   downloadFile,
   md5,
@@ -34,6 +35,8 @@ export function defineSymlinkSuite(cloud: CloudName, getEnv: (env: SymlinkEnv) =
     expect(describe.symlinkPath).toEqual({ container: env.container, object: key });
     expect(describe.md5).toBe(md5(data));
     expect(describe.size).toBe(data.length);
+    // No media type was given: the platform infers one from the bytes it read back for the MD5.
+    expect(describe.media).toBe('application/octet-stream');
     expect(Object.keys(describe.parts)).toEqual(['1', '2', '3']);
     expect(describe.parts['3']).toEqual({
       state: 'complete',
@@ -49,7 +52,27 @@ export function defineSymlinkSuite(cloud: CloudName, getEnv: (env: SymlinkEnv) =
     const { id, describe } = await rawUpload(env, { name: 'empty.txt', data: Buffer.alloc(0) });
     expect((await env.readObject('incoming/empty.txt')).length).toBe(0);
     expect(describe.md5).toBe(md5(Buffer.alloc(0)));
+    expect(describe.media).toBe('inode/x-empty');
     expect((await downloadFile(env.tp, id)).length).toBe(0);
+  });
+
+  it('a presigned download of a non-ASCII name: the bytes, and the name in RFC 5987 filename*', async () => {
+    const data = randomBytes(100);
+    const name = 'données 数据 "q".bin';
+    const { id } = await rawUpload(env, { name, data });
+    const res = await request((await env.tp.call(`${id}/download`, {})).body.url as string);
+    const body = Buffer.from(await res.body.arrayBuffer());
+    expect(res.statusCode).toBe(200);
+    expect(body.equals(data)).toBe(true);
+    const cd = String(res.headers['content-disposition']);
+    expect(cd).toMatch(/^attachment; filename="donn_es __ _q_.bin"; filename\*=UTF-8''/);
+    expect(decodeURIComponent(cd.slice(cd.indexOf("''") + 2))).toBe(name);
+  });
+
+  it('infers text/plain for a text file uploaded without a media type', async () => {
+    const data = Buffer.from('chr1\t100\t200\nchr2\t5\t9\n');
+    const { describe } = await rawUpload(env, { name: 'regions.bed', data });
+    expect(describe.media).toBe('text/plain');
   });
 
   // S3 answers InvalidPart (s3rver does through the test harness, test/helpers/s3rver-list-parts.ts).

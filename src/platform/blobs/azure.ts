@@ -18,7 +18,7 @@ import {
   type ObjectHead,
   type PresignedPut,
 } from './cloud-store.js';
-import { attachment, md5Base64 } from './blob-store.js';
+import { contentDisposition, md5Base64 } from './blob-store.js';
 
 /**
  * The block ID of a part: `<upload tag>-<index, 6 digits>`, base64. Azure wants every block ID of
@@ -137,8 +137,7 @@ export class AzureStore implements CloudStore {
   }
 
   async presignGet(t: CloudTarget, ttlMs: number, filename: string): Promise<string> {
-    const contentDisposition = attachment(filename);
-    return `${this.blob(t).url}?${this.sas(t, 'r', ttlMs, { contentDisposition })}`;
+    return `${this.blob(t).url}?${this.sas(t, 'r', ttlMs, { contentDisposition: contentDisposition(filename) })}`;
   }
 
   async head(t: CloudTarget): Promise<ObjectHead | null> {

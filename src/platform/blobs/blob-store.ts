@@ -20,9 +20,25 @@ export interface ExpectedPart {
 /** hex MD5 → the base64 form of the Content-MD5 header. */
 export const md5Base64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
-/** `attachment; filename="…"` for a download, with the characters that would break the quoting replaced. */
-export const attachment = (filename: string) =>
-  `attachment; filename="${filename.replace(/["\\\r\n]/g, '_')}"`;
+/** Lone UTF-16 surrogates (JSON may carry them): encodeURIComponent throws on them, so they become U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The `Content-Disposition` of a download (RFC 6266 with RFC 5987's `filename*`): a quoted ASCII
+ * fallback, where every character outside printable ASCII and every `"` and `\` is `_`, then the
+ * exact name as percent-encoded UTF-8. The value is pure ASCII: Node refuses a header value outside
+ * latin1 (ERR_INVALID_CHAR) and sends latin1 ones as single bytes, which clients read differently.
+ */
+export function contentDisposition(filename: string): string {
+  const name = filename.replace(LONE_SURROGATE, '\uFFFD');
+  const fallback = [...name].map((c) => (/^[\x20-\x7e]$/.test(c) && c !== '"' && c !== '\\' ? c : '_'));
+  // encodeURIComponent leaves ' ( ) * as they are; RFC 5987's attr-char does not allow them.
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback.join('')}"; filename*=UTF-8''${encoded}`;
+}
 
 /** The body did not match what was signed; nothing was kept. */
 export class PartMismatchError extends Error {

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DriveRecord } from '../store/drives.js';
+import { SNIFF_BYTES } from './media-sniff.js';
 
 /** Where a symlinked file's bytes live: bucket/container name and object key/blob name. */
 export interface CloudTarget {
@@ -44,6 +45,8 @@ export interface ObjectDigest {
   md5: string;
   /** hex MD5 of each consecutive slice of the given part sizes (empty when none were given). */
   partMd5s: string[];
+  /** The object's first bytes (up to SNIFF_BYTES), to infer a media type from without a second read. */
+  head: Buffer;
 }
 
 /** The credentials or the cloud refused us: a drive's credentials are wrong, or a container is missing. */
@@ -121,9 +124,12 @@ export async function digestStream(
     leftInPart = partSizes[partIdx] ?? Infinity;
   };
   let size = 0;
+  const head: Buffer[] = [];
   for await (const chunk of body) {
     let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     whole.update(buf);
+    // Copied: an SDK may reuse the chunk's memory for the next one.
+    if (size < SNIFF_BYTES) head.push(Buffer.from(buf.subarray(0, SNIFF_BYTES - size)));
     size += buf.length;
     while (buf.length > 0 && partIdx < partSizes.length) {
       const take = Math.min(leftInPart, buf.length);
@@ -135,7 +141,7 @@ export async function digestStream(
   }
   // Zero-size trailing parts never see a byte; they still have a digest (of nothing).
   while (partIdx < partSizes.length && leftInPart === 0) endPart();
-  return { size, md5: whole.digest('hex'), partMd5s };
+  return { size, md5: whole.digest('hex'), partMd5s, head: Buffer.concat(head) };
 }
 
 /** The cloud client for a drive. */

@@ -11,7 +11,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { DriveRecord } from '../store/drives.js';
-import { attachment, md5Base64 } from './blob-store.js';
+import { contentDisposition, md5Base64 } from './blob-store.js';
 import {
   CloudAccessError,
   MissingPartError,
@@ -206,7 +206,7 @@ export class S3Store implements CloudStore {
   }
 
   async presignGet(t: CloudTarget, ttlMs: number, filename: string): Promise<string> {
-    return this.presign('GET', t, ttlMs, { 'response-content-disposition': attachment(filename) });
+    return this.presign('GET', t, ttlMs, { 'response-content-disposition': contentDisposition(filename) });
   }
 
   async head(t: CloudTarget): Promise<ObjectHead | null> {

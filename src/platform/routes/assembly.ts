@@ -1,3 +1,4 @@
+import { sniffObject } from '../blobs/media-sniff.js';
 import type { RouteDeps } from '../http/route.js';
 import { finishSymlinkClose } from './symlink-files.js';
 
@@ -39,7 +40,11 @@ async function assemble(deps: RouteDeps, fileId: string): Promise<void> {
   if (f.size !== result.size) {
     throw new Error(`assembled ${result.size} bytes for ${fileId}, expected ${f.size}`);
   }
-  deps.store.markAssembled(fileId, result.md5);
+  // No media type from the client: the platform infers one from the bytes (media-sniff.ts), set
+  // with `assembled`, so a describe that reports `closed` reports it too.
+  const media = f.media === '' ? await sniffObject(blobs, fileId, result.size) : undefined;
+  if (!deps.store.open) return;
+  deps.store.markAssembled(fileId, result.md5, media);
   // Durable before the parts go: a restart must never find the file unassembled without them.
   await deps.store.syncWal();
   // The part rows stay (describe lists them); their bytes now live in the final object.

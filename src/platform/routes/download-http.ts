@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { isId } from '../../common/ids.js';
 import { checkDownload } from '../auth/signing.js';
-import { attachment, type ByteRange } from '../blobs/blob-store.js';
+import { contentDisposition, type ByteRange } from '../blobs/blob-store.js';
 import type { RouteDeps } from '../http/route.js';
 import { sendS3Error } from './s3-errors.js';
 
@@ -75,7 +75,7 @@ export async function handleDownload(
   const headers: Record<string, string> = {
     'Content-Type': 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Content-Disposition': `${attachment(filename)}; filename*=UTF-8''${encodeURIComponent(filename)}`,
+    'Content-Disposition': contentDisposition(filename),
     'Content-Length': String(range ? range.end - range.start + 1 : size),
   };
   if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;

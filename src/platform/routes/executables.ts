@@ -8,6 +8,7 @@ import { checkObjectName, normaliseFolder } from '../store/folders.js';
 import { readCreation } from './files.js';
 import { isPlainObject, optString, optStringArray, optStringMap } from './input-checks.js';
 import { metadataRoutes } from './metadata.js';
+import { loadForViewer } from './object-copies.js';
 
 /**
  * Applets and workflows, minimally: created (closed) with the data-object creation fields of
@@ -104,10 +105,11 @@ function run(klass: ExecutableClass): Handler {
   };
 }
 
+/** A cloned executable is in several projects: run the copy the caller can see. */
 function loadExecutable(ctx: RouteContext, klass: ExecutableClass): ExecutableObject {
-  const e = ctx.deps.store.getExecutable(klass, ctx.subject);
-  if (!e) throw notFound(ctx.subject);
-  return e;
+  const l = loadForViewer(ctx, ctx.subject);
+  if (l.kind !== klass) throw notFound(ctx.subject);
+  return l.obj;
 }
 
 export const executableRoutes: RouteTable = {

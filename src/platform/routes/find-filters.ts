@@ -2,19 +2,32 @@ import { invalidInput } from '../errors.js';
 import { isPlainObject } from './input-checks.js';
 
 /**
- * findDataObjects filters checked row by row (D-Search): glob supports `*` and `?` only, and a
- * backslash makes the next character literal (`\*`, `\?`, `\\`).
+ * What a backslash escapes in a name glob: the glob's own `*` and `?`, the backslash itself
+ * (D-Search), and the path-resolution specials `:` and `/` (S-PathRes), literal in a glob anyway.
+ * dx sends a path's last component as a glob after turning only `\\` into `\` (dxpy's
+ * unescape_name_str), so `dx describe 'a\*b'` arrives as `a\*b`, `dx describe 'a\:b'` as `a\:b`
+ * and `dx describe 'back\\slash.txt'` as `back\slash.txt`.
+ */
+const GLOB_ESCAPABLE = new Set(['\\', '*', '?', ':', '/']);
+
+/**
+ * A findDataObjects name glob (D-Search): `*` any run of characters, `?` exactly one, no `[]`.
+ * A backslash before one of GLOB_ESCAPABLE makes it literal; before any other character, or at
+ * the end, it is a backslash itself, so the `back\slash.txt` dx sends finds the stored
+ * `back\slash.txt`. Which characters the platform lets a backslash escape is unconfirmed: the
+ * reference names only `*`, `?` and `\`, so this is an emulator choice.
  */
 export function globToRegExp(glob: string): RegExp {
   let src = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '\\' && i + 1 < glob.length) src += escapeRe(glob[++i]);
+  const chars = [...glob]; // code points: `?` matches one character, not half a surrogate pair
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === '\\' && i + 1 < chars.length && GLOB_ESCAPABLE.has(chars[i + 1])) src += escapeRe(chars[++i]);
     else if (c === '*') src += '.*';
     else if (c === '?') src += '.';
     else src += escapeRe(c);
   }
-  return new RegExp(`^${src}$`, 's');
+  return new RegExp(`^${src}$`, 'su');
 }
 
 function escapeRe(c: string): string {

@@ -6,10 +6,10 @@ import { type FindCursor, type FindQuery, type FoundRow } from '../store/find.js
 import { normaliseFolder } from '../store/folders.js';
 import { OBJECT_CLASSES, type ObjectClass } from '../store/objects.js';
 import { isPlainObject, optString } from './input-checks.js';
+import { loadForViewer, loadIn } from './object-copies.js';
 import {
   describeLoaded,
   describeLoadedFresh,
-  loadObject,
   parseDescribeOptions,
   type DescribeOptions,
 } from './object-describe.js';
@@ -102,7 +102,8 @@ const findDataObjects: Handler = async (ctx) => {
     if (
       !nameOk(row.name) ||
       !tagsOk(JSON.parse(row.tags) as string[]) ||
-      !typesOk(JSON.parse(row.types) as string[])
+      !typesOk(JSON.parse(row.types) as string[]) ||
+      !ownPropertiesMatch(ctx, row, q.properties)
     )
       continue;
     if (page.length === Math.min(limit, MAX_LIMIT)) {
@@ -116,7 +117,7 @@ const findDataObjects: Handler = async (ctx) => {
   // One at a time: an open symlinked file's describe asks its container which parts arrived.
   for (const r of page) {
     const out: Record<string, unknown> = { project: r.project, id: r.id };
-    if (describe) out.describe = await describeRow(ctx, r.id, describe);
+    if (describe) out.describe = await describeRow(ctx, r, describe);
     results.push(out);
   }
   return {
@@ -125,10 +126,24 @@ const findDataObjects: Handler = async (ctx) => {
   };
 };
 
-function describeRow(ctx: RouteContext, id: string, opts: DescribeOptions): Promise<Record<string, unknown>> {
-  // Objects live in exactly one project here, so the `project` hint has nothing to choose.
+/**
+ * The property index holds the values of every copy of a cloned object (store/copies.ts), so a
+ * row the SQL found may be a copy whose own properties differ: check them.
+ */
+function ownPropertiesMatch(ctx: RouteContext, row: FoundRow, want: FindQuery['properties']): boolean {
+  if (want === undefined) return true;
+  const have = ctx.deps.store.objectCopy(row.class, row.id, row.project)?.properties ?? {};
+  return Object.entries(want).every(([k, v]) => (v === true ? Object.hasOwn(have, k) : have[k] === v));
+}
+
+function describeRow(
+  ctx: RouteContext,
+  r: FoundRow,
+  opts: DescribeOptions,
+): Promise<Record<string, unknown>> {
+  // Each result is one copy (r.project), so the `project` hint has nothing to choose.
   const { project: _hint, ...rest } = opts;
-  return describeLoadedFresh(ctx.deps, loadObject(ctx.deps, id), rest);
+  return describeLoadedFresh(ctx.deps, loadIn(ctx.deps, r.id, r.project), rest);
 }
 
 /** `/system/describeDataObjects`: up to 1000 objects; per-object errors instead of failing all. */
@@ -146,7 +161,7 @@ const describeDataObjects: Handler = (ctx) => {
         const klass = idClass(id) ?? '*';
         const base = parseDescribeOptions(classOpts[klass] ?? classOpts['*'], 'classDescribeOptions');
         const own = isPlainObject(o) && o.describe !== undefined ? parseDescribeOptions(o.describe) : {};
-        const l = loadObject(ctx.deps, id);
+        const l = loadForViewer(ctx, id); // of a cloned object, a copy the caller can see
         ctx.requireLevel(l.obj.project, 'VIEW');
         return { describe: describeLoaded(ctx.deps, l, { ...base, ...own, project: undefined }) };
       } catch (err) {

@@ -1,19 +1,20 @@
-import { invalidInput, invalidState, notFound } from '../errors.js';
+import { atLeast, type Level } from '../../common/levels.js';
+import { effectiveLevel, NEED } from '../auth/policy.js';
+import { invalidInput, invalidState } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
 import { checkObjectName } from '../store/folders.js';
 import { type MetaPatch, type ObjectClass } from '../store/objects.js';
-import { NEED } from '../auth/policy.js';
 import { isPlainObject, optString, optStringArray, reqString } from './input-checks.js';
-import { describeLoadedFresh, loadObject, parseDescribeOptions, type Loaded } from './object-describe.js';
+import { loadForViewer } from './object-copies.js';
+import { describeLoadedFresh, parseDescribeOptions, type Loaded } from './object-describe.js';
 
 /**
  * Routes every data-object class shares: describe and the metadata edits (platform-api.md §5.7).
  * Editing an open object needs UPLOAD; a closing/closed one needs CONTRIBUTE (§4.1).
  */
 export function loadForCaller(ctx: RouteContext, need: 'read' | 'edit'): Loaded {
-  const l = loadObject(ctx.deps, ctx.subject);
-  const hint = optString(ctx.input, 'project');
-  if (hint !== undefined && hint !== l.obj.project) throw notFound(l.obj.id);
+  // The copy in the `project` hint, else one the caller can see (a clone is in several projects).
+  const l = loadForViewer(ctx, ctx.subject, optString(ctx.input, 'project'));
   const level = need === 'read' ? NEED.read : l.obj.state === 'open' ? NEED.modifyOpen : NEED.modifyClosed;
   ctx.requireLevel(l.obj.project, level);
   return l;
@@ -27,7 +28,7 @@ const describe: Handler = (ctx) => {
 function edit(patchOf: (ctx: RouteContext, l: Loaded) => MetaPatch): Handler {
   return (ctx) => {
     const l = loadForCaller(ctx, 'edit');
-    ctx.deps.store.updateMeta(l.obj.class, l.obj.id, patchOf(ctx, l), ctx.deps.now());
+    ctx.deps.store.updateMeta(l.obj.class, l.obj.id, l.obj.project, patchOf(ctx, l), ctx.deps.now());
     return { id: l.obj.id };
   };
 }
@@ -41,7 +42,7 @@ function edit(patchOf: (ctx: RouteContext, l: Loaded) => MetaPatch): Handler {
  * The body has no `project` hint: any `project` key in it is part of the details.
  */
 const setDetails: Handler = (ctx) => {
-  const l = loadObject(ctx.deps, ctx.subject);
+  const l = loadForViewer(ctx, ctx.subject);
   ctx.requireLevel(l.obj.project, NEED.modifyOpen);
   const ok =
     l.obj.state === 'open' && ctx.deps.store.setDetails(l.obj.class, l.obj.id, ctx.input, ctx.deps.now());
@@ -53,6 +54,42 @@ const setDetails: Handler = (ctx) => {
 };
 
 const getDetails: Handler = (ctx) => loadForCaller(ctx, 'read').obj.details;
+
+/**
+ * `/…/setVisibility {hidden, project?}` → `{id}`. The level is that of the other metadata edits
+ * (UPLOAD while open, CONTRIBUTE after); then, as for details, anything not `open` is
+ * InvalidState: dxpy documents hide/unhide as failing unless the object is open, and its
+ * test_close_dxrecord expects hiding a closed record to fail. So only open objects, which
+ * cannot have been cloned, ever change here.
+ */
+const setVisibility: Handler = (ctx) => {
+  const l = loadForCaller(ctx, 'edit');
+  const hidden = ctx.input.hidden;
+  if (typeof hidden !== 'boolean') throw invalidInput('hidden must be a boolean');
+  const { store } = ctx.deps;
+  if (!store.setHidden(l.obj.class, l.obj.id, l.obj.project, hidden, ctx.deps.now())) {
+    const state = l.obj.state === 'open' ? 'closed' : l.obj.state; // a close won the race
+    throw invalidState(`Cannot change the visibility of ${l.obj.id} because it is in state ${state}`);
+  }
+  return { id: l.obj.id };
+};
+
+/**
+ * `/…/listProjects` → `{<project>: <caller's level>}` for every project holding a copy that the
+ * caller can view (dxpy's list_projects; its test_list_projects_dxrecord clones a record and
+ * expects both projects). A caller who can view none is refused like describe.
+ */
+const listProjects: Handler = (ctx) => {
+  const l = loadForCaller(ctx, 'read');
+  const { store } = ctx.deps;
+  const principal = ctx.principal();
+  const out: Record<string, Level> = {};
+  for (const p of store.copyProjects(l.obj.class, l.obj.id)) {
+    const level = effectiveLevel(store, principal, p);
+    if (atLeast(level, 'VIEW')) out[p] = level;
+  }
+  return out;
+};
 
 function reqList(ctx: RouteContext, key: string): string[] {
   const v = optStringArray(ctx.input, key);
@@ -68,6 +105,8 @@ export function metadataRoutes(klass: ObjectClass): RouteTable {
     [`${klass}-*/describe`]: describe,
     [`${klass}-*/setDetails`]: setDetails,
     [`${klass}-*/getDetails`]: getDetails,
+    [`${klass}-*/setVisibility`]: setVisibility,
+    [`${klass}-*/listProjects`]: listProjects,
     [`${klass}-*/setProperties`]: edit((ctx) => {
       const props = ctx.input.properties;
       if (!isPlainObject(props) || !Object.values(props).every((v) => v === null || typeof v === 'string')) {

@@ -11,14 +11,18 @@ import { refreshArrivedParts } from './symlink-files.js';
 /**
  * Describe output for files, records, applets and workflows (platform-api.md §5.5): a default
  * field set, `fields` to pick (with `defaultFields` to add the defaults back), and the legacy
- * `properties: true` / `details: true` switches. `parts` is a default field: the classic agent reads it from a plain
- * describe and from findDataObjects results.
+ * `properties: true` / `details: true` / `parts: true` switches. A closed file's `parts` and any
+ * file's `archivalState` come only when asked for, as on the platform (dxpy asks with
+ * `fields: {parts: true}, defaultFields: true` wherever it reads parts); an open file's `parts` are
+ * a default field, which the classic agent's resume relies on.
  */
 export interface DescribeOptions {
   fields?: Record<string, boolean>;
   defaultFields?: boolean;
   properties?: boolean;
   details?: boolean;
+  /** Adds a file's `parts` to whatever else is returned. */
+  parts?: boolean;
   /** Which copy's metadata; objects live in one project here, so another project is NotFound. */
   project?: string;
 }
@@ -33,7 +37,7 @@ export function parseDescribeOptions(v: unknown, what = 'describe'): DescribeOpt
     }
     out.fields = v.fields as Record<string, boolean>;
   }
-  for (const k of ['defaultFields', 'properties', 'details'] as const) {
+  for (const k of ['defaultFields', 'properties', 'details', 'parts'] as const) {
     if (v[k] === undefined) continue;
     if (typeof v[k] !== 'boolean') throw invalidInput(`${what}.${k} must be a boolean`);
     out[k] = v[k];
@@ -81,26 +85,40 @@ export function fileDescribeFull(f: FileRecord, parts: PartRecord[]): Record<str
   return out;
 }
 
+/** Fields of a full describe that are returned only when asked for by name (or `parts: true`). */
+const ON_REQUEST = ['parts', 'archivalState'] as const;
+
 /** Picks the requested fields out of a full describe (id is always kept). */
 export function selectFields(
   full: Record<string, unknown>,
   o: DataObject,
   opts: DescribeOptions,
 ): Record<string, unknown> {
+  const defaults: Record<string, unknown> = { ...full };
   const extras: Record<string, unknown> = { properties: o.properties, details: o.details };
+  for (const k of ON_REQUEST) {
+    if (!(k in full)) continue;
+    extras[k] = full[k];
+    // An open file keeps its parts among the defaults: the classic Upload Agent resumes by reading
+    // `parts` from a describe with no input (file.cpp) and works against the real platform, while
+    // dxpy asks for them by name only for closed files. Closed files: on request only.
+    if (k === 'parts' && full.state === 'open') continue;
+    delete defaults[k];
+  }
   let out: Record<string, unknown>;
   if (opts.fields) {
-    out = opts.defaultFields ? { ...full } : { id: full.id };
+    out = opts.defaultFields ? { ...defaults } : { id: full.id };
     for (const [k, want] of Object.entries(opts.fields)) {
       if (!want) continue;
-      if (k in full) out[k] = full[k];
+      if (k in defaults) out[k] = defaults[k];
       else if (k in extras) out[k] = extras[k];
     }
   } else {
-    out = { ...full };
+    out = defaults;
   }
   if (opts.properties) out.properties = o.properties;
   if (opts.details) out.details = o.details;
+  if (opts.parts && 'parts' in extras) out.parts = extras.parts;
   return out;
 }
 
@@ -154,7 +172,7 @@ export function describeLoaded(deps: RouteDeps, l: Loaded, opts: DescribeOptions
   return selectFields(full, l.obj, opts);
 }
 
-const wantsParts = (o: DescribeOptions) => !o.fields || o.defaultFields === true || o.fields.parts === true;
+const wantsParts = (o: DescribeOptions) => o.parts === true || o.fields?.parts === true;
 
 /**
  * describeLoaded, but an open file whose bytes go to a drive's container first has its `pending`

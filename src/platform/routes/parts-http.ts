@@ -9,6 +9,13 @@ import { sendS3Error } from './s3-errors.js';
 
 export { handleDownload };
 
+/** Requests for the signed-URL endpoints (part PUTs, downloads), which answer in S3's XML, not the API's JSON. */
+export function isSignedUrlRequest(req: IncomingMessage): boolean {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method === 'PUT') return path.startsWith('/upload/');
+  return (req.method === 'GET' || req.method === 'HEAD') && path.startsWith('/download/');
+}
+
 const MD5_RE = /^[0-9a-f]{32}$/;
 
 interface SignedPut {
@@ -151,8 +158,10 @@ async function putPart(
       record.size = err.got.size;
       return sendS3Error(res, 400, err.code === 'BadDigest' ? 'BadDigest' : 'IncompleteBody', err.message);
     }
-    // The client went away mid-body (or the disk failed): nothing was kept.
-    if (!res.headersSent && !req.socket.destroyed)
+    // The client went away mid-body (or the disk failed): nothing was kept. A destroyed `req` has
+    // no socket any more (null, whatever the type says).
+    const socket = req.socket as IncomingMessage['socket'] | null;
+    if (!res.headersSent && socket !== null && !socket.destroyed)
       return sendS3Error(res, 500, 'InternalError', 'Could not store the part');
     return;
   }
@@ -180,11 +189,13 @@ async function putPart(
 
 /** The `drop` fault: take about half the body, then cut the connection. */
 async function dropHalfway(req: IncomingMessage, size: number): Promise<void> {
+  // Taken first: leaving the loop destroys `req`, which detaches it from its socket.
+  const socket = req.socket;
   let got = 0;
   const half = Math.floor(size / 2);
   for await (const chunk of req) {
     got += (chunk as Buffer).length;
     if (got >= half) break;
   }
-  req.socket.destroy();
+  socket.destroy();
 }

@@ -13,7 +13,8 @@ import {
   reqGrantLevel,
   reqString,
 } from './input-checks.js';
-import { describeLoaded, loadObject, parseDescribeOptions } from './object-describe.js';
+import { loadIn } from './object-copies.js';
+import { describeLoaded, parseDescribeOptions } from './object-describe.js';
 import { describeProject } from './project-describe.js';
 import { checkDefaultSymlink } from './drives.js';
 
@@ -139,31 +140,46 @@ function newFolder(ctx: RouteContext) {
   return { id: ctx.subject };
 }
 
+/**
+ * `/project-xxxx/listFolder {folder = "/", describe?, only = "all", includeHidden?,
+ * hasSubfolderFlags?}` (D-Folders) → `{objects: [{id, describe?}], folders: [paths]}`. `describe`
+ * is `true` or a describe input (`dx ls -l` sends `{fields: {id, class, folder, length,
+ * modified, name, project, size, state}}`), applied to each object's copy in this project; a
+ * `project` hint in it has nothing to choose, the listed project is the copy. With
+ * `hasSubfolderFlags`, each folder is `[path, hasSubfolders]`: the docs only name the flag, and
+ * this pair is how a third-party client (a Rust dx client's ListFolder type,
+ * `Vec<(String, bool)>`) reads the answer, so it is a choice.
+ */
 function listFolder(ctx: RouteContext) {
   ctx.requireLevel(ctx.subject, 'VIEW');
   const { input } = ctx;
+  const { store } = ctx.deps;
   const folder = normaliseFolder(input.folder ?? '/');
   const only = input.only ?? 'all';
   if (only !== 'all' && only !== 'folders' && only !== 'objects') {
     throw invalidInput('only must be "folders", "objects" or "all"');
   }
-  if (!ctx.deps.store.folderExists(ctx.subject, folder)) {
+  const includeHidden = optBool(input, 'includeHidden') ?? false;
+  const flags = optBool(input, 'hasSubfolderFlags') ?? false;
+  const describe = input.describe === false ? undefined : input.describe;
+  const opts = describe === undefined ? undefined : { ...parseDescribeOptions(describe), project: undefined };
+  if (!store.folderExists(ctx.subject, folder)) {
     throw new ApiError('ResourceNotFound', `The folder ${folder} could not be found in ${ctx.subject}`);
   }
-  const out: { objects?: unknown[]; folders?: string[] } = {};
+  const out: { objects?: unknown[]; folders?: Array<string | [string, boolean]> } = {};
   if (only !== 'folders') {
-    const includeHidden = optBool(input, 'includeHidden') ?? false;
-    const describe = input.describe === false ? undefined : input.describe;
-    const opts = describe === undefined ? undefined : parseDescribeOptions(describe);
-    out.objects = ctx.deps.store
+    out.objects = store
       .listObjects(ctx.subject, folder, { includeHidden })
       .map((o) =>
         opts
-          ? { id: o.id, describe: describeLoaded(ctx.deps, loadObject(ctx.deps, o.id), opts) }
+          ? { id: o.id, describe: describeLoaded(ctx.deps, loadIn(ctx.deps, o.id, ctx.subject), opts) }
           : { id: o.id },
       );
   }
-  if (only !== 'objects') out.folders = ctx.deps.store.subfolders(ctx.subject, folder);
+  if (only !== 'objects') {
+    const subs = store.subfolders(ctx.subject, folder);
+    out.folders = flags ? subs.map((f) => [f, store.hasSubfolders(ctx.subject, f)]) : subs;
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { NEED } from '../auth/policy.js';
 import { invalidInput, notFound } from '../errors.js';
-import type { Handler, RouteTable } from '../http/route.js';
+import type { Handler, RouteContext, RouteDeps, RouteTable } from '../http/route.js';
+import type { Store } from '../store/store.js';
 import { type ObjectClass } from '../store/objects.js';
 import { optBool } from './input-checks.js';
 
@@ -10,12 +11,12 @@ import { optBool } from './input-checks.js';
  * ResourceNotFound and nothing is removed, unless `force`, which skips it. Files in any state go,
  * `closing` included (an assembly still running is waited for before the bytes are freed).
  *
- * Objects live in one project here, so a removed object is gone: describe, listFolder and
- * findDataObjects no longer see it. Its bytes are freed through the blob store's deleteFile once
- * the removal is durable. A crash between the two leaves unreferenced bytes on disk, never a
- * described file without bytes. A symlinked file's bytes are in a drive's container and are left
- * there, as the platform leaves a deleted symlink's remote object (§6.2), unfinished multipart
- * uploads included.
+ * What goes is the object's copy in this project: describe, listFolder and findDataObjects no
+ * longer see it there. A clone in another project (store/copies.ts) stays, with the bytes; the
+ * bytes are freed through the blob store's deleteFile once the last copy's removal is durable.
+ * A crash between the two leaves unreferenced bytes on disk, never a described file without
+ * bytes. A symlinked file's bytes are in a drive's container and are left there, as the
+ * platform leaves a deleted symlink's remote object (§6.2), unfinished multipart uploads included.
  */
 const removeObjects: Handler = async (ctx) => {
   const project = ctx.subject;
@@ -23,36 +24,54 @@ const removeObjects: Handler = async (ctx) => {
   if (!Array.isArray(objects) || !objects.every((o) => typeof o === 'string'))
     throw invalidInput('objects must be an array of object IDs');
   const force = optBool(ctx.input, 'force') ?? false;
-  ctx.requireLevel(project, NEED.remove);
-  const { store, blobs, assemblies } = ctx.deps;
-  if (store.getProject(project)?.protected) ctx.requireLevel(project, NEED.removeProtected);
-
-  const removedFiles = store.tx(() => {
+  requireRemove(ctx, project);
+  const { store } = ctx.deps;
+  const freed = store.tx(() => {
     const found: Array<[string, ObjectClass]> = [];
     for (const id of new Set(objects as string[])) {
       const klass = store.objectClassIn(project, id);
       if (klass !== undefined) found.push([id, klass]);
       else if (!force) throw notFound(id);
     }
-    for (const [id, klass] of found) store.deleteObject(klass, id);
-    return found.filter(([, klass]) => klass === 'file').map(([id]) => id);
+    return deleteCopies(store, project, found);
   });
-  if (removedFiles.length === 0) return { id: project };
+  await freeFiles(ctx.deps, freed);
+  return { id: project };
+};
 
+/**
+ * Removes the copies of these objects in `project` (call inside a transaction) and returns the
+ * files whose last copy that was: their bytes are the caller's to free, with freeFiles.
+ */
+export function deleteCopies(store: Store, project: string, found: Array<[string, ObjectClass]>): string[] {
+  const freed: string[] = [];
+  for (const [id, klass] of found)
+    if (store.deleteObject(klass, id, project) && klass === 'file') freed.push(id);
+  return freed;
+}
+
+/** Frees the bytes of files no project holds any more, once their removal is on disk. */
+export async function freeFiles(deps: RouteDeps, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
   // The rows' deletion on disk first: a restart must never find a file whose bytes are gone.
-  await store.syncWal();
-  for (const id of removedFiles) {
+  await deps.store.syncWal();
+  for (const id of ids) {
     // An assembly writing this file's object finishes first (it sees the row gone and stops).
-    await assemblies.get(id);
+    await deps.assemblies.get(id);
     try {
-      await blobs.deleteFile(id);
+      await deps.blobs.deleteFile(id);
     } catch (err) {
       // The removal stands; only disk space is lost.
       process.stderr.write(`[ua-platform] freeing the bytes of removed ${id} failed: ${String(err)}\n`);
     }
   }
-  return { id: project };
-};
+}
+
+/** Removing in a protected project needs ADMINISTER (§4.1); shared with removeFolder. */
+export function requireRemove(ctx: RouteContext, project: string): void {
+  ctx.requireLevel(project, NEED.remove);
+  if (ctx.deps.store.getProject(project)?.protected) ctx.requireLevel(project, NEED.removeProtected);
+}
 
 export const removeObjectsRoutes: RouteTable = {
   'project-*/removeObjects': removeObjects,

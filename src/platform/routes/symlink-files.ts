@@ -6,6 +6,7 @@ import {
   type CloudTarget,
   type DeclaredPart,
 } from '../blobs/cloud-store.js';
+import { inferMedia } from '../blobs/media-sniff.js';
 import { ApiError, invalidInput, invalidState } from '../errors.js';
 import type { RouteContext, RouteDeps } from '../http/route.js';
 import { type DriveRecord, type SymlinkUpload } from '../store/drives.js';
@@ -185,7 +186,9 @@ export async function finishSymlinkClose(deps: RouteDeps, fileId: string): Promi
     });
     if (!deps.store.open) return;
     if (head) deps.store.setVerifiedEtag(fileId, head.etag);
-    deps.store.markSymlinkVerified(fileId, digest.md5);
+    // The read-back for the MD5 also gives the bytes a media type is inferred from (media-sniff.ts).
+    const media = f.media === '' ? inferMedia(digest.head, digest.size) : undefined;
+    deps.store.markSymlinkVerified(fileId, digest.md5, media);
   });
 }
 

@@ -4,25 +4,18 @@ import { invalidInput } from '../errors.js';
 import type { RouteContext, RouteTable } from '../http/route.js';
 import { type ProjectRecord } from '../store/projects.js';
 import { isPlainObject, optInt, reqGrantLevel } from './input-checks.js';
-import { nameMatcher as objectNameMatcher } from './find-filters.js';
+import { nameMatcher as objectNameMatcher, readRange } from './find-filters.js';
 import { describeProject } from './project-describe.js';
 
 const DEFAULT_LIMIT = 1000;
 
 /**
- * `name` filter: exact string, `{glob}` (`*`, `?`, no backslash escapes) or, as findDataObjects
- * reads them, `{regexp}` (optionally with `flags`) or absent.
+ * `name` filter: an exact string (matched literally: a backslash is just a character), `{glob}`
+ * with the same escapes as findDataObjects (find-filters.ts), `{regexp}` (optionally with `flags`),
+ * or absent.
  */
 function nameMatcher(name: unknown): (s: string) => boolean {
   if (typeof name === 'string') return (s) => s === name;
-  if (isPlainObject(name) && typeof name.glob === 'string') {
-    const src = name.glob
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    const re = new RegExp(`^${src}$`, 's');
-    return (s) => re.test(s);
-  }
   return objectNameMatcher(name);
 }
 
@@ -137,7 +130,41 @@ function whoami(ctx: RouteContext) {
   };
 }
 
+/**
+ * `/system/findApps` and `/system/findGlobalWorkflows`: `dx describe <name>` asks the first, then
+ * the second when nothing is found, before it tries the name as a data object. This server has
+ * no apps or global workflows, so the answer is always `{results: [], next: null}`. The input is
+ * checked loosely, for the shapes dxpy's find_global_executables sends (name exact, glob or
+ * regexp; category; allVersions/published; billTo/createdBy/developer; created/modified ranges;
+ * describe; limit; starting); anything else is ignored.
+ */
+function findNoExecutables(ctx: RouteContext) {
+  const { input } = ctx;
+  nameMatcher(input.name);
+  for (const key of ['category', 'billTo', 'createdBy', 'developer']) {
+    const v = input[key];
+    if (
+      v !== undefined &&
+      typeof v !== 'string' &&
+      !(Array.isArray(v) && v.every((x) => typeof x === 'string'))
+    )
+      throw invalidInput(`${key} must be a string`);
+  }
+  for (const key of ['allVersions', 'published']) {
+    if (input[key] !== undefined && typeof input[key] !== 'boolean')
+      throw invalidInput(`${key} must be a boolean`);
+  }
+  readRange(input.created, 'created');
+  readRange(input.modified, 'modified');
+  if (input.describe !== undefined && typeof input.describe !== 'boolean' && !isPlainObject(input.describe))
+    throw invalidInput('describe must be a boolean or a describe input mapping');
+  optInt(input, 'limit', 1, DEFAULT_LIMIT);
+  return { results: [], next: null };
+}
+
 export const systemRoutes: RouteTable = {
+  'system/findApps': findNoExecutables,
+  'system/findGlobalWorkflows': findNoExecutables,
   // ua sends {client, version, platform} (§9.1); any object is accepted. No update is ever offered.
   'system/greet': () => ({ update: { available: false }, messages: [] }),
   'system/whoami': whoami,

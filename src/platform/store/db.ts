@@ -3,6 +3,7 @@ import { chmodSync, closeSync, fdatasync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroupSync } from '../group-sync.js';
+import { keyObjectsPerCopy } from './copies.js';
 import { DRIVES_SCHEMA } from './drives.js';
 import { EXECUTABLES_SCHEMA } from './executables.js';
 import { EXECUTIONS_SCHEMA } from './executions.js';
@@ -227,6 +228,8 @@ function migrate(db: Db): void {
       db.exec(sql);
       db.prepare('INSERT OR REPLACE INTO schema_parts (name, sha256) VALUES (?, ?)').run(name, hash);
     }
+    // After every part: a table a part has just created gets the per-copy key of a cloned object.
+    keyObjectsPerCopy(db);
   });
 }
 

@@ -240,9 +240,15 @@ export function setFileSymlink(
   );
 }
 
-/** Ends a symlinked file's close: its MD5 is known, so `closing` may settle to `closed`. */
-export function markSymlinkVerified(db: Db, fileId: string, md5: string): void {
-  db.prepare('UPDATE files SET assembled = 1, md5 = ? WHERE id = ?').run(md5, fileId);
+/**
+ * Ends a symlinked file's close: its MD5 is known, so `closing` may settle to `closed`. `media`,
+ * inferred from the bytes read for that MD5, fills in the media type only where the client gave none.
+ */
+export function markSymlinkVerified(db: Db, fileId: string, md5: string, media?: string): void {
+  db.prepare(
+    `UPDATE files SET assembled = 1, md5 = ?, media = CASE WHEN media = '' THEN COALESCE(?, '') ELSE media END
+     WHERE id = ?`,
+  ).run(md5, media ?? null, fileId);
 }
 
 /** A registered symlink is born closed: its object already exists and its MD5 was checked. */

@@ -236,8 +236,16 @@ export function markClosing(
   return r.changes === 1;
 }
 
-export function markAssembled(db: Database.Database, fileId: string, md5: string): void {
-  db.prepare('UPDATE files SET assembled = 1, md5 = COALESCE(md5, ?) WHERE id = ?').run(md5, fileId);
+/**
+ * The final object exists. `media`, inferred from the bytes, fills in the media type only where
+ * the client gave none (an empty one), so a client's own choice is never replaced.
+ */
+export function markAssembled(db: Database.Database, fileId: string, md5: string, media?: string): void {
+  db.prepare(
+    `UPDATE files SET assembled = 1, md5 = COALESCE(md5, ?),
+       media = CASE WHEN media = '' THEN COALESCE(?, '') ELSE media END
+     WHERE id = ?`,
+  ).run(md5, media ?? null, fileId);
 }
 
 /** Files that are closing but whose bytes are not assembled (e.g. the server stopped mid-way). */

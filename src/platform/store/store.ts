@@ -5,12 +5,14 @@
  * route reads `store.getFile(id)` where the module says `getFile(db, id)`).
  */
 import { durableChanges } from './changes.js';
+import * as copies from './copies.js';
 import { hasTable, syncWal, tx, type Db } from './db.js';
 import * as drives from './drives.js';
 import * as executables from './executables.js';
 import * as executions from './executions.js';
 import * as files from './files.js';
 import { findObjects } from './find.js';
+import * as folderTree from './folder-tree.js';
 import { allFolders, ensureFolder, folderExists, subfolders } from './folders.js';
 import { pruneNonces, withNonce } from './nonces.js';
 import * as objects from './objects.js';
@@ -60,6 +62,12 @@ const QUERIES = {
   ensureFolder,
   allFolders,
   subfolders,
+  foldersBelow: folderTree.foldersBelow,
+  objectsBelow: folderTree.objectsBelow,
+  hasSubfolders: folderTree.hasSubfolders,
+  moveObject: folderTree.moveObject,
+  moveFolderTree: folderTree.moveFolderTree,
+  deleteFolderTree: folderTree.deleteFolderTree,
   pruneNonces,
   insertRecord: objects.insertRecord,
   getRecord: objects.getRecord,
@@ -68,6 +76,10 @@ const QUERIES = {
   listObjects: objects.listObjects,
   projectsWithObjects: objects.projectsWithObjects,
   setDetails: objects.setDetails,
+  setHidden: objects.setHidden,
+  objectCopy: copies.objectCopy,
+  copyProjects: copies.copyProjects,
+  cloneCopy: copies.cloneCopy,
   objectClassIn: removal.objectClassIn,
   deleteObject: removal.deleteObject,
   insertExecutable: executables.insertExecutable,

@@ -12,6 +12,11 @@ export function isValidHandle(handle: string): boolean {
   return HANDLE_RE.test(handle);
 }
 
+/** Whether `s` has the form of a user ID: `user-` and a handle, lowercased. */
+export function isUserId(s: string): boolean {
+  return s.startsWith('user-') && s === s.toLowerCase() && isValidHandle(s.slice(5));
+}
+
 /** `user-<handle lowercased>`, as the platform forms user IDs. */
 export function userIdFor(handle: string): string {
   return `user-${handle.toLowerCase()}`;

@@ -8,6 +8,12 @@ import type { FilePlan } from '../../plan/plan.js';
 import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { FileDescription, PlatformClient } from './api.js';
 
+/**
+ * What the lookup reads of a candidate: the default fields (state, name) and its parts, which the
+ * platform returns only when asked for by name (describe's `parts` is not a default field).
+ */
+const CANDIDATE_DESCRIBE = { defaultFields: true, fields: { parts: true } } as const;
+
 export interface ResumeCandidate {
   id: string;
   describe: FileDescription;
@@ -31,7 +37,7 @@ export async function findResumable(
       properties: { [SIGNATURE_PROPERTY]: plan.signature },
       scope: { project: projectId, folder: '/', recurse: true },
       visibility: 'either',
-      describe: { project: projectId },
+      describe: { project: projectId, ...CANDIDATE_DESCRIBE },
     },
     signal,
   );
@@ -46,5 +52,5 @@ export async function findResumable(
   }
   if (hits.length === 0) return undefined;
   const [h] = hits;
-  return { id: h.id, describe: h.describe ?? (await api.describeFile(h.id, {}, signal)) };
+  return { id: h.id, describe: h.describe ?? (await api.describeFile(h.id, CANDIDATE_DESCRIBE, signal)) };
 }
