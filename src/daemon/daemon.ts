@@ -23,7 +23,7 @@ import { DaemonError } from '../errors.js';
 import { UA_VERSION } from '../version.js';
 import { isMarkerFile } from './discover/profiles.js';
 import { Scanner } from './discover/scanner.js';
-import { oneLine, type DaemonLog } from './ops/log.js';
+import { logEngineEvent, type DaemonLog } from './ops/log.js';
 import { deliverWebhooks } from './ops/notify.js';
 import { readStatus, type DaemonStatus } from './ops/status.js';
 import { readRunDetail, type RunDetail } from './web/detail.js';
@@ -392,16 +392,4 @@ export class Daemon {
     s.setMeta('scan_interval_ms', String(this.#o.scanIntervalMs));
     s.setMeta('heartbeat_at', String(this.#now()));
   }
-}
-
-/** Retries and warnings from the engine, one short line each. */
-function logEngineEvent(log: DaemonLog, e: Parameters<EventSink>[0]): void {
-  if (e.type === 'part-retry')
-    log.log(
-      'warn',
-      `part ${e.index} of ${e.fileId}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`,
-    );
-  else if (e.type === 'api-retry')
-    log.log('warn', `/${e.route}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`);
-  else if (e.type === 'warning') log.log('warn', oneLine(e.message, 400));
 }

@@ -4,7 +4,7 @@
  * `scrubSecrets` runs over every message as a second line of defence.
  */
 import { pino, type Logger } from 'pino';
-import { scrubSecrets } from '../../accounting/events.js';
+import { scrubSecrets, type UaEvent } from '../../accounting/events.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
@@ -49,4 +49,16 @@ export function memoryLog(): DaemonLog & {
 } {
   const lines: Array<{ level: LogLevel; msg: string; fields?: LogFields }> = [];
   return { lines, log: (level, msg, fields) => lines.push({ level, msg, fields }) };
+}
+
+/** Retries and warnings from the engine, one short line each. */
+export function logEngineEvent(log: DaemonLog, e: UaEvent): void {
+  if (e.type === 'part-retry')
+    log.log(
+      'warn',
+      `part ${e.index} of ${e.fileId}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`,
+    );
+  else if (e.type === 'api-retry')
+    log.log('warn', `/${e.route}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`);
+  else if (e.type === 'warning') log.log('warn', oneLine(e.message, 400));
 }

@@ -5,6 +5,9 @@
 import type Database from 'better-sqlite3';
 import type { Stats } from 'node:fs';
 import type { Db } from './db.js';
+import { StoreBase } from './store-base.js';
+
+export type { OutboxRow, StaleRow } from './store-base.js';
 
 export type RunPhase = 'active' | 'finishing' | 'complete';
 export type FileState = 'settling' | 'ready' | 'uploading' | 'uploaded' | 'gone';
@@ -61,23 +64,6 @@ export interface Version {
   ino: number;
 }
 
-export interface StaleRow {
-  id: number;
-  run: number;
-  path: string;
-  project: string;
-  file_id: string | null;
-  signature: string | null;
-  attempts: number;
-}
-
-export interface OutboxRow {
-  id: number;
-  key: string;
-  body: string;
-  attempts: number;
-}
-
 const sameVersion = (r: Pick<FileRow, 'size' | 'mtime_ms' | 'dev' | 'ino'>, v: Version): boolean =>
   r.size === v.size && r.mtime_ms === v.mtimeMs && r.dev === v.dev && r.ino === v.ino;
 
@@ -85,23 +71,11 @@ export function versionOf(st: Stats): Version {
   return { size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino };
 }
 
-export class DaemonStore {
-  readonly db: Db;
+export class DaemonStore extends StoreBase {
   readonly #q: Record<string, Database.Statement>;
 
-  /**
-   * Statements prepared once and kept: preparing per call left each one's native memory to the
-   * garbage collector, which does not see it (peak RSS grew with the file count).
-   */
-  readonly #cache = new Map<string, Database.Statement>();
-  #p(sql: string): Database.Statement {
-    let st = this.#cache.get(sql);
-    if (!st) this.#cache.set(sql, (st = this.db.prepare(sql)));
-    return st;
-  }
-
   constructor(db: Db) {
-    this.db = db;
+    super(db);
     const p = (sql: string) => db.prepare(sql);
     this.#q = {
       runByDir: p('SELECT * FROM runs WHERE dir = ?'),
@@ -155,15 +129,15 @@ export class DaemonStore {
   }
 
   runByName(name: string): RunRow | undefined {
-    return this.#p('SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as
+    return this.p('SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as
       RunRow | undefined;
   }
 
   runs(phase?: RunPhase): RunRow[] {
     return (
       phase
-        ? this.#p('SELECT * FROM runs WHERE phase = ? ORDER BY id').all(phase)
-        : this.#p('SELECT * FROM runs ORDER BY id').all()
+        ? this.p('SELECT * FROM runs WHERE phase = ? ORDER BY id').all(phase)
+        : this.p('SELECT * FROM runs ORDER BY id').all()
     ) as RunRow[];
   }
 
@@ -171,12 +145,12 @@ export class DaemonStore {
     const keys = Object.keys(patch);
     if (keys.length === 0) return;
     const sql = `UPDATE runs SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`;
-    this.#p(sql).run({ ...patch, id });
+    this.p(sql).run({ ...patch, id });
   }
 
   /** A step of a finishing run failed: retried at `nextAt`. */
   runStepFailed(id: number, error: string, nextAt: number): void {
-    this.#p(
+    this.p(
       'UPDATE runs SET step_attempts = step_attempts + 1, next_step_at = ?, last_error = ? WHERE id = ?',
     ).run(nextAt, error, id);
   }
@@ -227,13 +201,13 @@ export class DaemonStore {
   /** Files of `run` not present on disk any more (`exists` says); an uploaded one's object goes stale. */
   markGone(run: RunRow, exists: (path: string) => boolean, project: string, now: number): number {
     let n = 0;
-    const rows = this.#p(`SELECT * FROM files WHERE run = ? AND state != 'gone'`).all(run.id) as FileRow[];
+    const rows = this.p(`SELECT * FROM files WHERE run = ? AND state != 'gone'`).all(run.id) as FileRow[];
     for (const row of rows) {
       if (exists(row.path)) continue;
       this.db.transaction(() => {
         if (row.state === 'uploaded')
           this.#q.addStale.run(run.id, row.path, project, row.file_id, row.signature);
-        this.#p(`UPDATE files SET state = 'gone', file_id = NULL, signature = NULL WHERE id = ?`).run(row.id);
+        this.p(`UPDATE files SET state = 'gone', file_id = NULL, signature = NULL WHERE id = ?`).run(row.id);
         this.#q.touchRun.run(now, run.id);
       })();
       n++;
@@ -243,7 +217,7 @@ export class DaemonStore {
 
   /** Rows unchanged since `before`, oldest first: candidates to settle. */
   settlingSince(before: number, limit: number): FileRow[] {
-    return this.#p(`SELECT * FROM files WHERE state = 'settling' AND seen_at <= ? ORDER BY id LIMIT ?`).all(
+    return this.p(`SELECT * FROM files WHERE state = 'settling' AND seen_at <= ? ORDER BY id LIMIT ?`).all(
       before,
       limit,
     ) as FileRow[];
@@ -251,17 +225,17 @@ export class DaemonStore {
 
   /** Settled: queued for upload. */
   markReady(id: number): void {
-    this.#p(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'settling'`).run(id);
+    this.p(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'settling'`).run(id);
   }
 
   /** Still open for writing: counts as changed now. */
   restartSettle(id: number, now: number): void {
-    this.#p('UPDATE files SET seen_at = ? WHERE id = ?').run(now, id);
+    this.p('UPDATE files SET seen_at = ? WHERE id = ?').run(now, id);
   }
 
   /** Ready files whose next try is due, runs in discovery order, files in the order they were found. */
   due(now: number, limit: number, except: ReadonlySet<number>): FileRow[] {
-    const rows = this.#p(
+    const rows = this.p(
       `SELECT f.* FROM files f JOIN runs r ON r.id = f.run
         WHERE f.state = 'ready' AND f.next_try_at <= ? AND r.phase = 'active' ORDER BY f.next_try_at, f.id LIMIT ?`,
     ).all(now, limit + except.size) as FileRow[];
@@ -269,7 +243,7 @@ export class DaemonStore {
   }
 
   markUploading(id: number, signature: string | undefined): void {
-    this.#p(`UPDATE files SET state = 'uploading', signature = ? WHERE id = ?`).run(signature ?? null, id);
+    this.p(`UPDATE files SET state = 'uploading', signature = ? WHERE id = ?`).run(signature ?? null, id);
   }
 
   /**
@@ -284,7 +258,7 @@ export class DaemonStore {
         if (row.state === 'uploading') this.#q.setState.run('settling', id);
         return;
       }
-      this.#p(
+      this.p(
         `UPDATE files SET state = 'uploaded', file_id = ?, uploaded_size = size, uploaded_mtime_ms = mtime_ms,
           uploaded_at = ?, last_error = NULL WHERE id = ?`,
       ).run(fileId, now, id);
@@ -307,10 +281,10 @@ export class DaemonStore {
     return this.db.transaction(() => {
       const row = this.#q.fileById.get(id) as FileRow;
       if (changed) {
-        this.#p(`UPDATE files SET state = 'settling' WHERE id = ? AND state = 'uploading'`).run(id);
+        this.p(`UPDATE files SET state = 'settling' WHERE id = ? AND state = 'uploading'`).run(id);
       } else {
         const attempts = row.attempts + 1;
-        this.#p(
+        this.p(
           `UPDATE files SET state = CASE state WHEN 'uploading' THEN 'ready' ELSE state END,
             attempts = ?, next_try_at = ?, last_error = ? WHERE id = ?`,
         ).run(attempts, nextTryAt(attempts), error, id);
@@ -321,21 +295,21 @@ export class DaemonStore {
 
   /** Stopping: an upload in flight is due again at the next start, no attempt counted. */
   requeue(id: number): void {
-    this.#p(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'uploading'`).run(id);
+    this.p(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'uploading'`).run(id);
   }
 
   markFileFailedReported(id: number): void {
-    this.#p('UPDATE files SET failed_reported = 1 WHERE id = ?').run(id);
+    this.p('UPDATE files SET failed_reported = 1 WHERE id = ?').run(id);
   }
 
   /** After a crash: uploads that were in flight are simply due again (resume finds their parts). */
   requeueUploading(): number {
-    return this.#p(`UPDATE files SET state = 'ready' WHERE state = 'uploading'`).run().changes;
+    return this.p(`UPDATE files SET state = 'ready' WHERE state = 'uploading'`).run().changes;
   }
 
   counts(run: number): Record<FileState, number> {
     const out: Record<FileState, number> = { settling: 0, ready: 0, uploading: 0, uploaded: 0, gone: 0 };
-    const rows = this.#p('SELECT state, COUNT(*) AS n FROM files WHERE run = ? GROUP BY state').all(
+    const rows = this.p('SELECT state, COUNT(*) AS n FROM files WHERE run = ? GROUP BY state').all(
       run,
     ) as Array<{ state: FileState; n: number }>;
     for (const r of rows) out[r.state] = r.n;
@@ -345,15 +319,15 @@ export class DaemonStore {
   /** True while a file of `run` is settling, due or in flight (an index lookup, cheap per result). */
   hasPendingFiles(run: number): boolean {
     return (
-      this.#p(
-        `SELECT 1 FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 1`,
-      ).get(run) !== undefined
+      this.p(`SELECT 1 FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 1`).get(
+        run,
+      ) !== undefined
     );
   }
 
   /** True while a file of `run` other than those `isLast` picks is settling, due or in flight. */
   hasPendingOthers(run: number, isLast: (path: string) => boolean): boolean {
-    const rows = this.#p(
+    const rows = this.p(
       `SELECT path FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 16`,
     ).all(run) as Array<{ path: string }>;
     return rows.some((r) => !isLast(r.path));
@@ -361,7 +335,7 @@ export class DaemonStore {
 
   liveFileCount(run: number): number {
     return (
-      this.#p(`SELECT COUNT(*) AS n FROM files WHERE run = ? AND state != 'gone'`).get(run) as {
+      this.p(`SELECT COUNT(*) AS n FROM files WHERE run = ? AND state != 'gone'`).get(run) as {
         n: number;
       }
     ).n;
@@ -369,112 +343,8 @@ export class DaemonStore {
 
   /** Uploaded files of a run, in path order (the sentinel's list). */
   uploadedFiles(run: number): Array<{ path: string; file_id: string; size: number }> {
-    return this.#p(
+    return this.p(
       `SELECT path, file_id, size FROM files WHERE run = ? AND state = 'uploaded' ORDER BY path`,
     ).all(run) as Array<{ path: string; file_id: string; size: number }>;
-  }
-
-  // ---- stale objects ----
-
-  /** A remote object that is not (or no longer) the current version of `path`: to be removed. */
-  addStale(
-    run: number,
-    path: string,
-    project: string,
-    fileId: string | null,
-    signature: string | null,
-  ): void {
-    if (fileId || signature) this.#q.addStale.run(run, path, project, fileId, signature);
-  }
-
-  pendingStale(now: number, limit: number, run?: number): StaleRow[] {
-    return (
-      run === undefined
-        ? this.#p('SELECT * FROM stale_objects WHERE next_try_at <= ? ORDER BY id LIMIT ?').all(now, limit)
-        : this.#p('SELECT * FROM stale_objects WHERE run = ? ORDER BY id LIMIT ?').all(run, limit)
-    ) as StaleRow[];
-  }
-
-  staleCount(run: number): number {
-    return (this.#p('SELECT COUNT(*) AS n FROM stale_objects WHERE run = ?').get(run) as { n: number }).n;
-  }
-
-  staleRemoved(id: number): void {
-    this.#p('DELETE FROM stale_objects WHERE id = ?').run(id);
-  }
-
-  staleFailed(id: number, error: string, nextTryAt: number): void {
-    this.#p(
-      'UPDATE stale_objects SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?',
-    ).run(nextTryAt, error, id);
-  }
-
-  /**
-   * Work left for --once: files not yet uploaded in active runs (but those already reported failing),
-   * runs finishing, stale objects, webhooks not tried yet. What is left resumes at the next start.
-   */
-  pendingWork(failAfter: number): number {
-    const n = (sql: string) => (this.#p(sql).get() as { n: number }).n;
-    return (
-      n(`SELECT COUNT(*) AS n FROM files f JOIN runs r ON r.id = f.run
-          WHERE r.phase = 'active' AND f.state IN ('settling', 'ready', 'uploading') AND f.attempts < ${Number(failAfter)}`) +
-      n(`SELECT COUNT(*) AS n FROM runs WHERE phase = 'finishing'`) +
-      n('SELECT COUNT(*) AS n FROM stale_objects') +
-      n('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND attempts = 0')
-    );
-  }
-
-  // ---- outbox, events, meta ----
-
-  /** A webhook delivery, once per key (a repeated step enqueues nothing new). */
-  enqueue(key: string, body: unknown, now: number): void {
-    this.#q.outbox.run(key, JSON.stringify(body), now);
-  }
-
-  pendingOutbox(now: number, limit: number): OutboxRow[] {
-    return this.#p(
-      'SELECT id, key, body, attempts FROM outbox WHERE delivered_at IS NULL AND next_try_at <= ? ORDER BY id LIMIT ?',
-    ).all(now, limit) as OutboxRow[];
-  }
-
-  delivered(id: number, now: number): void {
-    this.#p('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now, id);
-  }
-
-  deliveryFailed(id: number, error: string, nextTryAt: number): void {
-    this.#p('UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?').run(
-      nextTryAt,
-      error,
-      id,
-    );
-  }
-
-  event(
-    run: number | null,
-    level: 'info' | 'warn' | 'error',
-    kind: string,
-    message: string,
-    now: number,
-  ): void {
-    this.#q.event.run(run, now, level, kind, message);
-  }
-
-  /** Keeps the last `keepEvents` events, a day of throughput and a week of delivered webhooks. */
-  prune(now: number, keepEvents = 20_000): void {
-    this.db.transaction(() => {
-      this.#p('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?').run(keepEvents);
-      this.#p('DELETE FROM throughput WHERE minute < ?').run(Math.floor((now - 86_400_000) / 60_000));
-      this.#p('DELETE FROM outbox WHERE delivered_at < ?').run(now - 7 * 86_400_000);
-    })();
-  }
-
-  getMeta(key: string): string | undefined {
-    return (this.#p('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.#p(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ).run(key, value);
   }
 }
