@@ -23,7 +23,11 @@ export function jsonLog(dest: NodeJS.WritableStream | number = 1, level: LogLeve
 
 /** An error text as one short line: a server's multi-line XML body must not fill the log or status. */
 export function oneLine(text: string, max = 240): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/\s+/g, ' ')
+    // An S3-style XML error body (the part PUT's) as its code and message only.
+    .replace(/server Response: '<\?xml.*?<Code>([^<]*)<\/Code>.*?<Message>([^<]*)<\/Message>.*?'/, '$1: $2')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

@@ -234,7 +234,7 @@ export class RunSteps {
   /** A file reached --fail-after attempts: reported once (it keeps being retried). */
   fileFailed(run: RunRow, row: FileRow): void {
     const now = this.#c.now();
-    const message = `${row.path}: ${row.attempts} attempts failed (${row.last_error}); retried with backoff`;
+    const message = `${row.path}: ${row.attempts} ${row.attempts === 1 ? 'attempt' : 'attempts'} failed (${row.last_error}); retried with backoff`;
     this.#c.store.db.transaction(() => {
       this.#c.store.event(run.id, 'error', 'file-failed', message, now);
       if (this.#c.o.webhook)

@@ -129,3 +129,15 @@ describe('run profiles', () => {
     expect(completionMarker(dir, 'ont', {})).toBe('final_summary_FAX_1234.txt');
   });
 });
+
+describe('one-line errors', () => {
+  it("a part PUT's XML error body becomes its code and message", async () => {
+    const { oneLine } = await import('../../../src/daemon/ops/log.js');
+    const raw = `Request failed with HTTP status code 500, server Response: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>Injected fault: HTTP 500</Message><RequestId>953C</RequestId></Error>'`;
+    expect(oneLine(raw)).toBe(
+      'Request failed with HTTP status code 500, InternalError: Injected fault: HTTP 500',
+    );
+    expect(oneLine('a\n  b')).toBe('a b');
+    expect(oneLine('x'.repeat(300))).toHaveLength(240);
+  });
+});
