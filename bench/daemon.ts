@@ -200,7 +200,7 @@ export async function statusPageRow(): Promise<Row> {
     const st = { size: 4096, mtimeMs: now, dev: 1, ino: 1, ctimeMs: now } as import('node:fs').Stats;
     db.transaction(() => {
       for (let r = 0; r < 200; r++) {
-        const run = store.upsertRun({
+        const { run } = store.upsertRun({
           dir: `/runs/R${r}`,
           root: '/runs',
           name: `R${r}`,

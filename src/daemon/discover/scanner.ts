@@ -54,8 +54,7 @@ export class Scanner {
         const profile = runProfileOf(dir, this.#c.o.profile);
         if (!profile) continue; // not a run (yet): RunInfo.xml may come a moment later
         this.#known.add(dir);
-        const had = this.#c.store.hasRun(dir);
-        const run = this.#c.store.upsertRun({
+        const { created } = this.#c.store.upsertRun({
           dir,
           root,
           name,
@@ -64,8 +63,7 @@ export class Scanner {
           startedAt: now,
           now,
         });
-        if (!had) this.#c.log.log('info', `run ${name} discovered (${profile})`, { run: name, dir });
-        void run;
+        if (created) this.#c.log.log('info', `run ${name} discovered (${profile})`, { run: name, dir });
       }
     }
   }

@@ -112,16 +112,12 @@ export class DaemonStore extends StoreBase {
     runId: string;
     startedAt: number;
     now: number;
-  }): RunRow {
+  }): { run: RunRow; created: boolean } {
     const have = this.#q.runByDir.get(r.dir) as RunRow | undefined;
-    if (have) return have;
+    if (have) return { run: have, created: false };
     this.#q.insertRun.run(r);
     this.event(null, 'info', 'run-discovered', `run ${r.name} discovered (${r.profile})`, r.now);
-    return this.#q.runByDir.get(r.dir) as RunRow;
-  }
-
-  hasRun(dir: string): boolean {
-    return this.#q.runByDir.get(dir) !== undefined;
+    return { run: this.#q.runByDir.get(r.dir) as RunRow, created: true };
   }
 
   run(id: number): RunRow | undefined {
