@@ -202,8 +202,11 @@ async function stdinFile(
   return { plan, projectId: project.id, bufferedParts: parts() };
 }
 
-/** `NOVERIFY` turns TLS verification off (as the classic agent's option); a path is a CA bundle to trust. */
-function tlsOptions(certificateFile: string | undefined): { insecure?: boolean; ca?: string } {
+/**
+ * `NOVERIFY` turns TLS verification off (as the classic agent's option); a path is a CA bundle to
+ * trust. Shared by `ua` and `ua daemon` (DX_CA_CERT / --certificate-file).
+ */
+export function tlsOptions(certificateFile: string | undefined): { insecure?: boolean; ca?: string } {
   if (!certificateFile) return {};
   if (certificateFile === 'NOVERIFY') return { insecure: true };
   try {

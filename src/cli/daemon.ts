@@ -5,8 +5,9 @@
  * the token is refused.
  */
 import { formatBytes, formatDuration, formatRate } from '../accounting/format.js';
-import { resolveApiConfig } from '../config/env.js';
+import { resolveApiConfig, retryOverride } from '../config/env.js';
 import { Daemon } from '../daemon/daemon.js';
+import { tlsOptions } from '../index.js';
 import { jsonLog, plainLog, type DaemonLog } from '../daemon/ops/log.js';
 import type { OpsServer } from '../daemon/ops/http.js';
 import { readStatus, type DaemonStatus } from '../daemon/ops/status.js';
@@ -56,13 +57,15 @@ export async function daemonMain(argv: string[]): Promise<number> {
         server: cfg,
         token: cfg.token,
         retry: retryOverride(),
-        tls: cfg.caCert === 'NOVERIFY' ? { insecure: true } : undefined,
+        tls: tlsOptions(cfg.caCert),
       },
       log,
     });
   } catch (err) {
     errorLine((err as Error).message);
-    return err instanceof DaemonError || err instanceof UsageError ? 1 : err instanceof UaError ? 3 : 1;
+    // Errors that carry their exit code (bad settings 1, an unreadable CA file 1) keep it; other
+    // agent errors are the server's or the token's (3), as for ua.
+    return (err as { exitCode?: number }).exitCode ?? (err instanceof UaError ? 3 : 1);
   }
   let ops: OpsServer | undefined;
   if (cmd.http) {
@@ -123,11 +126,6 @@ export async function daemonMain(argv: string[]): Promise<number> {
   await ops?.close();
   log.log('info', 'stopped');
   return failing ? 1 : 0;
-}
-
-function retryOverride() {
-  const ms = Number(process.env.UA_RETRY_MIN_DELAY_MS);
-  return Number.isFinite(ms) && ms > 0 ? { minDelayMs: ms, maxDelayMs: ms * 8 } : undefined;
 }
 
 function status(stateDir: string, json: boolean): number {

@@ -2,7 +2,7 @@ import { UsageError, RunError } from '../errors.js';
 import { createRequire } from 'node:module';
 import { fanOut } from '../accounting/events.js';
 import { createReporting } from '../accounting/progress.js';
-import { resolveApiConfig, redactToken, type ApiConfig } from '../config/env.js';
+import { resolveApiConfig, redactToken, retryOverride, type ApiConfig } from '../config/env.js';
 import { validate } from '../config/options.js';
 import { formatDiagnosis, noTokenDiagnosis } from '../diagnose/permission.js';
 import { runTestReport } from '../diagnose/test-report.js';
@@ -139,12 +139,6 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
-
-/** Tests shorten retry waits through the environment; users never need to. */
-function retryOverride() {
-  const ms = Number(process.env.UA_RETRY_MIN_DELAY_MS);
-  return Number.isFinite(ms) && ms > 0 ? { minDelayMs: ms, maxDelayMs: ms * 8 } : undefined;
 }
 
 /** The undici ua sends with (node_modules), not the one inside Node (process.versions.undici). */

@@ -290,3 +290,11 @@ function warnIfLoose(path: string, warnings: string[]): void {
     // unreadable now: nothing to say
   }
 }
+
+/** Tests shorten retry waits through the environment (UA_RETRY_MIN_DELAY_MS); users never need to. */
+export function retryOverride(
+  env: NodeJS.ProcessEnv = process.env,
+): { minDelayMs: number; maxDelayMs: number } | undefined {
+  const ms = Number(env.UA_RETRY_MIN_DELAY_MS);
+  return Number.isFinite(ms) && ms > 0 ? { minDelayMs: ms, maxDelayMs: ms * 8 } : undefined;
+}

@@ -230,4 +230,15 @@ describe('ua daemon operations', () => {
     expect(log.lines.some((l) => l.msg === 'bandwidth: 10485760 bytes/s')).toBe(true);
     state.cleanup();
   });
+
+  it('DX_CA_CERT is honoured as for ua: an unreadable CA bundle is one line and exit 1', async () => {
+    const { tp, tmp } = ctx;
+    const state = tempDir();
+    const r = await runUa(['daemon', '--watch', tmp.dir, '--project', tp.project, '--state-dir', state.dir], {
+      env: { ...tp.env, DX_CA_CERT: join(tmp.dir, 'no-such-ca.pem') },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Unable to read the certificate file ".*no-such-ca\.pem"/);
+    state.cleanup();
+  });
 });
