@@ -187,20 +187,21 @@ export async function daemonRows(c: Ctx, s: DaemonBenchSizes): Promise<Row[]> {
  */
 export async function statusPageRow(): Promise<Row> {
   const { openDaemonDb } = await import('../src/daemon/state/db.js');
+  const { SqliteSql } = await import('../src/daemon/state/sql.js');
   const { DaemonStore } = await import('../src/daemon/state/store.js');
   const { readStatus } = await import('../src/daemon/ops/status.js');
   const { readRunDetail } = await import('../src/daemon/web/detail.js');
   const { startOpsServer } = await import('../src/daemon/ops/http.js');
   const { request } = await import('undici');
   const dir = mkdtempSync(join(tmpdir(), 'ua-bench-status-'));
-  const db = openDaemonDb(dir);
+  const db = new SqliteSql(openDaemonDb(dir));
   try {
-    const store = new DaemonStore(db);
+    const store = new DaemonStore(db, { host: 'bench', leaseMs: 60_000 });
     const now = Date.now();
-    const st = { size: 4096, mtimeMs: now, dev: 1, ino: 1, ctimeMs: now } as import('node:fs').Stats;
-    db.transaction(() => {
+    const st = { size: 4096, mtimeMs: now, dev: 1, ino: 1, ctimeMs: now };
+    await store.tx(async (store) => {
       for (let r = 0; r < 200; r++) {
-        const { run } = store.upsertRun({
+        const { run } = await store.upsertRun({
           dir: `/runs/R${r}`,
           root: '/runs',
           name: `R${r}`,
@@ -209,20 +210,18 @@ export async function statusPageRow(): Promise<Row> {
           startedAt: now,
           now,
         });
-        for (let f = 0; f < 500; f++)
-          store.observe(
-            run,
-            `Data/L001/C${f}.1/L001_1.cbcl`,
-            { ...st, ino: f } as import('node:fs').Stats,
-            'project-x',
-            now,
-          );
+        const batch = Array.from({ length: 500 }, (_, f) => ({
+          rel: `Data/L001/C${f}.1/L001_1.cbcl`,
+          st: { ...st, ino: f },
+        }));
+        await store.observe(run, batch, 'project-x', now);
       }
-    })();
-    db.prepare(
+    });
+    await db.run(
       `UPDATE files SET state = 'uploaded', file_id = 'file-x', uploaded_at = ? WHERE id % 3 = 0`,
-    ).run(now);
-    store.setMeta('heartbeat_at', String(now));
+      [now],
+    );
+    await store.hostStarted(process.pid, 'bench', now);
     const ops = await startOpsServer(
       { host: '127.0.0.1', port: 0 },
       { status: () => readStatus(db), detail: (n, q) => readRunDetail(db, n, q) },
@@ -279,6 +278,8 @@ export async function daemonMemoryRow(smallDir: string, files: number): Promise<
         project: t.project,
         folder: '/mem',
         stateDir: state,
+        hostId: 'bench',
+        leaseMs: 60_000,
         settleMs: 0,
         scanIntervalMs: 10_000,
         stallAfterMs: 86_400_000,
@@ -302,12 +303,14 @@ export async function daemonMemoryRow(smallDir: string, files: number): Promise<
       log: { log() {} },
     });
     const t0 = Date.now();
+    let lastDone = 0;
     const iv = setInterval(() => {
+      void d.status().then((s) => (lastDone = s.runs[0]?.files.done ?? 0));
       gc();
       const m = process.memoryUsage();
       samples.push({
         s: (Date.now() - t0) / 1000,
-        done: d.status().runs[0]?.files.done ?? 0,
+        done: lastDone,
         heap: m.heapUsed / 2 ** 20,
         rss: m.rss / 2 ** 20,
       });

@@ -22,6 +22,7 @@ export type UaErrorCode =
   | 'UA_ERR_PROJECT'
   | 'UA_ERR_PROJECT_AMBIGUOUS'
   | 'UA_ERR_PUT'
+  | 'UA_ERR_QUEUE'
   | 'UA_ERR_READ'
   | 'UA_ERR_RESUME_AMBIGUOUS'
   | 'UA_ERR_RESUME_MISMATCH'

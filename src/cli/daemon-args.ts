@@ -5,7 +5,7 @@
  * DX_* variables or ~/.dnanexus_config, as `ua` reads them, so no token shows in `ps`.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import yargs from 'yargs';
 import { parseSize } from '../config/options.js';
@@ -22,7 +22,7 @@ export type DaemonCommand =
       logFormat: 'json' | 'plain' | 'auto';
       verbose: boolean;
     }
-  | { action: 'status'; stateDir: string; json: boolean }
+  | { action: 'status'; stateDir: string; queue?: string; json: boolean }
   | { action: 'help'; text: string };
 
 function readConfigFile(path: string): Record<string, unknown> {
@@ -155,6 +155,23 @@ function parser(argv: string[], env: NodeJS.ProcessEnv) {
       group: 'Resources:',
     })
     .option('state-dir', { type: 'string', default: defaultDaemonStateDir(env), group: 'Operations:' })
+    .option('queue', {
+      type: 'string',
+      describe: 'fleet mode: postgres://user@host/db holds the queue and state for every host',
+      group: 'Fleet:',
+    })
+    .option('host-id', {
+      type: 'string',
+      default: hostname(),
+      describe: "this host's name in the queue (unique per host)",
+      group: 'Fleet:',
+    })
+    .option('lease', {
+      type: 'string',
+      default: '60s',
+      describe: "a claim's life without heartbeats; then another host takes the work",
+      group: 'Fleet:',
+    })
     .option('http', {
       alias: 'metrics',
       type: 'string',
@@ -229,7 +246,13 @@ export async function parseDaemonArgs(
   const a = await p.parseAsync();
   if (a.help) return { action: 'help', text: await p.getHelp() };
   const stateDir = String(a['state-dir']);
-  if (a._[0] === 'status') return { action: 'status', stateDir, json: Boolean(a.json) };
+  const queue = a.queue ?? env.UA_DAEMON_QUEUE;
+  if (queue !== undefined && !/^postgres(ql)?:\/\//.test(queue))
+    throw new DaemonError(
+      'UA_ERR_DAEMON_CONFIG',
+      `--queue must be a PostgreSQL URL (postgres://user@host:5432/db), not ${JSON.stringify(queue.replace(/:[^:@/]*@/, ':***@'))}`,
+    );
+  if (a._[0] === 'status') return { action: 'status', stateDir, queue, json: Boolean(a.json) };
   if (a._.length > 0)
     throw new DaemonError(
       'UA_ERR_DAEMON_CONFIG',
@@ -267,6 +290,9 @@ export async function parseDaemonArgs(
     project: String(a.project),
     folder: String(a.folder).startsWith('/') ? String(a.folder) : `/${a.folder}`,
     stateDir,
+    queue,
+    hostId: String(a['host-id']),
+    leaseMs: Math.max(1000, parseDuration(a.lease, 'lease')),
     settleMs: parseDuration(a.settle, 'settle'),
     scanIntervalMs: Math.max(50, parseDuration(a['scan-interval'], 'scan-interval')),
     stallAfterMs: parseDuration(a['stall-after'], 'stall-after'),

@@ -12,6 +12,7 @@ import { jsonLog, plainLog, type DaemonLog } from '../daemon/ops/log.js';
 import type { OpsServer } from '../daemon/ops/http.js';
 import { readStatus, type DaemonStatus } from '../daemon/ops/status.js';
 import { openDaemonDbReadOnly } from '../daemon/state/db.js';
+import { SqliteSql, type Sql } from '../daemon/state/sql.js';
 import { DaemonError, UaError, UsageError } from '../errors.js';
 import { parseDaemonArgs, type DaemonCommand } from './daemon-args.js';
 import { errorLine } from './output.js';
@@ -28,7 +29,7 @@ export async function daemonMain(argv: string[]): Promise<number> {
     process.stdout.write(`${cmd.text}\n`);
     return 0;
   }
-  if (cmd.action === 'status') return status(cmd.stateDir, cmd.json);
+  if (cmd.action === 'status') return status(cmd.stateDir, cmd.queue, cmd.json);
 
   const log: DaemonLog =
     cmd.logFormat === 'json' || (cmd.logFormat === 'auto' && !process.stdout.isTTY)
@@ -98,9 +99,13 @@ export async function daemonMain(argv: string[]): Promise<number> {
       void daemon.idle.then(() => {
         if (stopping) return;
         stopping = true;
-        failing = daemon.status().runs.some((r) => r.state === 'failed');
-        log.log('info', `--once: nothing left to do${failing ? '; a run is failing' : ''}`);
-        void daemon.close().then(resolve);
+        void daemon
+          .status()
+          .then((st) => {
+            failing = st.runs.some((r) => r.state === 'failed');
+            log.log('info', `--once: nothing left to do${failing ? '; a run is failing' : ''}`);
+          })
+          .finally(() => daemon.close().then(resolve));
       });
     const stop = (sig: string) => {
       if (stopping) {
@@ -128,17 +133,34 @@ export async function daemonMain(argv: string[]): Promise<number> {
   return failing ? 1 : 0;
 }
 
-function status(stateDir: string, json: boolean): number {
-  const db = openDaemonDbReadOnly(stateDir);
-  if (!db) {
-    errorLine(`No daemon state in ${stateDir}: no ua daemon has run with this --state-dir`);
-    return 1;
+/** `ua daemon status`: reads the queue only (the SQLite file read-only, or the fleet's PostgreSQL). */
+async function status(stateDir: string, queue: string | undefined, json: boolean): Promise<number> {
+  let q: Sql;
+  if (queue) {
+    const { PgSql, redactUrl } = await import('../daemon/state/pg.js');
+    q = new PgSql(queue, { max: 1, applicationName: 'ua daemon status' });
+    try {
+      await q.get('SELECT 1 AS ok FROM ua_schema');
+    } catch (err) {
+      await q.close().catch(() => {});
+      errorLine(
+        `Cannot read the queue ${redactUrl(queue)}: ${(err as Error).message}. Check --queue and that a ua daemon has used it.`,
+      );
+      return 1;
+    }
+  } else {
+    const db = openDaemonDbReadOnly(stateDir);
+    if (!db) {
+      errorLine(`No daemon state in ${stateDir}: no ua daemon has run with this --state-dir`);
+      return 1;
+    }
+    q = new SqliteSql(db);
   }
   let s: DaemonStatus;
   try {
-    s = readStatus(db);
+    s = await readStatus(q);
   } finally {
-    db.close();
+    await q.close();
   }
   process.stdout.write(json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
   return 0;
@@ -159,6 +181,11 @@ export function formatStatus(s: DaemonStatus): string {
       ? `ua daemon running (pid ${d.pid}, ${d.project}), last heartbeat ${d.heartbeat_at}`
       : `ua daemon not running (last heartbeat ${d.heartbeat_at ?? 'never'})`,
   ];
+  if (s.hosts.length > 1)
+    for (const h of s.hosts)
+      lines.push(
+        `  host ${h.id}: ${h.state}, ${h.uploaded} files, ${formatBytes(h.bytes)}, last seen ${h.last_seen}`,
+      );
   if (s.runs.length === 0) lines.push('no runs yet');
   for (const r of s.runs) {
     const eta =

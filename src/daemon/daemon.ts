@@ -28,7 +28,8 @@ import { deliverWebhooks } from './ops/notify.js';
 import { readStatus, type DaemonStatus } from './ops/status.js';
 import { readRunDetail, type RunDetail } from './web/detail.js';
 import { bwRateAt, type DaemonOptions } from './options.js';
-import { openDaemonDb, StateDirLock } from './state/db.js';
+import { openQueue, StateDirLock } from './state/db.js';
+import { redactUrl } from './state/pg.js';
 import { DaemonStore } from './state/store.js';
 import { checkExecutable, removeStale } from './steps/platform-steps.js';
 import { RunSteps } from './steps/runs.js';
@@ -57,6 +58,8 @@ export class Daemon {
   readonly #scanner: Scanner;
   readonly #execStates = new Map<string, { at: number; state?: string }>();
   #watcher?: FSWatcher;
+  #beat?: NodeJS.Timeout;
+  #beatFailing = false;
   #wake?: () => void;
   #woken = false;
   #stopping = false;
@@ -116,11 +119,19 @@ export class Daemon {
       now: this.#now,
       signal: this.#abort.signal,
       onFileFailed: (run, row) => this.#runs.fileFailed(run, row),
+      onWriteFailed: (err) =>
+        this.#log.log(
+          'warn',
+          `cannot record an upload's result: ${err.message}; retrying until the queue answers`,
+        ),
       isLast: (path) => isMarkerFile(path, { completeMarker: this.#o.completeMarker }),
       onSettled: (run) => {
-        this.#feeder.feed();
+        void this.#feeder.feed().catch(() => {});
         // A tick rescans every active run: only worth it early when this run may now be complete.
-        if (!this.#store.hasPendingFiles(run)) this.#poke();
+        void this.#store.hasPendingFiles(run).then(
+          (pending) => pending || this.#poke(),
+          () => {},
+        );
       },
     });
   }
@@ -137,7 +148,7 @@ export class Daemon {
     let store: DaemonStore | undefined;
     let session: Session | undefined;
     try {
-      store = new DaemonStore(openDaemonDb(o.stateDir));
+      store = new DaemonStore(await openQueue(o), { host: o.hostId, leaseMs: o.leaseMs });
       const abort = new AbortController();
       const sink: EventSink = (e) => logEngineEvent(c.log, e);
       session = await openSession(
@@ -178,14 +189,16 @@ export class Daemon {
           );
         }
       }
-      const requeued = store.requeueUploading();
+      const requeued = await store.requeueMine();
       const d = new Daemon(c, { lock, store, session, project: project.id, abort });
-      d.#writeMeta();
+      await store.hostStarted(process.pid, UA_VERSION, d.#now());
+      await d.#writeMeta();
       c.log.log(
         'info',
         `ua daemon ${UA_VERSION} watching ${o.watch.join(', ')} → ${project.name} (${project.id}):${o.folder}`,
         {
           state_dir: o.stateDir,
+          ...(o.queue ? { queue: redactUrl(o.queue), host: o.hostId } : {}),
           resumed_uploads: requeued,
         },
       );
@@ -193,20 +206,20 @@ export class Daemon {
       return d;
     } catch (err) {
       await session?.close().catch(() => {});
-      store?.db.close();
+      await store?.q.close().catch(() => {});
       lock.release();
       throw err;
     }
   }
 
   /** The status as `ua daemon status` shows it. */
-  status(): DaemonStatus {
-    return readStatus(this.#store.db, this.#now());
+  status(): Promise<DaemonStatus> {
+    return readStatus(this.#store.q, this.#now());
   }
 
   /** One run with a page of its files, its events and its throughput (the status page's run view). */
-  detail(name: string, q: { page?: number; state?: string } = {}): RunDetail | undefined {
-    return readRunDetail(this.#store.db, name, q, this.#now());
+  detail(name: string, q: { page?: number; state?: string } = {}): Promise<RunDetail | undefined> {
+    return readRunDetail(this.#store.q, name, q, this.#now());
   }
 
   /**
@@ -239,10 +252,16 @@ export class Daemon {
 
   /** SIGHUP: new settings for what can change while running (not the project or the state dir). */
   reload(o: Partial<DaemonOptions>): void {
-    const keep = { project: this.#o.project, stateDir: this.#o.stateDir, folder: this.#o.folder };
+    const keep = {
+      project: this.#o.project,
+      stateDir: this.#o.stateDir,
+      folder: this.#o.folder,
+      queue: this.#o.queue,
+      hostId: this.#o.hostId,
+    };
     Object.assign(this.#o, o, keep);
     this.#scanner.reload();
-    this.#writeMeta();
+    void this.#writeMeta().catch(() => {});
     void this.#watcher?.close();
     this.#watch();
     this.#log.log('info', 'configuration reloaded');
@@ -257,6 +276,7 @@ export class Daemon {
     this.#stopping = true;
     this.#poke();
     await this.#loop;
+
     await this.#watcher?.close();
     const ended = this.#feeder.end();
     let timer: NodeJS.Timeout | undefined;
@@ -279,9 +299,10 @@ export class Daemon {
   close(): Promise<void> {
     return (this.#closed ??= (async () => {
       await this.drain();
+      clearInterval(this.#beat);
       await this.#session.close();
-      this.#store.setMeta('heartbeat_at', '0');
-      this.#store.db.close();
+      await this.#store.hostStopped(this.#now()).catch(() => {});
+      await this.#store.q.close();
       this.#lock.release();
     })());
   }
@@ -290,6 +311,9 @@ export class Daemon {
 
   #start(): void {
     this.#watch();
+    // Claims live while this host beats, whatever a tick is doing (a scan of a big run can be long).
+    this.#beat = setInterval(() => void this.#heartbeat(), Math.max(200, Math.floor(this.#o.leaseMs / 3)));
+    this.#beat.unref();
     this.#loop = (async () => {
       while (!this.#stopping) {
         try {
@@ -336,37 +360,63 @@ export class Daemon {
     this.#woken = false;
   }
 
+  async #heartbeat(): Promise<void> {
+    try {
+      await this.#store.heartbeat(this.#now());
+      if (this.#beatFailing) this.#log.log('info', 'the queue answers again; claims renewed');
+      this.#beatFailing = false;
+    } catch (err) {
+      if (!this.#beatFailing)
+        this.#log.log(
+          'warn',
+          `heartbeat failed: ${(err as Error).message}; after ${this.#o.leaseMs} ms without one, other hosts may take this host's uploads`,
+        );
+      this.#beatFailing = true;
+    }
+  }
+
   async #tick(): Promise<void> {
     const now = this.#now();
-    this.#scanner.discover(now);
-    for (const run of this.#store.runs('active')) {
+    await this.#heartbeat();
+    await this.#scanner.discover(now);
+    for (const run of await this.#store.myRuns('active')) {
       if (this.#stopping) return;
       await this.#scanner.scanRun(run);
     }
-    this.#scanner.settle();
-    this.#feeder.feed();
+    await this.#scanner.settle();
+    const expired = await this.#store.expireLeases(this.#now());
+    if (expired > 0)
+      this.#log.log(
+        'warn',
+        `${expired} uploads of a host whose lease lapsed are due again (resumed from their parts)`,
+      );
+    await this.#feeder.feed();
     await this.#removeStale();
-    for (const run of this.#store.runs()) if (run.phase !== 'complete') this.#runs.advance(run);
+    for (const run of [...(await this.#store.myRuns('active')), ...(await this.#store.myRuns('finishing'))])
+      await this.#runs.advance(run);
     if (this.#o.webhook)
       await deliverWebhooks(this.#store, this.#o.webhook, this.#now, this.#o.retryBaseMs, this.#abort.signal);
     this.#bandwidth();
-    this.#store.setMeta('heartbeat_at', String(this.#now()));
-    if (++this.#ticks % 100 === 0) this.#store.prune(this.#now());
-    if (this.#o.once && this.#feeder.inFlight === 0 && this.#store.pendingWork(this.#o.failAfter) === 0)
+    if (++this.#ticks % 100 === 0) await this.#store.prune(this.#now());
+    if (
+      this.#o.once &&
+      this.#feeder.inFlight === 0 &&
+      (await this.#store.pendingWork(this.#o.failAfter)) === 0
+    )
       this.#idle();
   }
 
   async #removeStale(): Promise<void> {
-    for (const row of this.#store.pendingStale(this.#now(), 32)) {
+    for (const row of await this.#store.claimStale(this.#now(), 32)) {
       try {
         await removeStale(this.#session.api, row, this.#abort.signal);
-        this.#store.staleRemoved(row.id);
+        await this.#store.staleRemoved(row.id);
         this.#log.log('info', `removed the replaced version of ${row.path}`, {
           file: row.file_id ?? undefined,
         });
       } catch (err) {
         if (this.#abort.signal.aborted) return;
-        this.#store.staleFailed(
+        await this.#store.staleFailed(
           row.id,
           (err as Error).message,
           this.#now() + backoff(this.#o.retryBaseMs, row.attempts + 1),
@@ -382,14 +432,12 @@ export class Daemon {
     this.#log.log('info', rate === undefined ? 'bandwidth: unlimited' : `bandwidth: ${rate} bytes/s`);
   }
 
-  #writeMeta(): void {
+  async #writeMeta(): Promise<void> {
     const s = this.#store;
-    s.setMeta('pid', String(process.pid));
-    s.setMeta('project', this.#project);
-    s.setMeta('version', UA_VERSION);
-    s.setMeta('stall_after_ms', String(this.#o.stallAfterMs));
-    s.setMeta('fail_after', String(this.#o.failAfter));
-    s.setMeta('scan_interval_ms', String(this.#o.scanIntervalMs));
-    s.setMeta('heartbeat_at', String(this.#now()));
+    await s.setMeta('project', this.#project);
+    await s.setMeta('stall_after_ms', String(this.#o.stallAfterMs));
+    await s.setMeta('fail_after', String(this.#o.failAfter));
+    await s.setMeta('scan_interval_ms', String(this.#o.scanIntervalMs));
+    await s.setMeta('lease_ms', String(this.#o.leaseMs));
   }
 }

@@ -14,6 +14,12 @@ export interface DaemonOptions {
   /** Remote folder the runs go under. */
   folder: string;
   stateDir: string;
+  /** Fleet mode: `postgres://…`, the queue and all run/file state shared by every host. */
+  queue?: string;
+  /** This daemon's name in the queue (the host name by default; unique per host in a fleet). */
+  hostId: string;
+  /** A claim's life without a heartbeat: after it another host takes over the work. */
+  leaseMs: number;
   settleMs: number;
   scanIntervalMs: number;
   stallAfterMs: number;

@@ -12,8 +12,9 @@ const status: DaemonStatus = {
     version: '0',
   },
   runs: [],
+  hosts: [],
 };
-const source = { status: () => status, detail: () => undefined };
+const source = { status: async () => status, detail: async () => undefined };
 
 describe('status page access', () => {
   it('refuses a non-loopback address without --http-token, in one line saying what to do', async () => {

@@ -54,8 +54,8 @@ describe('ua daemon: one run from first file to sentinel', () => {
     const hook = await webhookReceiver();
     const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir, webhook: hook.url });
     open.push(daemon);
-    await waitFor('first files uploaded', () => daemon.status().runs[0]?.files.done >= 3);
-    expect(daemon.status().runs[0].state).toBe('uploading');
+    await waitFor('first files uploaded', async () => (await daemon.status()).runs[0]?.files.done >= 3);
+    expect((await daemon.status()).runs[0].state).toBe('uploading');
     // The run goes on: a new cycle, a growing InterOp file, then the marker.
     writeRandomFile(join(dir, 'Data/Intensities/BaseCalls/L001/C2.1/L001_1.cbcl'), 200_000);
     mkdirSync(join(dir, 'InterOp'));
@@ -64,7 +64,7 @@ describe('ua daemon: one run from first file to sentinel', () => {
       await new Promise((r) => setTimeout(r, 120));
     }
     writeFileSync(join(dir, 'RTAComplete.txt'), 'RTA 2.4 completed on 12/2/2026\n');
-    await waitFor('run complete', () => daemon.status().runs[0]?.state === 'complete');
+    await waitFor('run complete', async () => (await daemon.status()).runs[0]?.state === 'complete');
     const paths = [
       'RunInfo.xml',
       'RunParameters.xml',
@@ -86,7 +86,7 @@ describe('ua daemon: one run from first file to sentinel', () => {
     expect(s.describe.types).toEqual(['UploadSentinel']);
     expect(s.describe.details.run_id).toBe('RUNID-7');
     expect([...s.describe.details.file_ids].sort()).toEqual(files.map((f) => f.id).sort());
-    expect(daemon.status().runs[0].sentinel).toBe(s.id);
+    expect((await daemon.status()).runs[0].sentinel).toBe(s.id);
     await waitFor('webhook', () => hook.got.find((e) => e.event === 'run-complete'));
     const done = hook.got.filter((e) => e.event === 'run-complete');
     expect(done).toHaveLength(1);
@@ -103,7 +103,7 @@ describe('ua daemon: one run from first file to sentinel', () => {
     const state = tempDir();
     const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
     open.push(daemon);
-    await waitFor('v1 uploaded', async () => daemon.status().runs[0]?.files.done === 3);
+    await waitFor('v1 uploaded', async () => (await daemon.status()).runs[0]?.files.done === 3);
     const [v1] = (await objectsUnder(tp, '/runs/RUN_REWRITE')).filter((o) =>
       o.path.endsWith('SampleSheet.csv'),
     );
@@ -116,7 +116,7 @@ describe('ua daemon: one run from first file to sentinel', () => {
     });
     expect((await tp.call(`${v1.id}/describe`)).status).toBe(404);
     writeFileSync(join(dir, 'RTAComplete.txt'), 'done\n');
-    await waitFor('run complete', () => daemon.status().runs[0]?.state === 'complete');
+    await waitFor('run complete', async () => (await daemon.status()).runs[0]?.state === 'complete');
     await expectMirrored(dir, 'RUN_REWRITE', [
       'RunInfo.xml',
       'RunParameters.xml',
@@ -134,12 +134,12 @@ describe('ua daemon: one run from first file to sentinel', () => {
     const state = tempDir();
     const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
     open.push(daemon);
-    await waitFor('files uploaded', () => daemon.status().runs[0]?.files.done === 3);
+    await waitFor('files uploaded', async () => (await daemon.status()).runs[0]?.files.done === 3);
     await new Promise((r) => setTimeout(r, 600));
-    expect(daemon.status().runs[0].state).not.toBe('complete');
+    expect((await daemon.status()).runs[0].state).not.toBe('complete');
     writeFileSync(join(dir, 'CopyComplete.txt'), '');
-    await waitFor('run complete', () => daemon.status().runs[0]?.state === 'complete');
-    expect(daemon.status().runs[0].marker).toBe('CopyComplete.txt');
+    await waitFor('run complete', async () => (await daemon.status()).runs[0]?.state === 'complete');
+    expect((await daemon.status()).runs[0].marker).toBe('CopyComplete.txt');
     state.cleanup();
   });
 
@@ -156,11 +156,11 @@ describe('ua daemon: one run from first file to sentinel', () => {
       webhook: hook.url,
     });
     open.push(daemon);
-    await waitFor('stalled', () => daemon.status().runs[0]?.state === 'stalled');
+    await waitFor('stalled', async () => (await daemon.status()).runs[0]?.state === 'stalled');
     await waitFor('stall webhook', () => hook.got.find((e) => e.event === 'run-stalled'));
     expect(log.lines.some((l) => l.level === 'warn' && /RUN_STALL stalled/.test(l.msg))).toBe(true);
     writeRandomFile(join(dir, 'late.bin'), 1000);
-    await waitFor('late file uploaded', () => daemon.status().runs[0]?.files.done === 3);
+    await waitFor('late file uploaded', async () => (await daemon.status()).runs[0]?.files.done === 3);
     expect(hook.got.filter((e) => e.event === 'run-stalled')).toHaveLength(1);
     await hook.close();
     state.cleanup();
@@ -181,8 +181,8 @@ describe('ua daemon: one run from first file to sentinel', () => {
       cycleMs: 150,
       seed: 5,
     });
-    await waitFor('ONT run complete', () => daemon.status().runs[0]?.state === 'complete');
-    const s = daemon.status().runs[0];
+    await waitFor('ONT run complete', async () => (await daemon.status()).runs[0]?.state === 'complete');
+    const s = (await daemon.status()).runs[0];
     expect(s.profile).toBe('ont');
     expect(s.marker).toMatch(/^final_summary_.*\.txt$/);
     const objects = await objectsUnder(tp, `/runs/${run.runName}`);
@@ -211,10 +211,10 @@ describe('ua daemon: one run from first file to sentinel', () => {
     const state = tempDir();
     const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir, uploadThreads: 2 });
     open.push(daemon);
-    await waitFor('complete', () => daemon.status().runs[0]?.state === 'complete');
-    const rows = daemon.store.db
-      .prepare('SELECT path, uploaded_at FROM files ORDER BY uploaded_at')
-      .all() as Array<{ path: string; uploaded_at: number }>;
+    await waitFor('complete', async () => (await daemon.status()).runs[0]?.state === 'complete');
+    const rows = await daemon.store.q.all<{ path: string; uploaded_at: number }>(
+      'SELECT path, uploaded_at FROM files ORDER BY uploaded_at',
+    );
     const data = rows.filter((r) => !/Complete\.txt$/.test(r.path));
     const markers = rows.filter((r) => /Complete\.txt$/.test(r.path));
     expect(markers).toHaveLength(2);

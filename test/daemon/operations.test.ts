@@ -52,9 +52,12 @@ describe('ua daemon operations', () => {
     });
     open.push(daemon);
     await waitFor('file-failed reported', () => hook.got.find((e) => e.event === 'file-failed'));
-    expect(daemon.status().runs[0].state).toBe('failed');
-    expect(daemon.status().runs[0].last_error).toMatch(/500/);
-    await waitFor('complete after the outage', () => daemon.status().runs[0].state === 'complete');
+    expect((await daemon.status()).runs[0].state).toBe('failed');
+    expect((await daemon.status()).runs[0].last_error).toMatch(/500/);
+    await waitFor(
+      'complete after the outage',
+      async () => (await daemon.status()).runs[0].state === 'complete',
+    );
     await expectByteExact(dir, 'RUN_OUTAGE', ['RunInfo.xml', 'a.bin', 'b.bin', 'RTAComplete.txt']);
     expect(hook.got.filter((e) => e.event === 'run-failed')).toHaveLength(1);
     await hook.close();
@@ -73,7 +76,7 @@ describe('ua daemon operations', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     writeFileSync(join(dir, 'RTAComplete.txt'), 'x\n');
-    await waitFor('complete', () => daemon.status().runs[0]?.state === 'complete');
+    await waitFor('complete', async () => (await daemon.status()).runs[0]?.state === 'complete');
     await expectByteExact(dir, 'RUN_GROW', ['RunInfo.xml', 'growing.log', 'RTAComplete.txt']);
     expect(log.lines.filter((l) => /replaced version/.test(l.msg))).toHaveLength(0);
     state.cleanup();
@@ -99,16 +102,16 @@ describe('ua daemon operations', () => {
     const first = await openTestDaemon(tp, o);
     await waitFor(
       'both complete',
-      () =>
-        first.daemon.status().runs.every((r) => r.state === 'complete') &&
-        first.daemon.status().runs.length === 2,
+      async () =>
+        (await first.daemon.status()).runs.every((r) => r.state === 'complete') &&
+        (await first.daemon.status()).runs.length === 2,
     );
     await first.daemon.close();
     const again = await openTestDaemon(tp, o);
     open.push(again.daemon);
     await new Promise((r) => setTimeout(r, 800));
     const lines = readFileSync(out, 'utf8').trim().split('\n').sort();
-    const status = again.daemon.status();
+    const status = await again.daemon.status();
     expect(lines).toEqual(status.runs.map((r) => `${r.name} ${r.sentinel} 1`).sort());
     const execs = await tp.call('system/findExecutions', {
       project: tp.project,
@@ -131,14 +134,14 @@ describe('ua daemon operations', () => {
     const state = tempDir();
     const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
     open.push(daemon);
-    await waitFor('uploaded', () => daemon.status().runs[0]?.files.done === 2);
+    await waitFor('uploaded', async () => (await daemon.status()).runs[0]?.files.done === 2);
     const cli = await runUa(['daemon', 'status', '--state-dir', state.dir, '--json']);
     expect(cli.code).toBe(0);
     const fromCli = JSON.parse(cli.stdout);
     expect(fromCli.daemon.running).toBe(true);
     expect(
       fromCli.runs.map((r: { name: string; state: string; files: unknown }) => [r.name, r.state, r.files]),
-    ).toEqual(daemon.status().runs.map((r) => [r.name, r.state, r.files]));
+    ).toEqual((await daemon.status()).runs.map((r) => [r.name, r.state, r.files]));
     const text = await runUa(['daemon', 'status', '--state-dir', state.dir]);
     expect(text.stdout).toMatch(/uploading +RUN_STATUS +2\/2 files/);
     const second = await runUa(
@@ -216,11 +219,11 @@ describe('ua daemon operations', () => {
     const state = tempDir();
     const { daemon, log } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir });
     open.push(daemon);
-    await waitFor('first file', () => daemon.status().runs[0]?.files.done === 1);
+    await waitFor('first file', async () => (await daemon.status()).runs[0]?.files.done === 1);
     daemon.reload({ exclude: ['*.tmp'], throttle: 10 * 1024 * 1024 });
     writeRandomFile(join(dir, 'scratch.tmp'), 1000);
     writeRandomFile(join(dir, 'kept.bin'), 1000);
-    await waitFor('kept.bin uploaded', () => daemon.status().runs[0]?.files.done === 2);
+    await waitFor('kept.bin uploaded', async () => (await daemon.status()).runs[0]?.files.done === 2);
     await new Promise((r) => setTimeout(r, 500));
     expect((await objectsUnder(tp, '/runs/RUN_RELOAD')).map((o) => o.path).sort()).toEqual([
       '/runs/RUN_RELOAD/RunInfo.xml',

@@ -61,7 +61,7 @@ describe.skipIf(!CHROMIUM)('the daemon status page in chromium', () => {
     }));
     await waitFor(
       'failure reported',
-      () => daemon.status().runs.find((r) => r.name === 'RUN_FAILING')?.files.failing === 2,
+      async () => (await daemon.status()).runs.find((r) => r.name === 'RUN_FAILING')?.files.failing === 2,
     );
     tp.platform.faults.clear();
     mk('RUN_QUIET'); // no marker, nothing more: stalled after 1.5 s
@@ -112,7 +112,7 @@ describe.skipIf(!CHROMIUM)('the daemon status page in chromium', () => {
   it('lists runs with failed and stalled first, flagged by word and icon, names escaped', async () => {
     await waitFor(
       'stalled',
-      () => daemon.status().runs.find((r) => r.name === 'RUN_QUIET')?.state === 'stalled',
+      async () => (await daemon.status()).runs.find((r) => r.name === 'RUN_QUIET')?.state === 'stalled',
     );
     const page = await browser.newPage();
     const errors: string[] = [];

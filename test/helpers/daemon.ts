@@ -12,6 +12,8 @@ export function testDaemonOptions(
 ): DaemonOptions {
   return {
     project: tp.project,
+    hostId: 'test-host',
+    leaseMs: 10_000,
     folder: '/runs',
     settleMs: 300,
     scanIntervalMs: 100,

@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { DaemonLog } from '../ops/log.js';
 import type { DaemonOptions } from '../options.js';
-import type { DaemonStore, RunRow } from '../state/store.js';
+import type { DaemonStore, Observed, RunRow } from '../state/store.js';
+
+/** Files per observe() call: one SELECT and one INSERT per batch (SQLite allows 32,766 parameters). */
+const OBSERVE_BATCH = 500;
 import { completionMarker, runIdOf, runProfileOf, type RunProfile } from './profiles.js';
 import { filesOpenForWriting, subfolders, walkRun } from './walk.js';
 
@@ -37,8 +40,8 @@ export class Scanner {
     this.#skip = matcher(this.#c.o.exclude);
   }
 
-  /** New run folders under the watch roots (each inserted once). */
-  discover(now: number): void {
+  /** New run folders under the watch roots (each inserted once, whichever host sees it first). */
+  async discover(now: number): Promise<void> {
     for (const root of this.#c.o.watch) {
       if (!existsSync(root)) {
         if (!this.#warnedRoots.has(root)) {
@@ -53,8 +56,7 @@ export class Scanner {
         if (this.#known.has(dir)) continue;
         const profile = runProfileOf(dir, this.#c.o.profile);
         if (!profile) continue; // not a run (yet): RunInfo.xml may come a moment later
-        this.#known.add(dir);
-        const { created } = this.#c.store.upsertRun({
+        const { run, created } = await this.#c.store.upsertRun({
           dir,
           root,
           name,
@@ -63,6 +65,8 @@ export class Scanner {
           startedAt: now,
           now,
         });
+        await this.#c.store.seesRun(run.id);
+        this.#known.add(dir);
         if (created) this.#c.log.log('info', `run ${name} discovered (${profile})`, { run: name, dir });
       }
     }
@@ -73,13 +77,25 @@ export class Scanner {
     if (!existsSync(run.dir)) return;
     let seen = 0;
     let oldest = run.started_at;
+    let batch: Observed[] = [];
+    const flush = async () => {
+      await this.#c.store.observe(run, batch, this.#c.project, this.#c.now());
+      batch = [];
+    };
     for await (const f of walkRun(run.dir, this.#skip)) {
       seen++;
       if (f.st.mtimeMs < oldest) oldest = f.st.mtimeMs;
-      this.#c.store.observe(run, f.rel, f.st, this.#c.project, this.#c.now());
+      batch.push(f);
+      if (batch.length >= OBSERVE_BATCH) await flush();
     }
-    if (seen !== this.#c.store.liveFileCount(run.id))
-      this.#c.store.markGone(run, (rel) => existsSync(join(run.dir, rel)), this.#c.project, this.#c.now());
+    await flush();
+    if (seen !== (await this.#c.store.liveFileCount(run.id)))
+      await this.#c.store.markGone(
+        run,
+        (rel) => existsSync(join(run.dir, rel)),
+        this.#c.project,
+        this.#c.now(),
+      );
     const patch: Partial<RunRow> = {};
     if (oldest < run.started_at) patch.started_at = Math.floor(oldest);
     if (!run.marker) {
@@ -88,23 +104,30 @@ export class Scanner {
       });
       if (marker) {
         patch.marker = marker;
-        this.#c.store.event(run.id, 'info', 'marker', `completion marker ${marker} seen`, this.#c.now());
+        await this.#c.store.event(
+          run.id,
+          'info',
+          'marker',
+          `completion marker ${marker} seen`,
+          this.#c.now(),
+        );
         this.#c.log.log('info', `run ${run.name}: ${marker} seen; completes once every file is uploaded`, {
           run: run.name,
         });
       }
     }
-    this.#c.store.updateRun(run.id, patch);
+    await this.#c.store.updateRun(run.id, patch);
   }
 
   /** Files unchanged for --settle become due, unless a process still holds them open for writing. */
-  settle(): void {
-    const candidates = this.#c.store.settlingSince(this.#c.now() - this.#c.o.settleMs, 5000);
+  async settle(): Promise<void> {
+    const candidates = await this.#c.store.settlingSince(this.#c.now() - this.#c.o.settleMs, 5000);
     if (candidates.length === 0) return;
-    const writing = filesOpenForWriting();
+    // Only this host's writers can be seen (another host's dev numbers differ: inode alone here).
+    const writing = new Set([...filesOpenForWriting()].map((k) => k.slice(k.indexOf(':') + 1)));
     for (const f of candidates) {
-      if (writing.has(`${f.dev}:${f.ino}`)) this.#c.store.restartSettle(f.id, this.#c.now());
-      else this.#c.store.markReady(f.id);
+      if (writing.has(String(f.ino))) await this.#c.store.restartSettle(f.id, this.#c.now());
+      else await this.#c.store.markReady(f.id);
     }
   }
 }

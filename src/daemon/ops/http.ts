@@ -15,8 +15,8 @@ import { createMetrics } from './metrics.js';
 import type { DaemonStatus } from './status.js';
 
 export interface OpsSource {
-  status(): DaemonStatus;
-  detail(name: string, q: { page?: number; state?: string }): RunDetail | undefined;
+  status(): Promise<DaemonStatus>;
+  detail(name: string, q: { page?: number; state?: string }): Promise<RunDetail | undefined>;
   /** The state of a job or analysis on the platform (cached by the source); undefined if unknown. */
   executionState?(id: string): Promise<string | undefined>;
 }
@@ -86,7 +86,7 @@ export async function startOpsServer(o: OpsOptions, source: OpsSource): Promise<
     const url = new URL(req.url ?? '/', 'http://daemon');
     const path = url.pathname;
     if (path === '/healthz') {
-      const up = source.status().daemon.running;
+      const up = (await source.status()).daemon.running;
       return send(res, up ? 200 : 503, 'text/plain', up ? 'ok\n' : 'loop not running\n');
     }
     if (path === '/favicon.ico') return send(res, 204, 'image/x-icon', '');
@@ -107,11 +107,12 @@ export async function startOpsServer(o: OpsOptions, source: OpsSource): Promise<
       state: url.searchParams.get('state') ?? undefined,
     };
     if (path === '/metrics')
-      return send(res, 200, metrics.contentType, await metrics.render(source.status()));
-    if (path === '/api/status') return send(res, 200, 'application/json', JSON.stringify(source.status()));
+      return send(res, 200, metrics.contentType, await metrics.render(await source.status()));
+    if (path === '/api/status')
+      return send(res, 200, 'application/json', JSON.stringify(await source.status()));
     if (path === '/events') return stream(req, res);
     if (path === '/') {
-      const main = runsFragment(source.status());
+      const main = runsFragment(await source.status());
       return send(
         res,
         200,
@@ -127,7 +128,7 @@ export async function startOpsServer(o: OpsOptions, source: OpsSource): Promise<
       } catch {
         return send(res, 400, 'text/plain', 'bad run name\n');
       }
-      const d = source.detail(name, q);
+      const d = await source.detail(name, q);
       if (d?.run.job && source.executionState) d.job_state = (await source.executionState(d.run.job)) ?? null;
       if (!d)
         return send(
@@ -181,13 +182,25 @@ export async function startOpsServer(o: OpsOptions, source: OpsSource): Promise<
   // One status computation per poll for all live pages; an event only when something changed.
   let last = '';
   let beats = 0;
+  let polling = false;
   const poll = setInterval(() => {
-    if (streams.size === 0) return;
-    const s = source.status();
-    const sig = JSON.stringify({ ...s, daemon: { ...s.daemon, heartbeat_at: null } });
-    const msg = sig !== last ? `event: status\ndata: {}\n\n` : ++beats % 15 === 0 ? ': keep-alive\n\n' : '';
-    last = sig;
-    if (msg) for (const r of streams) r.write(msg);
+    if (streams.size === 0 || polling) return;
+    polling = true;
+    source
+      .status()
+      .then((s) => {
+        const sig = JSON.stringify({
+          ...s,
+          daemon: { ...s.daemon, heartbeat_at: null },
+          hosts: s.hosts.map((h) => ({ ...h, last_seen: null })),
+        });
+        const msg =
+          sig !== last ? `event: status\ndata: {}\n\n` : ++beats % 15 === 0 ? ': keep-alive\n\n' : '';
+        last = sig;
+        if (msg) for (const r of streams) r.write(msg);
+      })
+      .catch(() => {})
+      .finally(() => (polling = false));
   }, o.pollMs ?? 1000);
   poll.unref();
 

@@ -20,6 +20,11 @@ export function createMetrics(): Metrics {
   const bytes = g('ua_daemon_uploaded_bytes', 'Bytes uploaded, per run', ['run']);
   const rate = g('ua_daemon_rate_bytes_per_second', 'Upload rate over the last 5 minutes, all runs');
   const beat = g('ua_daemon_heartbeat_age_seconds', 'Seconds since the daemon loop last ran');
+  const hostFiles = g('ua_daemon_host_uploaded_files', 'Files uploaded by each host of the queue', ['host']);
+  const hostBytes = g('ua_daemon_host_uploaded_bytes', 'Bytes uploaded by each host of the queue', ['host']);
+  const hostUp = g('ua_daemon_host_up', 'Whether each host of the queue is running (heartbeat recent)', [
+    'host',
+  ]);
   return {
     contentType: registry.contentType,
     async render(s) {
@@ -41,6 +46,14 @@ export function createMetrics(): Metrics {
       files.set({ kind: 'done' }, done);
       files.set({ kind: 'total' }, total);
       rate.set(r);
+      hostFiles.reset();
+      hostBytes.reset();
+      hostUp.reset();
+      for (const h of s.hosts) {
+        hostFiles.set({ host: h.id }, h.uploaded);
+        hostBytes.set({ host: h.id }, h.bytes);
+        hostUp.set({ host: h.id }, h.state === 'running' ? 1 : 0);
+      }
       beat.set(s.daemon.heartbeat_at ? (Date.now() - Date.parse(s.daemon.heartbeat_at)) / 1000 : -1);
       return registry.metrics();
     },

@@ -17,8 +17,13 @@ export interface WebhookEvent {
 }
 
 /** Queues an event; `key` makes it once per occurrence (a repeated step queues nothing new). */
-export function queueWebhook(store: DaemonStore, key: string, e: WebhookEvent, now: number): void {
-  store.enqueue(key, { id: key, at: new Date(now).toISOString(), ...e }, now);
+export async function queueWebhook(
+  store: DaemonStore,
+  key: string,
+  e: WebhookEvent,
+  now: number,
+): Promise<void> {
+  await store.enqueue(key, { id: key, at: new Date(now).toISOString(), ...e }, now);
 }
 
 /** Posts what is due; returns how many were delivered. */
@@ -30,7 +35,7 @@ export async function deliverWebhooks(
   signal: AbortSignal,
 ): Promise<number> {
   let delivered = 0;
-  for (const row of store.pendingOutbox(now(), 32)) {
+  for (const row of await store.claimOutbox(now(), 32)) {
     try {
       const res = await request(url, {
         method: 'POST',
@@ -40,11 +45,15 @@ export async function deliverWebhooks(
       });
       await res.body.dump();
       if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
-      store.delivered(row.id, now());
+      await store.delivered(row.id, now());
       delivered++;
     } catch (err) {
       if (signal.aborted) return delivered;
-      store.deliveryFailed(row.id, (err as Error).message, now() + backoff(retryBaseMs, row.attempts + 1));
+      await store.deliveryFailed(
+        row.id,
+        (err as Error).message,
+        now() + backoff(retryBaseMs, row.attempts + 1),
+      );
     }
   }
   return delivered;

@@ -3,8 +3,8 @@
  * bytes, rate, ETA and last error, computed from the database alone, so a status command run beside
  * the daemon (or after it died) tells the same as the daemon itself.
  */
-import type { Db } from '../state/db.js';
-import type { RunRow } from '../state/store.js';
+import type { Sql } from '../state/sql.js';
+import type { HostRow, RunRow } from '../state/store.js';
 
 export type RunState = 'waiting' | 'uploading' | 'complete' | 'stalled' | 'failed';
 
@@ -28,7 +28,19 @@ export interface RunStatus {
   completed_at: string | null;
 }
 
+export interface HostStatus {
+  id: string;
+  /** running: heartbeat recent; stopped: it said so; lost: no heartbeat for a lease (killed, or cut off from the queue). */
+  state: 'running' | 'stopped' | 'lost';
+  uploaded: number;
+  bytes: number;
+  last_seen: string;
+  pid: number | null;
+  version: string | null;
+}
+
 export interface DaemonStatus {
+  /** The most recently seen host (the only one without --queue). */
   daemon: {
     running: boolean;
     pid: number | null;
@@ -37,6 +49,7 @@ export interface DaemonStatus {
     version: string | null;
   };
   runs: RunStatus[];
+  hosts: HostStatus[];
 }
 
 interface Limits {
@@ -44,58 +57,75 @@ interface Limits {
   failAfter: number;
 }
 
-function meta(db: Db, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)
-    ?.value;
+async function meta(q: Sql, key: string): Promise<string | undefined> {
+  return (await q.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))?.value;
 }
 
-export function readStatus(db: Db, now = Date.now()): DaemonStatus {
-  const limits: Limits = {
-    stallAfterMs: Number(meta(db, 'stall_after_ms') ?? 86_400_000),
-    failAfter: Number(meta(db, 'fail_after') ?? 5),
+function hostStatus(h: HostRow, staleMs: number, now: number): HostStatus {
+  const state = h.state === 'stopped' ? 'stopped' : now - h.last_seen < staleMs ? 'running' : 'lost';
+  return {
+    id: h.id,
+    state,
+    uploaded: h.uploaded,
+    bytes: h.bytes,
+    last_seen: new Date(h.last_seen).toISOString(),
+    pid: h.pid,
+    version: h.version,
   };
-  const beat = Number(meta(db, 'heartbeat_at') ?? 0);
-  const interval = Number(meta(db, 'scan_interval_ms') ?? 10_000);
-  const runs = (db.prepare('SELECT * FROM runs ORDER BY discovered_at DESC, id DESC').all() as RunRow[]).map(
-    (r) => runStatus(db, r, limits, now),
-  );
+}
+
+export async function readStatus(q: Sql, now = Date.now()): Promise<DaemonStatus> {
+  const limits: Limits = {
+    stallAfterMs: Number((await meta(q, 'stall_after_ms')) ?? 86_400_000),
+    failAfter: Number((await meta(q, 'fail_after')) ?? 5),
+  };
+  const interval = Number((await meta(q, 'scan_interval_ms')) ?? 10_000);
+  const lease = Number((await meta(q, 'lease_ms')) ?? 60_000);
+  const staleMs = Math.max(30_000, 3 * interval, lease);
+  const hostRows = await q.all<HostRow>('SELECT * FROM hosts ORDER BY last_seen DESC, id');
+  const hosts = hostRows.map((h) => hostStatus(h, staleMs, now));
+  const runs: RunStatus[] = [];
+  for (const r of await q.all<RunRow>('SELECT * FROM runs ORDER BY discovered_at DESC, id DESC'))
+    runs.push(await runStatus(q, r, limits, now));
   // Stalled and failed first (what needs a person), then newest first.
   const rank: Record<RunState, number> = { failed: 0, stalled: 1, uploading: 2, waiting: 3, complete: 4 };
   runs.sort((a, b) => rank[a.state] - rank[b.state]);
+  const last = hostRows[0];
   return {
     daemon: {
-      running: beat > 0 && now - beat < Math.max(30_000, 3 * interval),
-      pid: meta(db, 'pid') ? Number(meta(db, 'pid')) : null,
-      heartbeat_at: beat ? new Date(beat).toISOString() : null,
-      project: meta(db, 'project') ?? null,
-      version: meta(db, 'version') ?? null,
+      running: hosts.some((h) => h.state === 'running'),
+      pid: last?.pid ?? null,
+      heartbeat_at: last && last.state !== 'stopped' ? new Date(last.last_seen).toISOString() : null,
+      project: (await meta(q, 'project')) ?? null,
+      version: last?.version ?? null,
     },
     runs,
+    hosts: hosts.sort((a, b) => a.id.localeCompare(b.id)),
   };
 }
 
-function runStatus(db: Db, r: RunRow, l: Limits, now: number): RunStatus {
-  const agg = db
-    .prepare(
-      `SELECT COUNT(*) AS total,
-         SUM(state = 'uploaded') AS done,
-         SUM(CASE WHEN state = 'uploaded' THEN size ELSE 0 END) AS done_bytes,
-         SUM(size) AS bytes,
-         SUM(state != 'uploaded' AND attempts >= ?) AS failing,
-         MAX(CASE WHEN state != 'uploaded' THEN last_error END) AS file_error
-       FROM files WHERE run = ? AND state != 'gone'`,
-    )
-    .get(l.failAfter, r.id) as {
+async function runStatus(q: Sql, r: RunRow, l: Limits, now: number): Promise<RunStatus> {
+  const agg = (await q.get<{
     total: number;
     done: number | null;
     done_bytes: number | null;
     bytes: number | null;
     failing: number | null;
     file_error: string | null;
-  };
-  const recent = db
-    .prepare('SELECT SUM(bytes) AS b FROM throughput WHERE run = ? AND minute >= ?')
-    .get(r.id, Math.floor(now / 60_000) - 4) as { b: number | null };
+  }>(
+    `SELECT COUNT(*) AS total,
+       SUM(CASE WHEN state = 'uploaded' THEN 1 ELSE 0 END) AS done,
+       SUM(CASE WHEN state = 'uploaded' THEN size ELSE 0 END) AS done_bytes,
+       SUM(size) AS bytes,
+       SUM(CASE WHEN state != 'uploaded' AND attempts >= ? THEN 1 ELSE 0 END) AS failing,
+       MAX(CASE WHEN state != 'uploaded' THEN last_error END) AS file_error
+     FROM files WHERE run = ? AND state != 'gone'`,
+    [l.failAfter, r.id],
+  ))!;
+  const recent = (await q.get<{ b: number | null }>(
+    'SELECT SUM(bytes) AS b FROM throughput WHERE run = ? AND minute >= ?',
+    [r.id, Math.floor(now / 60_000) - 4],
+  ))!;
   // Over the last 5 minutes, or the run's life if shorter; a complete run shows its average.
   const window = Math.max(1, Math.min(300, (now - r.discovered_at) / 1000));
   const rate =

@@ -13,7 +13,9 @@ import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonError } from '../../errors.js';
-import { MIGRATIONS } from './schema.js';
+import { PgSql, redactUrl } from './pg.js';
+import { MIGRATIONS, PG_MIGRATIONS } from './schema.js';
+import { SqliteSql, type Sql } from './sql.js';
 
 export type Db = Database.Database;
 
@@ -123,4 +125,42 @@ export class StateDirLock {
       this.#db.close();
     }
   }
+}
+
+/**
+ * The fleet's queue: a PostgreSQL database, migrated to this ua's schema under an advisory lock
+ * (hosts starting together migrate once; a host of an older ua refuses a newer schema).
+ */
+export async function openPgQueue(url: string, host: string): Promise<Sql> {
+  const q = new PgSql(url, { applicationName: `ua daemon ${host}`.slice(0, 63) });
+  try {
+    await q.tx(async (t) => {
+      await t.run(`SELECT pg_advisory_xact_lock(hashtext('ua daemon schema'))`);
+      await t.run('CREATE TABLE IF NOT EXISTS ua_schema (version INTEGER NOT NULL)');
+      const row = await t.get<{ version: number }>('SELECT version FROM ua_schema');
+      const version = row?.version ?? 0;
+      if (version > PG_MIGRATIONS.length)
+        throw new DaemonError(
+          'UA_ERR_STATE_DIR',
+          `The queue ${redactUrl(url)} was written by a newer ua (schema ${version}, this ua knows ${PG_MIGRATIONS.length}); upgrade ua on this host.`,
+        );
+      for (let i = version; i < PG_MIGRATIONS.length; i++) await t.run(PG_MIGRATIONS[i]);
+      if (!row) await t.run('INSERT INTO ua_schema (version) VALUES (?)', [PG_MIGRATIONS.length]);
+      else await t.run('UPDATE ua_schema SET version = ?', [PG_MIGRATIONS.length]);
+    });
+  } catch (err) {
+    await q.close().catch(() => {});
+    if (err instanceof DaemonError) throw err;
+    throw new DaemonError(
+      'UA_ERR_QUEUE',
+      `Cannot use the queue ${redactUrl(url)}: ${(err as Error).message}. Check --queue (postgres://user@host/db) and that the server accepts this host.`,
+      { cause: err },
+    );
+  }
+  return q;
+}
+
+/** The queue a daemon uses: PostgreSQL with --queue, else SQLite in the state dir. */
+export async function openQueue(o: { stateDir: string; queue?: string; hostId: string }): Promise<Sql> {
+  return o.queue ? openPgQueue(o.queue, o.hostId) : new SqliteSql(openDaemonDb(o.stateDir));
 }

@@ -1,10 +1,13 @@
 /**
- * What every part of the daemon's store shares: the database, statements prepared once, and the
- * tables beside runs and files: stale objects to remove, the webhook outbox, events, meta, and the
- * work-left count of --once. state/store.ts adds runs and files on top.
+ * What every part of the daemon's store shares: the database (state/sql.ts: SQLite or PostgreSQL)
+ * and the tables beside runs and files: hosts, stale objects to remove, the webhook outbox, events,
+ * meta, and the work-left count of --once. state/store.ts adds runs, files and claims on top.
+ *
+ * Work several hosts could pick at once (a stale object to remove, a webhook to deliver) is claimed
+ * by moving its `next_try_at` past a lease in the same statement that selects it, so one host takes
+ * each row for that long; a host that dies leaves the row due again when the lease ends.
  */
-import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import type { Sql } from './sql.js';
 
 export interface StaleRow {
   id: number;
@@ -23,142 +26,214 @@ export interface OutboxRow {
   attempts: number;
 }
 
-export class StoreBase {
-  readonly db: Db;
-  /**
-   * Statements prepared once and kept: preparing per call left each one's native memory to the
-   * garbage collector, which does not see it (peak RSS grew with the file count).
-   */
-  readonly #cache = new Map<string, Database.Statement>();
+export interface HostRow {
+  id: string;
+  pid: number | null;
+  version: string | null;
+  started_at: number;
+  last_seen: number;
+  uploaded: number;
+  bytes: number;
+  state: string;
+}
 
-  constructor(db: Db) {
-    this.db = db;
+export interface StoreOptions {
+  /** This daemon's name in the queue (--host-id; the host name by default). */
+  host: string;
+  /** How long a claim lives without a heartbeat before another host may take the work. */
+  leaseMs: number;
+}
+
+/** Row locks for the selecting half of a claim: hosts skip rows another host is claiming. */
+export const skipLocked = (q: Sql, of: string): string =>
+  q.dialect === 'postgres' ? ` FOR UPDATE OF ${of} SKIP LOCKED` : '';
+
+export class StoreBase {
+  readonly q: Sql;
+  readonly host: string;
+  readonly leaseMs: number;
+
+  constructor(q: Sql, o: StoreOptions) {
+    this.q = q;
+    this.host = o.host;
+    this.leaseMs = o.leaseMs;
   }
 
-  protected p(sql: string): Database.Statement {
-    let st = this.#cache.get(sql);
-    if (!st) this.#cache.set(sql, (st = this.db.prepare(sql)));
-    return st;
+  // ---- hosts ----
+
+  async hostStarted(pid: number, version: string, now: number): Promise<void> {
+    await this.q.run(
+      `INSERT INTO hosts (id, pid, version, started_at, last_seen, state) VALUES (?, ?, ?, ?, ?, 'running')
+       ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, version = excluded.version,
+         started_at = excluded.started_at, last_seen = excluded.last_seen, state = 'running'`,
+      [this.host, pid, version, now, now],
+    );
+  }
+
+  /** The heartbeat: this host is alive, and so are its claims. */
+  async heartbeat(now: number): Promise<void> {
+    await this.q.tx(async (t) => {
+      await t.run(`UPDATE hosts SET last_seen = ?, state = 'running' WHERE id = ?`, [now, this.host]);
+      await t.run(`UPDATE files SET lease_until = ? WHERE claimed_by = ? AND state = 'uploading'`, [
+        now + this.leaseMs,
+        this.host,
+      ]);
+      await t.run(`UPDATE runs SET owner_until = ? WHERE owner = ? AND phase = 'finishing'`, [
+        now + this.leaseMs,
+        this.host,
+      ]);
+    });
+  }
+
+  async hostStopped(now: number): Promise<void> {
+    await this.q.run(`UPDATE hosts SET last_seen = ?, state = 'stopped' WHERE id = ?`, [now, this.host]);
+  }
+
+  hosts(): Promise<HostRow[]> {
+    return this.q.all<HostRow>('SELECT * FROM hosts ORDER BY id');
   }
 
   // ---- stale objects ----
 
   /** A remote object that is not (or no longer) the current version of `path`: to be removed. */
-  addStale(
+  async addStale(
     run: number,
     path: string,
     project: string,
     fileId: string | null,
     signature: string | null,
-  ): void {
+    q: Sql = this.q,
+  ): Promise<void> {
     if (fileId || signature)
-      this.p(`INSERT INTO stale_objects (run, path, project, file_id, signature) VALUES (?, ?, ?, ?, ?)`).run(
-        run,
-        path,
-        project,
-        fileId,
-        signature,
+      await q.run(
+        'INSERT INTO stale_objects (run, path, project, file_id, signature) VALUES (?, ?, ?, ?, ?)',
+        [run, path, project, fileId, signature],
       );
   }
 
-  pendingStale(now: number, limit: number, run?: number): StaleRow[] {
-    return (
-      run === undefined
-        ? this.p('SELECT * FROM stale_objects WHERE next_try_at <= ? ORDER BY id LIMIT ?').all(now, limit)
-        : this.p('SELECT * FROM stale_objects WHERE run = ? ORDER BY id LIMIT ?').all(run, limit)
-    ) as StaleRow[];
+  /** Stale objects due now, each claimed by this host for a lease. */
+  claimStale(now: number, limit: number): Promise<StaleRow[]> {
+    return this.q.tx(async (t) => {
+      const rows = await t.all<StaleRow>(
+        `SELECT s.* FROM stale_objects s WHERE s.next_try_at <= ? ORDER BY s.id LIMIT ?${skipLocked(t, 's')}`,
+        [now, limit],
+      );
+      if (rows.length > 0)
+        await t.run(
+          `UPDATE stale_objects SET next_try_at = ? WHERE id IN (${rows.map(() => '?').join(', ')})`,
+          [now + this.leaseMs, ...rows.map((r) => r.id)],
+        );
+      return rows;
+    });
   }
 
-  staleCount(run: number): number {
-    return (this.p('SELECT COUNT(*) AS n FROM stale_objects WHERE run = ?').get(run) as { n: number }).n;
+  async staleCount(run: number): Promise<number> {
+    return (await this.q.get<{ n: number }>('SELECT COUNT(*) AS n FROM stale_objects WHERE run = ?', [run]))!
+      .n;
   }
 
-  staleRemoved(id: number): void {
-    this.p('DELETE FROM stale_objects WHERE id = ?').run(id);
+  async staleRemoved(id: number): Promise<void> {
+    await this.q.run('DELETE FROM stale_objects WHERE id = ?', [id]);
   }
 
-  staleFailed(id: number, error: string, nextTryAt: number): void {
-    this.p(
+  async staleFailed(id: number, error: string, nextTryAt: number): Promise<void> {
+    await this.q.run(
       'UPDATE stale_objects SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?',
-    ).run(nextTryAt, error, id);
+      [nextTryAt, error, id],
+    );
   }
 
   /**
    * Work left for --once: files not yet uploaded in active runs (but those already reported failing),
    * runs finishing, stale objects, webhooks not tried yet. What is left resumes at the next start.
    */
-  pendingWork(failAfter: number): number {
-    const n = (sql: string) => (this.p(sql).get() as { n: number }).n;
+  async pendingWork(failAfter: number): Promise<number> {
+    const n = async (sql: string, p: unknown[] = []) => (await this.q.get<{ n: number }>(sql, p))!.n;
     return (
-      n(`SELECT COUNT(*) AS n FROM files f JOIN runs r ON r.id = f.run
-          WHERE r.phase = 'active' AND f.state IN ('settling', 'ready', 'uploading') AND f.attempts < ${Number(failAfter)}`) +
-      n(`SELECT COUNT(*) AS n FROM runs WHERE phase = 'finishing'`) +
-      n('SELECT COUNT(*) AS n FROM stale_objects') +
-      n('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND attempts = 0')
+      (await n(
+        `SELECT COUNT(*) AS n FROM files f JOIN runs r ON r.id = f.run
+          WHERE r.phase = 'active' AND f.state IN ('settling', 'ready', 'uploading') AND f.attempts < ?`,
+        [failAfter],
+      )) +
+      (await n(`SELECT COUNT(*) AS n FROM runs WHERE phase = 'finishing'`)) +
+      (await n('SELECT COUNT(*) AS n FROM stale_objects')) +
+      (await n('SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL AND attempts = 0'))
     );
   }
 
   // ---- outbox, events, meta ----
 
   /** A webhook delivery, once per key (a repeated step enqueues nothing new). */
-  enqueue(key: string, body: unknown, now: number): void {
-    this.p('INSERT OR IGNORE INTO outbox (key, body, created_at) VALUES (?, ?, ?)').run(
+  async enqueue(key: string, body: unknown, now: number, q: Sql = this.q): Promise<void> {
+    await q.run('INSERT INTO outbox (key, body, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING', [
       key,
       JSON.stringify(body),
       now,
+    ]);
+  }
+
+  /** Deliveries due now, each claimed by this host for a lease. */
+  claimOutbox(now: number, limit: number): Promise<OutboxRow[]> {
+    return this.q.tx(async (t) => {
+      const rows = await t.all<OutboxRow>(
+        `SELECT o.id, o.key, o.body, o.attempts FROM outbox o
+          WHERE o.delivered_at IS NULL AND o.next_try_at <= ? ORDER BY o.id LIMIT ?${skipLocked(t, 'o')}`,
+        [now, limit],
+      );
+      if (rows.length > 0)
+        await t.run(`UPDATE outbox SET next_try_at = ? WHERE id IN (${rows.map(() => '?').join(', ')})`, [
+          now + this.leaseMs,
+          ...rows.map((r) => r.id),
+        ]);
+      return rows;
+    });
+  }
+
+  async delivered(id: number, now: number): Promise<void> {
+    await this.q.run('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?', [now, id]);
+  }
+
+  async deliveryFailed(id: number, error: string, nextTryAt: number): Promise<void> {
+    await this.q.run(
+      'UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?',
+      [nextTryAt, error, id],
     );
   }
 
-  pendingOutbox(now: number, limit: number): OutboxRow[] {
-    return this.p(
-      'SELECT id, key, body, attempts FROM outbox WHERE delivered_at IS NULL AND next_try_at <= ? ORDER BY id LIMIT ?',
-    ).all(now, limit) as OutboxRow[];
-  }
-
-  delivered(id: number, now: number): void {
-    this.p('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(now, id);
-  }
-
-  deliveryFailed(id: number, error: string, nextTryAt: number): void {
-    this.p('UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?').run(
-      nextTryAt,
-      error,
-      id,
-    );
-  }
-
-  event(
+  async event(
     run: number | null,
     level: 'info' | 'warn' | 'error',
     kind: string,
     message: string,
     now: number,
-  ): void {
-    this.p('INSERT INTO events (run, at, level, kind, message) VALUES (?, ?, ?, ?, ?)').run(
+    q: Sql = this.q,
+  ): Promise<void> {
+    await q.run('INSERT INTO events (run, at, level, kind, message) VALUES (?, ?, ?, ?, ?)', [
       run,
       now,
       level,
       kind,
       message,
-    );
+    ]);
   }
 
   /** Keeps the last `keepEvents` events, a day of throughput and a week of delivered webhooks. */
-  prune(now: number, keepEvents = 20_000): void {
-    this.db.transaction(() => {
-      this.p('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?').run(keepEvents);
-      this.p('DELETE FROM throughput WHERE minute < ?').run(Math.floor((now - 86_400_000) / 60_000));
-      this.p('DELETE FROM outbox WHERE delivered_at < ?').run(now - 7 * 86_400_000);
-    })();
+  async prune(now: number, keepEvents = 20_000): Promise<void> {
+    await this.q.tx(async (t) => {
+      await t.run('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?', [keepEvents]);
+      await t.run('DELETE FROM throughput WHERE minute < ?', [Math.floor((now - 86_400_000) / 60_000)]);
+      await t.run('DELETE FROM outbox WHERE delivered_at < ?', [now - 7 * 86_400_000]);
+    });
   }
 
-  getMeta(key: string): string | undefined {
-    return (this.p('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await this.q.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))?.value;
   }
 
-  setMeta(key: string, value: string): void {
-    this.p(
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.q.run(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    ).run(key, value);
+      [key, value],
+    );
   }
 }

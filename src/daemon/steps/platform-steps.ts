@@ -78,13 +78,9 @@ async function stillClosing(c: SentinelContext, folder: string): Promise<number>
 export async function closeSentinel(c: SentinelContext, run: RunRow, runId: string): Promise<string> {
   const folder = runFolder(c.folder, run);
   const name = sentinelName(run);
-  let nonce = run.sentinel_nonce;
-  if (!nonce) {
-    nonce = newNonce();
-    c.store.updateRun(run.id, { sentinel_nonce: nonce });
-  }
+  const nonce = run.sentinel_nonce ?? (await c.store.nonceOnce(run.id, 'sentinel_nonce', newNonce()));
   if ((await stillClosing(c, folder)) > 0) throw new NotYetClosed('files of the run are still closing');
-  const files = c.store.uploadedFiles(run.id);
+  const files = await c.store.uploadedFiles(run.id);
   const idOf = (path: string) => files.find((f) => f.path === path)?.file_id;
   const details: Record<string, unknown> = {
     run_id: runId,
@@ -147,11 +143,7 @@ export interface LaunchContext extends SentinelContext {
  * adopted, else it is launched with the nonce stored before the call. Returns the job/analysis ID.
  */
 export async function launchWorkflow(c: LaunchContext, run: RunRow, sentinelId: string): Promise<string> {
-  let nonce = run.workflow_nonce;
-  if (!nonce) {
-    nonce = newNonce();
-    c.store.updateRun(run.id, { workflow_nonce: nonce });
-  }
+  const nonce = run.workflow_nonce ?? (await c.store.nonceOnce(run.id, 'workflow_nonce', newNonce()));
   const properties = { ua_run: run.name, ua_sentinel: sentinelId };
   const found = await c.api.call<{ results: Array<{ id: string }> }>(
     'system/findExecutions',

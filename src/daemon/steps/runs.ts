@@ -41,18 +41,19 @@ export class RunSteps {
   }
 
   /** Moves a run on: reports a stall, turns complete on disk into finishing, runs the finishing steps. */
-  advance(run: RunRow): void {
+  async advance(run: RunRow): Promise<void> {
     const now = this.#c.now();
+    const store = this.#c.store;
     if (run.phase === 'active') {
       if (!run.marker && now - run.started_at > this.#c.o.stallAfterMs && !run.stalled_reported)
-        this.#stalled(run);
+        await this.#stalled(run);
       if (!this.#completeOnDisk(run, now)) return;
-      const c = this.#c.store.counts(run.id);
-      if (c.settling + c.ready + c.uploading > 0 || c.uploaded === 0 || this.#c.store.staleCount(run.id) > 0)
+      const c = await store.counts(run.id);
+      if (c.settling + c.ready + c.uploading > 0 || c.uploaded === 0 || (await store.staleCount(run.id)) > 0)
         return;
-      this.#c.store.updateRun(run.id, { phase: 'finishing', next_step_at: 0 });
-      this.#c.store.event(run.id, 'info', 'finishing', `all ${c.uploaded} files uploaded`, now);
-      run = this.#c.store.run(run.id)!;
+      if (await store.startFinishing(run.id))
+        await store.event(run.id, 'info', 'finishing', `all ${c.uploaded} files uploaded`, now);
+      run = (await store.run(run.id))!;
     }
     if (
       run.phase !== 'finishing' ||
@@ -61,6 +62,9 @@ export class RunSteps {
       this.#c.stopping()
     )
       return;
+    // One host runs a run's finishing steps (the others see its owner's lease and wait).
+    if (!(await store.ownRunSteps(run.id, now))) return;
+    run = (await store.run(run.id))!;
     const id = run.id;
     this.#finishing.set(
       id,
@@ -91,8 +95,8 @@ export class RunSteps {
       if (!run.sentinel_id) {
         const runId = runIdOf(run.dir, run.profile as RunProfile, run.name);
         const id = await closeSentinel(ctx, run, runId);
-        this.#c.store.updateRun(run.id, { sentinel_id: id, run_id: runId });
-        run = this.#c.store.run(run.id)!;
+        await this.#c.store.updateRun(run.id, { sentinel_id: id, run_id: runId });
+        run = (await this.#c.store.run(run.id))!;
         this.#c.log.log('info', `run ${run.name}: sentinel ${id} closed`, { run: run.name, sentinel: id });
       }
       if (this.#c.o.runWorkflow && !run.job_id) {
@@ -101,8 +105,8 @@ export class RunSteps {
           run,
           run.sentinel_id!,
         );
-        this.#c.store.updateRun(run.id, { job_id: job });
-        run = this.#c.store.run(run.id)!;
+        await this.#c.store.updateRun(run.id, { job_id: job });
+        run = (await this.#c.store.run(run.id))!;
         this.#c.log.log('info', `run ${run.name}: ${this.#c.o.runWorkflow} launched as ${job}`, {
           run: run.name,
           job,
@@ -112,7 +116,7 @@ export class RunSteps {
         const attempt = run.hook_state?.startsWith('running')
           ? Number(run.hook_state.split(':')[1] ?? 1) + 1
           : 1;
-        this.#c.store.updateRun(run.id, { hook_state: `running:${attempt}` });
+        await this.#c.store.updateRun(run.id, { hook_state: `running:${attempt}` });
         const code = await runHook(
           this.#c.o.onComplete,
           {
@@ -126,40 +130,45 @@ export class RunSteps {
           signal,
         );
         if (code !== 0) throw new Error(`--on-complete exited with code ${code}`);
-        this.#c.store.updateRun(run.id, { hook_state: 'done' });
+        await this.#c.store.updateRun(run.id, { hook_state: 'done' });
       }
-      this.#completed(run);
+      await this.#completed(run);
     } catch (err) {
       if (signal.aborted) return;
       if (err instanceof NotYetClosed) {
         // The platform assembles closing files in a moment: look again soon, not at the next scan.
         const delay = Math.min(250, this.#c.o.scanIntervalMs);
-        this.#c.store.updateRun(run.id, { next_step_at: this.#c.now() + delay });
+        await this.#c.store.updateRun(run.id, { next_step_at: this.#c.now() + delay }).catch(() => {});
         setTimeout(() => this.#c.poke(), delay).unref();
         return;
       }
       const message = oneLine(err instanceof UaError || err instanceof Error ? err.message : String(err));
-      this.#c.store.runStepFailed(
-        run.id,
-        message,
-        this.#c.now() + backoff(this.#c.o.retryBaseMs, run.step_attempts + 1),
-      );
+      try {
+        await this.#c.store.runStepFailed(
+          run.id,
+          message,
+          this.#c.now() + backoff(this.#c.o.retryBaseMs, run.step_attempts + 1),
+        );
+      } catch {
+        return; // the database is away: the step is tried again once it is back
+      }
       this.#c.log.log('warn', `run ${run.name}: ${message}; retrying`, {
         run: run.name,
         attempt: run.step_attempts + 1,
       });
-      if (run.step_attempts + 1 >= this.#c.o.failAfter && !run.failed_reported) this.#runFailed(run, message);
+      if (run.step_attempts + 1 >= this.#c.o.failAfter && !run.failed_reported)
+        await this.#runFailed(run, message).catch(() => {});
     }
   }
 
-  #completed(run: RunRow): void {
+  async #completed(run: RunRow): Promise<void> {
     const now = this.#c.now();
-    const files = this.#c.store.uploadedFiles(run.id);
+    const files = await this.#c.store.uploadedFiles(run.id);
     const bytes = files.reduce((n, f) => n + f.size, 0);
     const seconds = Math.round((now - run.discovered_at) / 1000);
-    this.#c.store.db.transaction(() => {
-      this.#c.store.updateRun(run.id, { phase: 'complete', completed_at: now, last_error: null });
-      this.#c.store.event(
+    await this.#c.store.tx(async (store) => {
+      await store.updateRun(run.id, { phase: 'complete', completed_at: now, last_error: null, owner: null });
+      await store.event(
         run.id,
         'info',
         'complete',
@@ -167,8 +176,8 @@ export class RunSteps {
         now,
       );
       if (this.#c.o.webhook)
-        queueWebhook(
-          this.#c.store,
+        await queueWebhook(
+          store,
           `run-complete:${run.dir}:${run.sentinel_id}`,
           {
             event: 'run-complete',
@@ -183,7 +192,7 @@ export class RunSteps {
           },
           now,
         );
-    })();
+    });
     this.#c.log.log(
       'info',
       `run ${run.name} complete: ${files.length} files, ${bytes} bytes in ${seconds} s`,
@@ -195,51 +204,65 @@ export class RunSteps {
     this.#c.poke();
   }
 
-  #stalled(run: RunRow): void {
+  async #stalled(run: RunRow): Promise<void> {
     const now = this.#c.now();
     const hours = ((now - run.started_at) / 3_600_000).toFixed(1);
     const message = `no completion marker after ${hours} h; still uploading what settles`;
-    this.#c.store.db.transaction(() => {
-      this.#c.store.updateRun(run.id, { stalled_reported: 1 });
-      this.#c.store.event(run.id, 'warn', 'stalled', message, now);
+    const first = await this.#c.store.tx(async (store) => {
+      // Once per run, whichever host sees the stall first.
+      if (
+        (await store.q.run('UPDATE runs SET stalled_reported = 1 WHERE id = ? AND stalled_reported = 0', [
+          run.id,
+        ])) === 0
+      )
+        return false;
+      await store.event(run.id, 'warn', 'stalled', message, now);
       if (this.#c.o.webhook)
-        queueWebhook(
-          this.#c.store,
+        await queueWebhook(
+          store,
           `run-stalled:${run.dir}`,
           { event: 'run-stalled', run: run.name, message, dir: run.dir },
           now,
         );
-    })();
-    this.#c.log.log('warn', `run ${run.name} stalled: ${message}`, { run: run.name });
+      return true;
+    });
+    if (first) this.#c.log.log('warn', `run ${run.name} stalled: ${message}`, { run: run.name });
   }
 
-  #runFailed(run: RunRow, message: string): void {
+  async #runFailed(run: RunRow, message: string): Promise<void> {
     const now = this.#c.now();
-    this.#c.store.db.transaction(() => {
-      this.#c.store.updateRun(run.id, { failed_reported: 1 });
-      this.#c.store.event(run.id, 'error', 'failed', message, now);
+    const first = await this.#c.store.tx(async (store) => {
+      if (
+        (await store.q.run('UPDATE runs SET failed_reported = 1 WHERE id = ? AND failed_reported = 0', [
+          run.id,
+        ])) === 0
+      )
+        return false;
+      await store.event(run.id, 'error', 'failed', message, now);
       if (this.#c.o.webhook)
-        queueWebhook(
-          this.#c.store,
+        await queueWebhook(
+          store,
           `run-failed:${run.dir}`,
           { event: 'run-failed', run: run.name, message },
           now,
         );
-    })();
-    this.#c.log.log('error', `run ${run.name} is failing: ${message} (retried with backoff)`, {
-      run: run.name,
+      return true;
     });
+    if (first)
+      this.#c.log.log('error', `run ${run.name} is failing: ${message} (retried with backoff)`, {
+        run: run.name,
+      });
   }
 
   /** A file reached --fail-after attempts: reported once (it keeps being retried). */
-  fileFailed(run: RunRow, row: FileRow): void {
+  async fileFailed(run: RunRow, row: FileRow): Promise<void> {
     const now = this.#c.now();
     const message = `${row.path}: ${row.attempts} ${row.attempts === 1 ? 'attempt' : 'attempts'} failed (${row.last_error}); retried with backoff`;
-    this.#c.store.db.transaction(() => {
-      this.#c.store.event(run.id, 'error', 'file-failed', message, now);
+    await this.#c.store.tx(async (store) => {
+      await store.event(run.id, 'error', 'file-failed', message, now);
       if (this.#c.o.webhook)
-        queueWebhook(
-          this.#c.store,
+        await queueWebhook(
+          store,
           `file-failed:${run.dir}:${row.path}:${row.mtime_ms}`,
           {
             event: 'file-failed',
@@ -250,8 +273,8 @@ export class RunSteps {
           },
           now,
         );
-    })();
+    });
     this.#c.log.log('error', `run ${run.name}: ${message}`, { run: run.name });
-    if (!run.failed_reported) this.#runFailed(run, message);
+    if (!run.failed_reported) await this.#runFailed(run, message);
   }
 }

@@ -56,7 +56,9 @@ export interface FeederOptions {
   retryBaseMs: number;
   now(): number;
   /** A file reached `failAfter` attempts (reported once; it keeps being retried). */
-  onFileFailed(run: RunRow, row: FileRow): void;
+  onFileFailed(run: RunRow, row: FileRow): Promise<void>;
+  /** Writing a result to the database failed (it is retried until it succeeds). */
+  onWriteFailed?(err: Error): void;
   /** Files uploaded only once nothing else of their run is pending (completion markers). */
   isLast(path: string): boolean;
   /** A file ended (uploaded or not): the daemon may feed more and check its run. */
@@ -66,6 +68,7 @@ export interface FeederOptions {
 
 interface InFlight {
   row: number;
+  claim: number;
   run: number;
   version: Version;
   abs: string;
@@ -80,8 +83,11 @@ export class UploadFeeder {
   readonly #o: FeederOptions;
   readonly #channel = new Channel<ScheduledFile>();
   readonly #inFlight = new Map<number, InFlight>(); // by engine order
-  readonly #rows = new Set<number>();
   readonly #options: UaOptions;
+  /** Results being written (a database that is away is retried until it is back). */
+  readonly #writing = new Set<Promise<void>>();
+  #feeding?: Promise<void>;
+  #again = false;
   #order = 0;
   readonly done: Promise<void>;
 
@@ -99,27 +105,67 @@ export class UploadFeeder {
     return this.#inFlight.size;
   }
 
-  /** Hands due files to the session until the window is full. */
-  feed(): void {
-    const room = this.#o.window - this.#inFlight.size;
-    if (room <= 0 || this.#o.signal.aborted) return;
-    for (const row of this.#o.store.due(this.#o.now(), room, this.#rows)) {
-      if (this.#o.isLast(row.path) && this.#o.store.hasPendingOthers(row.run, (p) => this.#o.isLast(p)))
-        continue;
-      this.#start(row);
+  /**
+   * Claims due files and hands them to the session until the window is full. One feed runs at a
+   * time; a call while one runs makes it go round once more.
+   */
+  feed(): Promise<void> {
+    if (this.#feeding) {
+      this.#again = true;
+      return this.#feeding;
     }
+    this.#feeding = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#feedOnce();
+        } while (this.#again);
+      } finally {
+        this.#feeding = undefined;
+      }
+    })();
+    return this.#feeding;
   }
 
-  /** No more files; resolves when the session has the results of those in flight. */
-  end(): Promise<void> {
+  async #feedOnce(): Promise<void> {
+    const room = this.#o.window - this.#inFlight.size;
+    if (room <= 0 || this.#o.signal.aborted || this.#ended) return;
+    const isLast = (p: string) => this.#o.isLast(p);
+    const rows = await this.#o.store.claim(
+      this.#o.now(),
+      room,
+      async (row) => isLast(row.path) && (await this.#o.store.hasPendingOthers(row.run, isLast)),
+    );
+    for (const row of rows) await this.#start(row);
+  }
+
+  #ended = false;
+
+  /** No more files; resolves when the session has the results of those in flight, and they are written. */
+  async end(): Promise<void> {
+    this.#ended = true;
+    await this.#feeding;
     this.#channel.end();
-    return this.done;
+    await this.done;
+    while (this.#writing.size > 0) await Promise.allSettled([...this.#writing]);
   }
 
-  #start(row: FileRow): void {
-    const run = this.#o.store.run(row.run)!;
+  async #start(row: FileRow): Promise<void> {
+    const run = (await this.#o.store.run(row.run))!;
     const abs = join(run.dir, row.path);
-    const version: Version = { size: row.size, mtimeMs: row.mtime_ms, dev: row.dev, ino: row.ino };
+    const version: Version = { size: row.size, mtimeMs: row.mtime_ms, ino: row.ino };
+    // This host's view of the file: its device number (another host's differs) and ctime go to the
+    // engine's identity check; a size, mtime or inode unlike the row's is a change the scan will see.
+    let local: { dev: number; ctimeMs: number };
+    try {
+      const st = statSync(abs);
+      if (st.size !== row.size || st.mtimeMs !== row.mtime_ms || st.ino !== row.ino)
+        throw new Error('changed');
+      local = { dev: st.dev, ctimeMs: st.ctimeMs };
+    } catch {
+      await this.#o.store.restartSettle(row.id, this.#o.now());
+      return;
+    }
     const slash = row.path.lastIndexOf('/');
     const base = runFolder(this.#o.folder, run);
     const entry: UploadEntry = {
@@ -129,9 +175,9 @@ export class UploadFeeder {
       canonicalPath: canonicalPath(abs),
       size: row.size,
       mtimeMs: row.mtime_ms,
-      dev: row.dev,
+      dev: local.dev,
       ino: row.ino,
-      ctimeMs: row.ctime_ms,
+      ctimeMs: local.ctimeMs,
       projectSpec: this.#o.project,
       folder: slash < 0 ? base : `${base}/${row.path.slice(0, slash)}`,
       name: slash < 0 ? row.path : row.path.slice(slash + 1),
@@ -144,50 +190,66 @@ export class UploadFeeder {
       sf = { plan: planFile(entry, options, readHead(abs)), projectId: this.#o.project };
     } catch {
       // Gone or unreadable since the scan: the next scan sees what it is now.
-      this.#o.store.restartSettle(row.id, this.#o.now());
+      await this.#o.store.restartSettle(row.id, this.#o.now());
       return;
     }
-    this.#o.store.markUploading(row.id, sf.plan.signature);
-    this.#inFlight.set(entry.order, { row: row.id, run: row.run, version, abs });
-    this.#rows.add(row.id);
+    await this.#o.store.setSignature(row.id, row.claim, sf.plan.signature);
+    this.#inFlight.set(entry.order, { row: row.id, claim: row.claim, run: row.run, version, abs });
     this.#channel.push(sf);
   }
 
+  /** A result is written to the database, retried while the database is away (never dropped). */
   #result(r: FileResult): void {
     const f = this.#inFlight.get(r.order);
     if (!f) return;
-    this.#inFlight.delete(r.order);
-    this.#rows.delete(f.row);
+    const w = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#record(f, r);
+          break;
+        } catch (err) {
+          if (attempt === 1 || attempt % 20 === 0) this.#o.onWriteFailed?.(err as Error);
+          await new Promise((res) => setTimeout(res, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+        }
+      }
+      this.#inFlight.delete(r.order);
+      this.#o.onSettled(f.run);
+    })();
+    this.#writing.add(w);
+    void w.finally(() => this.#writing.delete(w));
+  }
+
+  async #record(f: InFlight, r: FileResult): Promise<void> {
     const o = this.#o;
     const now = o.now();
     if (r.outcome !== 'failed' && r.fileId) {
-      o.store.uploaded(f.row, f.version, r.fileId, o.project, now);
+      await o.store.uploaded(f.row, f.version, r.fileId, o.project, now);
     } else if (o.signal.aborted) {
-      o.store.requeue(f.row);
+      await o.store.requeue(f.row, f.claim);
     } else {
       const changed = !sameFile(f.abs, f.version);
-      const row = o.store.uploadFailed(
+      const row = await o.store.uploadFailed(
         f.row,
+        f.claim,
         oneLine(r.error ?? 'failed'),
         changed,
         (n) => now + backoff(o.retryBaseMs, n),
       );
       if (changed) {
         // The object of the version that changed under the upload (open, or closed by a crash window).
-        o.store.addStale(f.run, row.path, o.project, null, row.signature);
-      } else if (row.attempts >= o.failAfter && !row.failed_reported) {
-        o.store.markFileFailedReported(f.row);
-        o.onFileFailed(o.store.run(f.run)!, row);
+        await o.store.addStale(f.run, row.path, o.project, null, row.signature);
+      } else if (row.attempts >= o.failAfter && !row.failed_reported && row.claim === f.claim) {
+        await o.store.markFileFailedReported(f.row);
+        await o.onFileFailed((await o.store.run(f.run))!, row);
       }
     }
-    o.onSettled(f.run);
   }
 }
 
 function sameFile(abs: string, v: Version): boolean {
   try {
     const st = statSync(abs);
-    return st.size === v.size && st.mtimeMs === v.mtimeMs && st.dev === v.dev && st.ino === v.ino;
+    return st.size === v.size && st.mtimeMs === v.mtimeMs && st.ino === v.ino;
   } catch {
     return false;
   }

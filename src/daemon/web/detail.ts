@@ -3,7 +3,7 @@
  * its recent events and its throughput over the last 24 h (15-minute bins). Paginated so a run of
  * 100,000 files costs one indexed page query, not a table scan into memory.
  */
-import type { Db } from '../state/db.js';
+import type { Sql } from '../state/sql.js';
 import type { FileState, RunRow } from '../state/store.js';
 import { readStatus, type RunStatus } from '../ops/status.js';
 
@@ -30,46 +30,40 @@ export interface RunDetail {
 
 const STATES = new Set(['settling', 'ready', 'uploading', 'uploaded', 'gone']);
 
-export function readRunDetail(
-  db: Db,
+export async function readRunDetail(
+  db: Sql,
   name: string,
   q: { page?: number; state?: string },
   now = Date.now(),
-): RunDetail | undefined {
-  const row = db.prepare('SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as
-    RunRow | undefined;
+): Promise<RunDetail | undefined> {
+  const row = await db.get<RunRow>('SELECT * FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1', [name]);
   if (!row) return undefined;
-  const run = readStatus(db, now).runs.find((r) => r.dir === row.dir)!;
+  const run = (await readStatus(db, now)).runs.find((r) => r.dir === row.dir)!;
   const state = q.state && STATES.has(q.state) ? q.state : null;
   const where = state ? 'run = ? AND state = ?' : `run = ? AND state != 'gone'`;
   const args = state ? [row.id, state] : [row.id];
-  const total = (db.prepare(`SELECT COUNT(*) AS n FROM files WHERE ${where}`).get(...args) as { n: number })
-    .n;
+  const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM files WHERE ${where}`, args))!.n;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const page = Math.min(Math.max(1, Math.floor(q.page ?? 1)), pages);
   // Failing files first (what needs a person), then by path.
-  const items = db
-    .prepare(
-      `SELECT path, state, size, attempts, last_error AS error, file_id FROM files WHERE ${where}
-       ORDER BY (state != 'uploaded' AND attempts > 0) DESC, path LIMIT ? OFFSET ?`,
-    )
-    .all(...args, PAGE_SIZE, (page - 1) * PAGE_SIZE) as FileLine[];
+  const items = await db.all<FileLine>(
+    `SELECT path, state, size, attempts, last_error AS error, file_id FROM files WHERE ${where}
+     ORDER BY CASE WHEN state != 'uploaded' AND attempts > 0 THEN 0 ELSE 1 END, path LIMIT ? OFFSET ?`,
+    [...args, PAGE_SIZE, (page - 1) * PAGE_SIZE],
+  );
   const events = (
-    db
-      .prepare('SELECT at, level, kind, message FROM events WHERE run = ? ORDER BY id DESC LIMIT 50')
-      .all(row.id) as Array<{
-      at: number;
-      level: string;
-      kind: string;
-      message: string;
-    }>
+    await db.all<{ at: number; level: string; kind: string; message: string }>(
+      'SELECT at, level, kind, message FROM events WHERE run = ? ORDER BY id DESC LIMIT 50',
+      [row.id],
+    )
   ).map((e) => ({ ...e, at: new Date(e.at).toISOString() }));
   const BIN = 15;
   const endMinute = Math.floor(now / 60_000);
   const bins = new Array<number>(96).fill(0);
-  const rows = db
-    .prepare('SELECT minute, bytes FROM throughput WHERE run = ? AND minute > ?')
-    .all(row.id, endMinute - 96 * BIN) as Array<{ minute: number; bytes: number }>;
+  const rows = await db.all<{ minute: number; bytes: number }>(
+    'SELECT minute, bytes FROM throughput WHERE run = ? AND minute > ?',
+    [row.id, endMinute - 96 * BIN],
+  );
   for (const r of rows) {
     const i = 95 - Math.floor((endMinute - r.minute) / BIN);
     if (i >= 0 && i < 96) bins[i] += r.bytes;
