@@ -3,7 +3,6 @@
  * restarted each time: in the end every file has exactly one live object, byte-exact, one sentinel
  * is closed listing exactly those, and the workflow was launched once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,35 +11,9 @@ import { objectsUnder, waitFor, webhookReceiver } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/files.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { downloadFile } from '../helpers/remote.js';
-import { UA_BIN } from '../helpers/run-ua.js';
+import { exited, startDaemon } from '../helpers/daemon-process.js';
 
 const ctx = usePlatformAndTempDir();
-
-/** A daemon process; `started` resolves once it has opened (its first log line), so a kill lands in its work. */
-function startDaemon(
-  args: string[],
-  env: Record<string, string>,
-  log: string[],
-): { child: ChildProcess; started: Promise<void> } {
-  const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) clean[k] = v;
-  const child = spawn(process.execPath, [UA_BIN, 'daemon', ...args], {
-    env: { ...clean, HOME: '/nonexistent-home-for-tests', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const started = new Promise<void>((resolve) => {
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      log.push(d);
-      if (d.includes('"resumed_uploads"')) resolve();
-    });
-    child.once('exit', () => resolve());
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => log.push(d));
-  return { child, started };
-}
-
-const exited = (c: ChildProcess) =>
-  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 describe('ua daemon under kill -9', () => {
   it(

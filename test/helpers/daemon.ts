@@ -35,12 +35,21 @@ export function testDaemonOptions(
 export async function openTestDaemon(
   tp: TestPlatform,
   o: Partial<DaemonOptions> & Pick<DaemonOptions, 'watch' | 'stateDir'>,
+  /** Reach the platform through another port (a proxy the test controls). */
+  via?: { port: number },
 ) {
   const log = memoryLog();
+  if (process.env.UA_TEST_DAEMON_LOG) {
+    const push = log.log;
+    log.log = (level, msg, fields) => {
+      console.error(new Date().toISOString().slice(11, 23), o.hostId ?? '', level, msg);
+      push(level, msg, fields);
+    };
+  }
   const daemon = await Daemon.open({
     options: testDaemonOptions(tp, o),
     session: {
-      server: { protocol: 'http', host: tp.platform.host, port: tp.platform.port },
+      server: { protocol: 'http', host: tp.platform.host, port: via?.port ?? tp.platform.port },
       token: tp.token,
       retry: { minDelayMs: 20, maxDelayMs: 100 },
     },

@@ -81,7 +81,7 @@ export async function readStatus(q: Sql, now = Date.now()): Promise<DaemonStatus
   };
   const interval = Number((await meta(q, 'scan_interval_ms')) ?? 10_000);
   const lease = Number((await meta(q, 'lease_ms')) ?? 60_000);
-  const staleMs = Math.max(30_000, 3 * interval, lease);
+  const staleMs = Math.max(3 * interval, lease);
   const hostRows = await q.all<HostRow>('SELECT * FROM hosts ORDER BY last_seen DESC, id');
   const hosts = hostRows.map((h) => hostStatus(h, staleMs, now));
   const runs: RunStatus[] = [];

@@ -63,7 +63,7 @@ export class PgSql implements Sql {
   constructor(url: string, opts: { max?: number; applicationName?: string } = {}) {
     this.pool = new pg.Pool({
       connectionString: url,
-      max: opts.max ?? 4,
+      max: opts.max ?? 8,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 30_000,
       application_name: opts.applicationName ?? 'ua daemon',
@@ -71,6 +71,10 @@ export class PgSql implements Sql {
     // An idle connection closed by the server (a restart) is an 'error' event: without a listener
     // it would end the process. The next query opens a new connection.
     this.pool.on('error', () => {});
+    // And every client, idle or checked out, keeps a listener for its life: a server shutting down
+    // sends its notice as an 'error' event to connections at any moment (the query in flight, if
+    // any, fails on its own and the store retries it).
+    this.pool.on('connect', (client) => client.on('error', () => {}));
     this.#q = over(this.pool, (fn) => this.tx(fn));
   }
 

@@ -194,10 +194,13 @@ export class DaemonStore extends StoreBase {
       .n;
   }
 
-  /** A step of a finishing run failed: retried at `nextAt`. */
+  /**
+   * A step of a finishing run failed: retried at `nextAt`, by whichever host takes it then (the
+   * owner lets go, so a host that cannot reach the platform does not keep the run to itself).
+   */
   async runStepFailed(id: number, error: string, nextAt: number): Promise<void> {
     await this.q.run(
-      'UPDATE runs SET step_attempts = step_attempts + 1, next_step_at = ?, last_error = ? WHERE id = ?',
+      'UPDATE runs SET step_attempts = step_attempts + 1, next_step_at = ?, last_error = ?, owner = NULL WHERE id = ?',
       [nextAt, error, id],
     );
   }
