@@ -40,7 +40,7 @@ export const DAEMON_FULL: DaemonBenchSizes = {
 };
 
 /** A finished simulated NovaSeq run under bench/data/ (root folder holding one run folder). */
-async function novaseqRun(
+export async function novaseqRun(
   s: DaemonBenchSizes,
   log: (s: string) => void,
 ): Promise<{ root: string; dir: string; files: number; bytes: number }> {
@@ -71,7 +71,7 @@ async function novaseqRun(
 }
 
 /** A generic run of `n` small files with a `done.txt` marker. */
-function smallRun(n: number, log: (s: string) => void): { root: string; dir: string } {
+export function smallRun(n: number, log: (s: string) => void): { root: string; dir: string } {
   const base = join(DATA_DIR, `smallrun-${n}`);
   const files = ensureFolder(base, n, 4096, log); // base/files holds them
   writeFileSync(join(files, 'done.txt'), 'done\n');

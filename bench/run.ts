@@ -2,7 +2,7 @@
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
  *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c1,platform-nc,platform-fastq,platform-fastq-c1,
- *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure,resume,daemon]
+ *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure,resume,daemon,fleet]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
  *                    [--level 6] [--profile [--keep-profiles]] [--no-save]
  *
@@ -38,6 +38,7 @@ import {
 } from './scenarios.js';
 import { resumeRows } from './resume.js';
 import { DAEMON_FULL, DAEMON_QUICK, daemonRows } from './daemon.js';
+import { fleetRows } from './fleet.js';
 import { ROOT } from './servers.js';
 
 const ALL = [
@@ -56,6 +57,7 @@ const ALL = [
   'azure',
   'resume',
   'daemon',
+  'fleet',
 ] as const;
 
 const argv = process.argv.slice(2);
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
     if (s === 'limits') add(await limits(c));
     else if (s === 'resume') add(await resumeRows(c));
     else if (s === 'daemon') add(await daemonRows(c, quick ? DAEMON_QUICK : DAEMON_FULL));
+    else if (s === 'fleet') add(await fleetRows(c, quick ? DAEMON_QUICK : DAEMON_FULL));
     else if (s === 's3' || s === 'azure') {
       const built = directBuilt();
       const folder = ensureFolder(join(DATA_DIR, `files-${manyTen}x10M`), manyTen, 10 * 2 ** 20, log);

@@ -300,6 +300,13 @@ export class Daemon {
     return (this.#closed ??= (async () => {
       await this.drain();
       clearInterval(this.#beat);
+      const st = this.#store.q.stats;
+      if (st)
+        this.#log.log(
+          'info',
+          `queue: ${st.statements} statements, ${Math.round(st.ms)} ms waiting for them`,
+          { queue_statements: st.statements, queue_ms: Math.round(st.ms) },
+        );
       await this.#session.close();
       await this.#store.hostStopped(this.#now()).catch(() => {});
       await this.#store.q.close();

@@ -10,7 +10,7 @@
  *   new one for the next, and the daemon retries the step that failed.
  */
 import pg from 'pg';
-import type { Sql } from './sql.js';
+import type { Sql, SqlStats } from './sql.js';
 
 pg.types.setTypeParser(20, (v) => Number(v)); // int8
 pg.types.setTypeParser(1700, (v) => Number(v)); // numeric
@@ -41,23 +41,31 @@ export function redactUrl(url: string): string {
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
-function over(c: Queryable, tx: Sql['tx']): Sql {
+function over(c: Queryable, tx: Sql['tx'], stats: SqlStats): Sql {
+  const query = async (s: string, p: readonly unknown[] = []) => {
+    const t0 = performance.now();
+    try {
+      return await c.query(toPg(s), p as unknown[]);
+    } finally {
+      stats.statements++;
+      stats.ms += performance.now() - t0;
+    }
+  };
   return {
     dialect: 'postgres',
-    all: async <T>(s: string, p: readonly unknown[] = []) =>
-      (await c.query(toPg(s), p as unknown[])).rows as T[],
-    get: async <T>(s: string, p: readonly unknown[] = []) =>
-      (await c.query(toPg(s), p as unknown[])).rows[0] as T | undefined,
-    run: async (s: string, p: readonly unknown[] = []) =>
-      (await c.query(toPg(s), p as unknown[])).rowCount ?? 0,
+    all: async <T>(s: string, p?: readonly unknown[]) => (await query(s, p)).rows as T[],
+    get: async <T>(s: string, p?: readonly unknown[]) => (await query(s, p)).rows[0] as T | undefined,
+    run: async (s: string, p?: readonly unknown[]) => (await query(s, p)).rowCount ?? 0,
     tx,
     close: async () => {},
+    stats,
   };
 }
 
 export class PgSql implements Sql {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
+  readonly stats: SqlStats = { statements: 0, ms: 0 };
   readonly #q: Sql;
 
   constructor(url: string, opts: { max?: number; applicationName?: string } = {}) {
@@ -75,7 +83,7 @@ export class PgSql implements Sql {
     // sends its notice as an 'error' event to connections at any moment (the query in flight, if
     // any, fails on its own and the store retries it).
     this.pool.on('connect', (client) => client.on('error', () => {}));
-    this.#q = over(this.pool, (fn) => this.tx(fn));
+    this.#q = over(this.pool, (fn) => this.tx(fn), this.stats);
   }
 
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
@@ -91,11 +99,11 @@ export class PgSql implements Sql {
   async tx<T>(fn: (q: Sql) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    const inner: Sql = over(client, (f) => f(inner), this.stats);
     try {
-      await client.query('BEGIN');
-      const inner: Sql = over(client, (f) => f(inner));
+      await inner.run('BEGIN');
       const out = await fn(inner);
-      await client.query('COMMIT');
+      await inner.run('COMMIT');
       return out;
     } catch (err) {
       try {

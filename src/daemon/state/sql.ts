@@ -23,6 +23,13 @@ export interface Sql {
    */
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Statements run and the time spent waiting for them (the queue's cost, for the benchmark). */
+  readonly stats?: SqlStats;
+}
+
+export interface SqlStats {
+  statements: number;
+  ms: number;
 }
 
 /**
@@ -35,6 +42,7 @@ export interface Sql {
 export class SqliteSql implements Sql {
   readonly dialect = 'sqlite' as const;
   readonly db: Database.Database;
+  readonly stats: SqlStats = { statements: 0, ms: 0 };
   readonly #cache = new Map<string, Database.Statement>();
   #tx: Promise<unknown> = Promise.resolve();
   #inTx = false;
@@ -57,14 +65,23 @@ export class SqliteSql implements Sql {
     if (!st) this.#cache.set(sql, (st = this.db.prepare(sql)));
     return st;
   }
+  #timed<T>(f: () => T): T {
+    const t0 = performance.now();
+    try {
+      return f();
+    } finally {
+      this.stats.statements++;
+      this.stats.ms += performance.now() - t0;
+    }
+  }
   #all<T>(sql: string, params: readonly unknown[] = []): T[] {
-    return this.#st(sql).all(...params) as T[];
+    return this.#timed(() => this.#st(sql).all(...params) as T[]);
   }
   #get<T>(sql: string, params: readonly unknown[] = []): T | undefined {
-    return this.#st(sql).get(...params) as T | undefined;
+    return this.#timed(() => this.#st(sql).get(...params) as T | undefined);
   }
   #run(sql: string, params: readonly unknown[] = []): number {
-    return this.#st(sql).run(...params).changes;
+    return this.#timed(() => this.#st(sql).run(...params).changes);
   }
 
   async all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
