@@ -13,19 +13,9 @@
 import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { FileChangedError } from '../errors.js';
 import { identityOf, type FileIdentity, type UploadEntry } from '../plan/inputs.js';
+import { identityChange } from '../work/identity.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** How `now` differs from `was` (the first difference found, for the user), or undefined when it is the same file. */
-export function identityChange(was: FileIdentity, now: Required<FileIdentity>): string | undefined {
-  if ((was.dev !== undefined && was.dev !== now.dev) || (was.ino !== undefined && was.ino !== now.ino))
-    return 'it was replaced by another file';
-  if (was.size !== now.size) return `size was ${was.size} bytes, now ${now.size}`;
-  if (was.mtimeMs !== now.mtimeMs) return `modified at ${iso(now.mtimeMs)}, planned at ${iso(was.mtimeMs)}`;
-  if (was.ctimeMs !== undefined && was.ctimeMs !== now.ctimeMs)
-    return `rewritten at ${iso(now.ctimeMs)} with the same size and modification time`;
-  return undefined;
-}
+export { identityChange } from '../work/identity.js';
 
 export class LocalSource {
   /** As the user gave it (for messages). */
