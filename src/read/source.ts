@@ -14,10 +14,34 @@ import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { FileChangedError } from '../errors.js';
 import { identityOf, type FileIdentity, type UploadEntry } from '../plan/inputs.js';
 import { identityChange } from '../work/identity.js';
+import type { PartTaskInput } from '../work/part-task.js';
+import { TarSource } from './tar-source.js';
 
 export { identityChange } from '../work/identity.js';
 
-export class LocalSource {
+/** Where a part job reads its bytes: one descriptor, or segments (a tar batch). */
+export type PartRead = Pick<PartTaskInput, 'fd' | 'segments' | 'path'>;
+
+/**
+ * An open local source of one upload: what each part reads, and the check before close. LocalSource
+ * is one file; TarSource (tar-source.ts) is a tar batch laid out over its members.
+ */
+export interface PartSource {
+  /** As the user (or the daemon) named it, for messages. */
+  readonly path: string;
+  /** The part job's read fields for bytes [offset, offset + length) of the source. */
+  reader(offset: number, length: number): PartRead;
+  /** Throws FileChangedError unless everything read is still the planned version. */
+  check(): void;
+  close(): void;
+}
+
+/** Opens the local source of a (non-stdin) entry: its file, or its tar batch's members. */
+export function openSource(entry: UploadEntry): PartSource {
+  return entry.tar ? TarSource.open(entry.tar, entry.localPath) : LocalSource.open(entry);
+}
+
+export class LocalSource implements PartSource {
   /** As the user gave it (for messages). */
   readonly path: string;
   readonly absPath: string;
@@ -48,6 +72,10 @@ export class LocalSource {
       throw err;
     }
     return source;
+  }
+
+  reader(): PartRead {
+    return { fd: this.fd, path: this.path };
   }
 
   /** Throws FileChangedError unless the descriptor and the path are still the planned version. */
