@@ -27,6 +27,7 @@ export type UaErrorCode =
   | 'UA_ERR_RESUME_AMBIGUOUS'
   | 'UA_ERR_RESUME_MISMATCH'
   | 'UA_ERR_STATE_DIR'
+  | 'UA_ERR_TAR'
   | 'UA_ERR_TOO_OLD'
   | 'UA_ERR_USAGE'
   | 'UA_ERR_VERIFY';
@@ -189,6 +190,16 @@ export class PartReadError extends UaError {
     this.name = 'PartReadError';
     this.path = path;
     this.sysCode = sysCode;
+  }
+}
+
+/** A tar batch cannot be laid out as given (a bad member name, size, mode, or a name twice). */
+export class TarMemberError extends UaError {
+  readonly member: string;
+  constructor(member: string, detail: string) {
+    super('UA_ERR_TAR', `tar member "${member}": ${detail}`);
+    this.name = 'TarMemberError';
+    this.member = member;
   }
 }
 

@@ -25,6 +25,7 @@ import picomatch from 'picomatch';
 import { MAX_FILES, type UaOptions } from '../config/options.js';
 import { canonicalPath } from './signature.js';
 import { readManifest } from './manifest.js';
+import type { TarBatch } from '../read/tar-source.js';
 
 /** What identifies one version of one file (read/source.ts checks it); the optional fields are unknown for hand-made entries. */
 export interface FileIdentity {
@@ -53,11 +54,16 @@ export interface UploadEntry extends FileIdentity {
   folder: string;
   /** Remote name before `.gz` is appended. */
   name: string;
-  /** Which form produced it, and the index of its positional. */
-  source: 'file' | 'directory' | 'glob' | 'manifest' | 'stdin';
+  /** Which form produced it (`tar`: the daemon's tar batches, plan/tar-plan.ts), and the index of its positional. */
+  source: 'file' | 'directory' | 'glob' | 'manifest' | 'stdin' | 'tar';
   argIndex: number;
   /** stdin: size and mtime are 0 (unknown), paths are empty. */
   stdin?: boolean;
+  /**
+   * A tar batch read from its members (read/tar-source.ts): size is the archive's, absPath and
+   * canonicalPath are empty, and the identity fields describe no single file.
+   */
+  tar?: TarBatch;
 }
 
 export interface ExpandHooks {

@@ -13,21 +13,35 @@
 import { closeSync, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { FileChangedError } from '../errors.js';
 import { identityOf, type FileIdentity, type UploadEntry } from '../plan/inputs.js';
+import { identityChange } from '../work/identity.js';
+import type { PartTaskInput } from '../work/part-task.js';
+import { TarSource } from './tar-source.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export { identityChange } from '../work/identity.js';
 
-/** How `now` differs from `was` (the first difference found, for the user), or undefined when it is the same file. */
-export function identityChange(was: FileIdentity, now: Required<FileIdentity>): string | undefined {
-  if ((was.dev !== undefined && was.dev !== now.dev) || (was.ino !== undefined && was.ino !== now.ino))
-    return 'it was replaced by another file';
-  if (was.size !== now.size) return `size was ${was.size} bytes, now ${now.size}`;
-  if (was.mtimeMs !== now.mtimeMs) return `modified at ${iso(now.mtimeMs)}, planned at ${iso(was.mtimeMs)}`;
-  if (was.ctimeMs !== undefined && was.ctimeMs !== now.ctimeMs)
-    return `rewritten at ${iso(now.ctimeMs)} with the same size and modification time`;
-  return undefined;
+/** Where a part job reads its bytes: one descriptor, or segments (a tar batch). */
+export type PartRead = Pick<PartTaskInput, 'fd' | 'segments' | 'path'>;
+
+/**
+ * An open local source of one upload: what each part reads, and the check before close. LocalSource
+ * is one file; TarSource (tar-source.ts) is a tar batch laid out over its members.
+ */
+export interface PartSource {
+  /** As the user (or the daemon) named it, for messages. */
+  readonly path: string;
+  /** The part job's read fields for bytes [offset, offset + length) of the source. */
+  reader(offset: number, length: number): PartRead;
+  /** Throws FileChangedError unless everything read is still the planned version. */
+  check(): void;
+  close(): void;
 }
 
-export class LocalSource {
+/** Opens the local source of a (non-stdin) entry: its file, or its tar batch's members. */
+export function openSource(entry: UploadEntry): PartSource {
+  return entry.tar ? TarSource.open(entry.tar, entry.localPath) : LocalSource.open(entry);
+}
+
+export class LocalSource implements PartSource {
   /** As the user gave it (for messages). */
   readonly path: string;
   readonly absPath: string;
@@ -58,6 +72,10 @@ export class LocalSource {
       throw err;
     }
     return source;
+  }
+
+  reader(): PartRead {
+    return { fd: this.fd, path: this.path };
   }
 
   /** Throws FileChangedError unless the descriptor and the path are still the planned version. */

@@ -5,7 +5,7 @@
  */
 import type { FilePlan } from '../plan/plan.js';
 import type { PartSpec } from '../plan/parts.js';
-import type { LocalSource } from '../read/source.js';
+import type { PartSource } from '../read/source.js';
 import type { PartJob } from '../work/pool.js';
 
 export interface PartJobOptions {
@@ -21,18 +21,19 @@ export function partCost(plan: FilePlan, length: number): number {
 }
 
 /**
- * The pool job for part `part` of `plan` in `buffer`: read from `source`, the planned file's open
- * descriptor, or (no source: stdin) with the bytes already in `buffer`; compressed as the plan says.
+ * The pool job for part `part` of `plan` in `buffer`: read from `source` (the planned file's open
+ * descriptor, or a tar batch's segments), or (no source: stdin) with the bytes already in `buffer`;
+ * compressed as the plan says.
  */
 export function partJob(
   plan: FilePlan,
   part: Pick<PartSpec, 'offset' | 'length' | 'last'>,
   buffer: ArrayBuffer,
   o: PartJobOptions,
-  source: LocalSource | undefined,
+  source: PartSource | undefined,
 ): PartJob {
   return {
-    ...(source ? { fd: source.fd, path: source.path } : {}),
+    ...(source ? source.reader(part.offset, part.length) : {}),
     offset: part.offset,
     length: part.length,
     buffer,

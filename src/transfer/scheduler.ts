@@ -1,6 +1,6 @@
 import { AbortScope } from '../common/abort-scope.js';
 import { AbortedError, isAbort, UaError } from '../errors.js';
-import { LocalSource } from '../read/source.js';
+import { openSource } from '../read/source.js';
 import { BufferCache } from './buffer-cache.js';
 import type { Destination, Prepared, RemoteFile } from './destination.js';
 import { prepareAhead, type Started } from './prepare-ahead.js';
@@ -190,7 +190,7 @@ class UploadRun {
     this.#finishing.add(finished);
     if (!sf.bufferedParts) {
       try {
-        fs.source = LocalSource.open(e);
+        fs.source = openSource(e);
       } catch (err) {
         fs.failed = message(err);
       }

@@ -7,7 +7,7 @@
 import { UaError } from '../errors.js';
 import type { FilePlan } from '../plan/plan.js';
 import type { ByteBudget } from '../read/budget.js';
-import { LocalSource } from '../read/source.js';
+import { openSource } from '../read/source.js';
 import type { PartPool } from '../work/pool.js';
 import type { BufferCache } from './buffer-cache.js';
 import type { DonePart } from './destination.js';
@@ -31,7 +31,7 @@ export async function sourceParts(
 ): Promise<Map<number, DonePart>> {
   const parts = new Map(sent);
   if (plan.entry.stdin || plan.parts.every((p) => parts.has(p.index))) return parts;
-  const source = LocalSource.open(plan.entry);
+  const source = openSource(plan.entry);
   try {
     for (const spec of plan.parts) {
       if (parts.has(spec.index)) continue;

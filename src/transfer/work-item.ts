@@ -1,7 +1,7 @@
 /** What flows through the upload pipeline: files as scheduled, their state in flight, their parts. */
 import type { FilePlan } from '../plan/plan.js';
 import type { PartSpec } from '../plan/parts.js';
-import type { LocalSource } from '../read/source.js';
+import type { PartSource } from '../read/source.js';
 import type { DonePart, Prepared } from './destination.js';
 
 /** A part whose bytes are already in memory (stdin): the reader filled `buffer[0, length)`. */
@@ -25,8 +25,8 @@ export interface ScheduledFile {
 export interface FileState {
   sf: ScheduledFile;
   prepared?: Prepared & { kind: 'upload' };
-  /** The file's one open descriptor (not for stdin); closed before complete. */
-  source?: LocalSource;
+  /** The file's one open descriptor, or its tar batch (not for stdin); checked and closed before complete. */
+  source?: PartSource;
   /** Parts handed to the upload loops and not finished yet. */
   inFlight: number;
   /** True until every part has been handed out. */

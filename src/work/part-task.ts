@@ -1,15 +1,29 @@
 /**
- * Worker-thread side of the part pool: read one part of a file (or take bytes already in the
- * buffer), MD5 it and optionally gzip it. Buffers travel by transfer (or are shared), never by copy.
+ * Worker-thread side of the part pool: read one part of a file, or assemble it from segments (a tar
+ * batch: headers, padding and member files), or take bytes already in the buffer; MD5 it and
+ * optionally gzip it. Buffers travel by transfer (or are shared), never by copy.
  *
  * Failures are returned as values, not thrown, so the error's name survives the thread boundary
  * (structured clone keeps only standard error names) and the buffer still comes back.
  */
 import { createHash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
 import { gzipMember, padPart } from './gzip.js';
+import { identityChange, type PlannedIdentity } from './identity.js';
+
+/** A piece of a part given as segments, in order (a tar batch: read/tar-source.ts). */
+export type PartSegment =
+  /** These bytes (a tar header); structured clone copies them to the worker, so keep them small. */
+  | { bytes: Uint8Array }
+  /** That many zero bytes (padding to a 512-byte block, the archive's end). */
+  | { zeros: number }
+  /**
+   * `length` bytes at `offset` of the file `file`, opened here for this part only and checked to be
+   * the planned version `identity` before it is read; `path` names it in messages.
+   */
+  | { file: string; path: string; identity: PlannedIdentity; offset: number; length: number };
 
 export interface PartTaskInput {
   /**
@@ -17,6 +31,8 @@ export interface PartTaskInput {
    * the worker threads, positioned reads only); without it the bytes are already in `buffer`.
    */
   fd?: number;
+  /** Instead of `fd`: the part's bytes as segments whose lengths add up to `length` (`offset` is then unused). */
+  segments?: PartSegment[];
   /** The file's path, for messages only. */
   path?: string;
   offset: number;
@@ -85,6 +101,48 @@ function readRange(fd: number, path: string, view: Uint8Array, offset: number): 
   }
 }
 
+/** A member file's bytes: opened, checked to be the planned version, read, closed. */
+function readMember(s: Extract<PartSegment, { file: string }>, into: Uint8Array): void {
+  let fd: number;
+  try {
+    fd = openSync(s.file, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new FileChanged(s.path, `it is gone (${code})`);
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    const change = identityChange(s.identity, {
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      dev: st.dev,
+      ino: st.ino,
+      ctimeMs: st.ctimeMs,
+    });
+    if (change) throw new FileChanged(s.path, change);
+    readRange(fd, s.path, into, s.offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fills `view` from `segments`, which must hold exactly its length. */
+function readSegments(segments: readonly PartSegment[], view: Uint8Array): void {
+  let at = 0;
+  for (const s of segments) {
+    const n = 'bytes' in s ? s.bytes.length : 'zeros' in s ? s.zeros : s.length;
+    if (at + n > view.length) throw new RangeError(`part segments hold more than its ${view.length} bytes`);
+    const into = view.subarray(at, at + n);
+    if ('bytes' in s) into.set(s.bytes);
+    else if ('zeros' in s)
+      into.fill(0); // the buffer is reused: zeros must be written
+    else readMember(s, into);
+    at += n;
+  }
+  if (at !== view.length) throw new RangeError(`part segments hold ${at} of its ${view.length} bytes`);
+}
+
 /** An ArrayBuffer holding exactly `b`: zlib's small outputs live in Node's shared pool, which must never be transferred. */
 function ownBuffer(b: Uint8Array): ArrayBuffer {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer)
@@ -117,7 +175,8 @@ function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; 
 export function runPart(job: PartTaskInput): PartTaskOutput {
   try {
     const view = new Uint8Array(job.buffer, 0, job.length);
-    if (job.fd !== undefined) readRange(job.fd, job.path ?? `fd ${job.fd}`, view, job.offset);
+    if (job.segments) readSegments(job.segments, view);
+    else if (job.fd !== undefined) readRange(job.fd, job.path ?? `fd ${job.fd}`, view, job.offset);
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);

@@ -15,7 +15,7 @@
  */
 import { ApiCallError, CloudError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
-import { LocalSource } from '../../read/source.js';
+import { openSource } from '../../read/source.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
 import type { PartPool } from '../../work/pool.js';
 import type { PartDigest } from '../../work/part-task.js';
@@ -344,7 +344,7 @@ class DirectFile implements RemoteFile {
       let buffer: ArrayBuffer | undefined;
       // Its own descriptor, checked to be the planned version at open; the scheduler checks the
       // file again after its last part, before complete() can run.
-      const source = LocalSource.open(plan.entry);
+      const source = openSource(plan.entry);
       try {
         for (const spec of plan.parts) {
           const earlier = this.#f.done.get(spec.index);
