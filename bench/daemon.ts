@@ -287,6 +287,8 @@ export async function daemonMemoryRow(smallDir: string, files: number): Promise<
         completeMarker: 'done.txt',
         completeAfterMs: 3_600_000,
         layout: 'files',
+        tarSize: 1 << 30,
+        tarWaitMs: 1_800_000,
         exclude: [],
         failAfter: 5,
         retryBaseMs: 30_000,

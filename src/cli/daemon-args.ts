@@ -88,6 +88,19 @@ function parser(argv: string[], env: NodeJS.ProcessEnv) {
     .option('layout', {
       choices: ['files', 'tar'] as const,
       default: 'files' as const,
+      describe: 'files: <folder>/<run>/<path>; tar: run.<RUNID>.lane.all_NNN.tar batches in <folder>/<run>/runs',
+      group: 'What to upload:',
+    })
+    .option('tar-size', {
+      type: 'string',
+      default: '1G',
+      describe: 'tar layout: a batch is cut once this much has settled',
+      group: 'What to upload:',
+    })
+    .option('tar-wait', {
+      type: 'string',
+      default: '30m',
+      describe: 'tar layout: …or once the oldest settled file has waited this long',
       group: 'What to upload:',
     })
     .option('exclude', {
@@ -281,7 +294,7 @@ export async function parseDaemonArgs(
     } catch {
       throw new DaemonError(
         'UA_ERR_DAEMON_CONFIG',
-        `--${flag} ${JSON.stringify(v)} is not a size: use bytes per second with K, M or G (e.g. 50M)`,
+        `--${flag} ${JSON.stringify(v)} is not a size: use bytes${flag === 'tar-size' ? '' : ' per second'} with K, M or G (e.g. 50M)`,
       );
     }
   };
@@ -307,6 +320,8 @@ export async function parseDaemonArgs(
     metrics: a.http,
     httpToken: a['http-token'] ?? env.UA_DAEMON_HTTP_TOKEN,
     layout: a.layout,
+    tarSize: size('tar-size', a['tar-size'])!,
+    tarWaitMs: parseDuration(a['tar-wait'], 'tar-wait'),
     exclude: a.exclude.map(String),
     failAfter: Math.max(1, a['fail-after']),
     retryBaseMs: parseDuration(a['retry-base'], 'retry-base'),

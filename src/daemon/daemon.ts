@@ -30,10 +30,12 @@ import { readRunDetail, type RunDetail } from './web/detail.js';
 import { bwRateAt, type DaemonOptions } from './options.js';
 import { openQueue, StateDirLock } from './state/db.js';
 import { redactUrl } from './state/pg.js';
-import { DaemonStore } from './state/store.js';
+import { DaemonStore, type FileRow } from './state/store.js';
 import { checkExecutable, removeStale } from './steps/platform-steps.js';
 import { RunSteps } from './steps/runs.js';
-import { backoff, UploadFeeder } from './steps/uploads.js';
+import { TarUnits } from './steps/tar-units.js';
+import { FileUnits, UploadFeeder, backoff, type UnitKind } from './steps/uploads.js';
+import { TarBatches } from './state/tars.js';
 
 export interface DaemonConfig {
   options: DaemonOptions;
@@ -51,7 +53,8 @@ export class Daemon {
   readonly #lock: StateDirLock;
   readonly #store: DaemonStore;
   readonly #session: Session;
-  readonly #feeder: UploadFeeder;
+  readonly #feeder: UploadFeeder<{ run: number }>;
+  readonly #tars: TarBatches;
   readonly #project: string;
   readonly #abort: AbortController;
   readonly #runs: RunSteps;
@@ -106,44 +109,69 @@ export class Daemon {
       poke: () => this.#poke(),
       stopping: () => this.#stopping,
     });
-    this.#feeder = new UploadFeeder({
+    this.#tars = new TarBatches(this.#store);
+    const unit = {
       store: this.#store,
-      session: this.#session,
       project: this.#project,
       folder: this.#o.folder,
-      // Enough files in flight that small files keep every upload thread busy (prepare-ahead is 16).
-      window: Math.max(16, this.#o.uploadThreads * 4),
-      compress: this.#o.compress,
       failAfter: this.#o.failAfter,
       retryBaseMs: this.#o.retryBaseMs,
       now: this.#now,
-      signal: this.#abort.signal,
-      onFileFailed: (run, row) => this.#runs.fileFailed(run, row),
-      onWriteFailed: (err) =>
-        this.#log.log(
-          'warn',
-          `cannot record an upload's result: ${err.message}; retrying until the queue answers`,
-        ),
-      isLast: (path) => isMarkerFile(path, { completeMarker: this.#o.completeMarker }),
-      onSettled: (run) => {
-        void this.#feeder.feed().catch(() => {});
-        // A tick rescans every active run: only worth it early when this run may now be complete.
-        void this.#store.hasPendingFiles(run).then(
-          (pending) => pending || this.#poke(),
-          () => {},
-        );
+    };
+    const kind: UnitKind<{ run: number }> =
+      this.#o.layout === 'tar'
+        ? new TarUnits({
+            ...unit,
+            tars: this.#tars,
+            onBatchFailed: (run, name, attempts, error) =>
+              this.#runs.fileFailed(run, {
+                path: `runs/${name}`,
+                attempts,
+                last_error: error,
+                mtime_ms: 0,
+              } as FileRow),
+          })
+        : new FileUnits({
+            ...unit,
+            compress: this.#o.compress,
+            onFileFailed: (run, row) => this.#runs.fileFailed(run, row),
+            isLast: (path) => this.#isLast(path),
+          });
+    this.#feeder = new UploadFeeder(
+      {
+        session: this.#session,
+        // Enough files in flight that small files keep every upload thread busy (prepare-ahead is 16).
+        window:
+          this.#o.layout === 'tar'
+            ? Math.max(2, this.#o.uploadThreads)
+            : Math.max(16, this.#o.uploadThreads * 4),
+        now: this.#now,
+        signal: this.#abort.signal,
+        onWriteFailed: (err) =>
+          this.#log.log(
+            'warn',
+            `cannot record an upload's result: ${err.message}; retrying until the queue answers`,
+          ),
+        onSettled: (run) => {
+          void this.#feeder.feed().catch(() => {});
+          // A tick rescans every active run: only worth it early when this run may now be complete.
+          void this.#store.hasPendingFiles(run).then(
+            (pending) => pending || this.#poke(),
+            () => {},
+          );
+        },
       },
-    });
+      kind,
+    );
+  }
+
+  #isLast(path: string): boolean {
+    return isMarkerFile(path, { completeMarker: this.#o.completeMarker });
   }
 
   /** Locks the state dir, checks the project (and executable) before anything is uploaded, starts the loop. */
   static async open(c: DaemonConfig): Promise<Daemon> {
     const o = c.options;
-    if (o.layout === 'tar')
-      throw new DaemonError(
-        'UA_ERR_DAEMON_CONFIG',
-        '--layout tar is not available yet; use --layout files (the default)',
-      );
     const lock = StateDirLock.acquire(o.stateDir);
     let store: DaemonStore | undefined;
     let session: Session | undefined;
@@ -189,7 +217,7 @@ export class Daemon {
           );
         }
       }
-      const requeued = await store.requeueMine();
+      const requeued = (await store.requeueMine()) + (await new TarBatches(store).requeueMine());
       const d = new Daemon(c, { lock, store, session, project: project.id, abort });
       await store.hostStarted(process.pid, UA_VERSION, d.#now());
       await d.#writeMeta();
@@ -391,6 +419,13 @@ export class Daemon {
       await this.#scanner.scanRun(run);
     }
     await this.#scanner.settle();
+    if (this.#o.layout === 'tar')
+      for (const run of await this.#store.myRuns('active'))
+        await this.#tars.form(
+          run,
+          { tarSize: this.#o.tarSize, tarWaitMs: this.#o.tarWaitMs, isLast: (p) => this.#isLast(p) },
+          this.#now(),
+        );
     const expired = await this.#store.expireLeases(this.#now());
     if (expired > 0)
       this.#log.log(

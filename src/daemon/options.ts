@@ -39,6 +39,10 @@ export interface DaemonOptions {
   /** Needed when --http is not loopback. */
   httpToken?: string;
   layout: 'files' | 'tar';
+  /** --layout tar: cut a batch once this many bytes of settled files wait. */
+  tarSize: number;
+  /** --layout tar: …or once the oldest of them has waited this long. */
+  tarWaitMs: number;
   exclude: string[];
   /** Upload attempts of a file before it is reported failed (it is still retried, with backoff). */
   failAfter: number;

@@ -21,6 +21,8 @@ export function testDaemonOptions(
     profile: 'auto',
     completeAfterMs: 3_600_000,
     layout: 'files',
+    tarSize: 1 << 30,
+    tarWaitMs: 1_800_000,
     exclude: [],
     failAfter: 3,
     retryBaseMs: 100,

@@ -125,10 +125,12 @@ export class Scanner {
     if (candidates.length === 0) return;
     // Only this host's writers can be seen (another host's dev numbers differ: inode alone here).
     const writing = new Set([...filesOpenForWriting()].map((k) => k.slice(k.indexOf(':') + 1)));
+    const ready: number[] = [];
     for (const f of candidates) {
       if (writing.has(String(f.ino))) await this.#c.store.restartSettle(f.id, this.#c.now());
-      else await this.#c.store.markReady(f.id);
+      else ready.push(f.id);
     }
+    await this.#c.store.markReady(ready);
   }
 }
 

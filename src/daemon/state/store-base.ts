@@ -81,6 +81,10 @@ export class StoreBase {
       now + this.leaseMs,
       this.host,
     ]);
+    await this.q.run(`UPDATE tars SET lease_until = ? WHERE claimed_by = ? AND state = 'uploading'`, [
+      now + this.leaseMs,
+      this.host,
+    ]);
     await this.q.run(`UPDATE runs SET owner_until = ? WHERE owner = ? AND phase = 'finishing'`, [
       now + this.leaseMs,
       this.host,

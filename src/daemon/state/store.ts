@@ -63,6 +63,8 @@ export interface FileRow {
   signature: string | null;
   claimed_by: string | null;
   claim: number;
+  /** --layout tar: the batch this file is in (its `file_id` is then the batch's object). */
+  tar: number | null;
 }
 
 /** The version of a file an upload was started for (compared again when its result comes). */
@@ -257,12 +259,16 @@ export class DaemonStore extends StoreBase {
       const row = (await t.get<FileRow>('SELECT * FROM files WHERE id = ?', [seen.id]))!;
       if (sameVersion(row, versionOf(b.st))) return; // another host recorded it first
       // An upload in flight keeps its state: its result compares the version it sent with this one.
-      const keep = row.state === 'uploading';
-      if (row.state === 'uploaded' || (row.state === 'gone' && row.file_id))
+      // A tar batch's member leaves its batch instead: the batch (if still to upload) is made again
+      // without it, and the new version goes in a later batch. An uploaded batch stays: it holds
+      // other files too, so the tar set then has both versions, the later batch the newer one.
+      const keep = row.state === 'uploading' && row.tar === null;
+      if (row.tar !== null) await this.#leaveBatch(row.tar, t);
+      else if (row.state === 'uploaded' || (row.state === 'gone' && row.file_id))
         await this.addStale(run.id, row.path, project, row.file_id, row.signature, t);
       await t.run(
         `UPDATE files SET size = ?, mtime_ms = ?, dev = ?, ino = ?, ctime_ms = ?, seen_at = ?, state = ?,
-           file_id = ?, signature = ?, attempts = 0, next_try_at = 0, failed_reported = 0 WHERE id = ?`,
+           file_id = ?, signature = ?, attempts = 0, next_try_at = 0, failed_reported = 0, tar = NULL WHERE id = ?`,
         [
           b.st.size,
           b.st.mtimeMs,
@@ -277,6 +283,26 @@ export class DaemonStore extends StoreBase {
         ],
       );
     });
+  }
+
+  /**
+   * A member of batch `tar` changed or went away. A batch not uploaded yet is dissolved: its other
+   * members are ready to be batched again (a new membership is a new signature), and an object an
+   * attempt left open under the old signature is stale. An uploaded batch is left as it is.
+   */
+  async #leaveBatch(tar: number, t: Sql): Promise<void> {
+    const b = await t.get<{ id: number; run: number; state: string; signature: string | null }>(
+      'SELECT id, run, state, signature FROM tars WHERE id = ?',
+      [tar],
+    );
+    if (!b || b.state === 'uploaded') return;
+    if (b.signature) {
+      const project =
+        (await t.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'project'`))?.value ?? '';
+      await this.addStale(b.run, `batch ${tar}`, project, null, b.signature, t);
+    }
+    await t.run(`UPDATE files SET state = 'ready', tar = NULL WHERE tar = ? AND state = 'uploading'`, [tar]);
+    await t.run('DELETE FROM tars WHERE id = ?', [tar]);
   }
 
   /** Files of `run` not present on disk any more (`exists` says); an uploaded one's object goes stale. */
@@ -298,11 +324,13 @@ export class DaemonStore extends StoreBase {
       for (const row of rows) {
         if (exists(row.path)) continue;
         await this.q.tx(async (t) => {
-          if (row.state === 'uploaded')
+          if (row.tar !== null) await this.#leaveBatch(row.tar, t);
+          else if (row.state === 'uploaded')
             await this.addStale(run.id, row.path, project, row.file_id, row.signature, t);
-          await t.run(`UPDATE files SET state = 'gone', file_id = NULL, signature = NULL WHERE id = ?`, [
-            row.id,
-          ]);
+          await t.run(
+            `UPDATE files SET state = 'gone', file_id = NULL, signature = NULL, tar = NULL WHERE id = ?`,
+            [row.id],
+          );
           await t.run('UPDATE runs SET last_change_at = ? WHERE id = ?', [now, run.id]);
         });
         n++;
@@ -320,8 +348,13 @@ export class DaemonStore extends StoreBase {
   }
 
   /** Settled: queued for upload. */
-  async markReady(id: number): Promise<void> {
-    await this.q.run(`UPDATE files SET state = 'ready' WHERE id = ? AND state = 'settling'`, [id]);
+  async markReady(ids: readonly number[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      await this.q.run(`UPDATE files SET state = 'ready' WHERE id IN (${marks(part.length)}) AND state = 'settling'`, [
+        ...part,
+      ]);
+    }
   }
 
   /** Still open for writing, or not readable now: counts as changed now. */
@@ -335,33 +368,37 @@ export class DaemonStore extends StoreBase {
 
   /**
    * Claims up to `limit` ready files of runs this host sees, due now: runs in discovery order, files
-   * in the order they were found. Each row is won by one host (the UPDATE re-checks `state`), and
-   * `wait(path, run)` may hold back a file (a completion marker while its run has others pending).
+   * in the order they were found. The rows are selected and locked in one statement that skips rows
+   * another host is claiming at that moment (SKIP LOCKED), so hosts claiming together each get
+   * their own files rather than queueing on the same ones; the UPDATE re-checks `state`. A
+   * completion marker (`isLast`) is held back while other files of its run are pending.
    */
-  async claim(now: number, limit: number, wait?: (row: FileRow) => Promise<boolean>): Promise<FileRow[]> {
-    if (limit <= 0) return [];
-    const candidates = await this.q.all<FileRow>(
-      `SELECT f.* FROM files f JOIN runs r ON r.id = f.run JOIN run_hosts h ON h.run = f.run AND h.host = ?
-        WHERE f.state = 'ready' AND f.next_try_at <= ? AND r.phase = 'active'
-        ORDER BY f.next_try_at, f.id LIMIT ?`,
-      [this.host, now, limit * 2],
-    );
-    const pick: FileRow[] = [];
-    for (const c of candidates) {
-      if (pick.length >= limit) break;
-      if (!wait || !(await wait(c))) pick.push(c);
-    }
-    if (pick.length === 0) return [];
+  claim(now: number, limit: number, isLast?: (path: string) => boolean): Promise<FileRow[]> {
+    if (limit <= 0) return Promise.resolve([]);
     return this.q.tx(async (t) => {
-      const locked = await t.all<{ id: number }>(
-        `SELECT f.id FROM files f WHERE f.id IN (${marks(pick.length)}) AND f.state = 'ready'${skipLocked(t, 'f')}`,
-        pick.map((p) => p.id),
+      const candidates = await t.all<FileRow>(
+        `SELECT f.* FROM files f JOIN runs r ON r.id = f.run JOIN run_hosts h ON h.run = f.run AND h.host = ?
+          WHERE f.state = 'ready' AND f.next_try_at <= ? AND r.phase = 'active'
+          ORDER BY f.next_try_at, f.id LIMIT ?${skipLocked(t, 'f')}`,
+        [this.host, now, limit * 2],
       );
-      if (locked.length === 0) return [];
+      const pick: FileRow[] = [];
+      for (const c of candidates) {
+        if (pick.length >= limit) break;
+        if (isLast?.(c.path)) {
+          const others = await t.all<{ path: string }>(
+            `SELECT path FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 16`,
+            [c.run],
+          );
+          if (others.some((o) => !isLast(o.path))) continue;
+        }
+        pick.push(c);
+      }
+      if (pick.length === 0) return [];
       return t.all<FileRow>(
         `UPDATE files SET state = 'uploading', claimed_by = ?, claim = claim + 1, lease_until = ?
-          WHERE id IN (${marks(locked.length)}) AND state = 'ready' RETURNING *`,
-        [this.host, now + this.leaseMs, ...locked.map((l) => l.id)],
+          WHERE id IN (${marks(pick.length)}) AND state = 'ready' RETURNING *`,
+        [this.host, now + this.leaseMs, ...pick.map((p) => p.id)],
       );
     });
   }
@@ -466,7 +503,11 @@ export class DaemonStore extends StoreBase {
    */
   async expireLeases(now: number): Promise<number> {
     const n = await this.q.run(
-      `UPDATE files SET state = 'ready', claimed_by = NULL WHERE state = 'uploading' AND lease_until < ?`,
+      `UPDATE files SET state = 'ready', claimed_by = NULL WHERE state = 'uploading' AND tar IS NULL AND lease_until < ?`,
+      [now],
+    );
+    await this.q.run(
+      `UPDATE tars SET state = 'ready', claimed_by = NULL WHERE state = 'uploading' AND lease_until < ?`,
       [now],
     );
     await this.q.run(`UPDATE runs SET owner = NULL WHERE owner IS NOT NULL AND owner_until < ?`, [now]);

@@ -7,6 +7,7 @@
 import { newNonce, type PlatformClient } from '../../transfer/platform/api.js';
 import { SIGNATURE_PROPERTY } from '../../plan/signature.js';
 import type { DaemonStore, RunRow, StaleRow } from '../state/store.js';
+import type { TarBatches } from '../state/tars.js';
 
 export const SENTINEL_TYPE = 'UploadSentinel';
 
@@ -47,6 +48,8 @@ export async function removeStale(api: PlatformClient, row: StaleRow, signal: Ab
 export interface SentinelContext {
   api: PlatformClient;
   store: DaemonStore;
+  /** --layout tar: the sentinel lists the batches (`tar_file_ids`), as dx-streaming-upload's does. */
+  tars?: TarBatches;
   project: string;
   folder: string;
   signal: AbortSignal;
@@ -80,20 +83,23 @@ export async function closeSentinel(c: SentinelContext, run: RunRow, runId: stri
   const name = sentinelName(run);
   const nonce = run.sentinel_nonce ?? (await c.store.nonceOnce(run.id, 'sentinel_nonce', newNonce()));
   if ((await stillClosing(c, folder)) > 0) throw new NotYetClosed('files of the run are still closing');
-  const files = await c.store.uploadedFiles(run.id);
-  const idOf = (path: string) => files.find((f) => f.path === path)?.file_id;
-  const details: Record<string, unknown> = {
-    run_id: runId,
-    run_folder: run.name,
-    dnanexus_path: folder,
-    file_ids: files.map((f) => f.file_id),
-    files: files.length,
-    bytes: files.reduce((n, f) => n + f.size, 0),
-  };
-  const runinfo = idOf('RunInfo.xml');
-  if (runinfo) details.runinfo_file_id = runinfo;
-  const sheet = idOf('SampleSheet.csv');
-  if (sheet) details.samplesheet_file_id = sheet;
+  const details: Record<string, unknown> = { run_id: runId, run_folder: run.name, dnanexus_path: folder };
+  if (c.tars) {
+    const tars = await c.tars.uploadedOf(run.id);
+    details.tar_file_ids = tars.map((t) => t.file_id);
+    details.files = tars.reduce((n, t) => n + t.files, 0);
+    details.bytes = tars.reduce((n, t) => n + t.size, 0);
+  } else {
+    const files = await c.store.uploadedFiles(run.id);
+    const idOf = (path: string) => files.find((f) => f.path === path)?.file_id;
+    details.file_ids = files.map((f) => f.file_id);
+    details.files = files.length;
+    details.bytes = files.reduce((n, f) => n + f.size, 0);
+    const runinfo = idOf('RunInfo.xml');
+    if (runinfo) details.runinfo_file_id = runinfo;
+    const sheet = idOf('SampleSheet.csv');
+    if (sheet) details.samplesheet_file_id = sheet;
+  }
 
   const found = await c.api.call<Found>(
     'system/findDataObjects',

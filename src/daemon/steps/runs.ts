@@ -10,6 +10,7 @@ import { oneLine, type DaemonLog } from '../ops/log.js';
 import { queueWebhook, runHook } from '../ops/notify.js';
 import type { DaemonOptions } from '../options.js';
 import type { DaemonStore, FileRow, RunRow } from '../state/store.js';
+import { TarBatches } from '../state/tars.js';
 import { closeSentinel, launchWorkflow, NotYetClosed, runFolder } from './platform-steps.js';
 import { backoff } from './uploads.js';
 
@@ -87,6 +88,7 @@ export class RunSteps {
     const ctx = {
       api: this.#c.api,
       store: this.#c.store,
+      tars: this.#c.o.layout === 'tar' ? new TarBatches(this.#c.store) : undefined,
       project: this.#c.project,
       folder: this.#c.o.folder,
       signal,

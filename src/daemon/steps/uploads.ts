@@ -1,11 +1,15 @@
 /**
- * Feeding settled files to the engine session and recording each result in one transaction.
+ * Feeding claimed work to the engine session and recording each result in one transaction.
  *
  * The session's upload() runs for the daemon's life over a channel this feeder pushes to; at most
- * `window` files are in flight, so memory is bounded however many files are queued (the queue is
- * the database). A file's version (size, mtime, inode) is fixed when it is handed over: the engine
- * checks it at close (never closing bytes of another version), and the result is compared with the
- * row again, so a change at any moment leads to a re-upload, never to a stale object left live.
+ * `window` units are in flight, so memory is bounded however many are queued (the queue is the
+ * database). A unit is a file (--layout files, FileUnits here) or a tar batch (tar-units.ts): the
+ * feeder claims, plans and records through the unit kind, and owns the rest — the window, one feed
+ * at a time, and results written until the database takes them (never dropped).
+ *
+ * A file's version (size, mtime, inode) is fixed when it is handed over: the engine checks it at
+ * close (never closing bytes of another version), and the result is compared with the row again,
+ * so a change at any moment leads to a re-upload, never to a stale object left live.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +19,7 @@ import { canonicalPath } from '../../plan/signature.js';
 import { planFile, readHead } from '../../plan/plan.js';
 import type { UploadEntry } from '../../plan/inputs.js';
 import type { FileResult, ScheduledFile } from '../../transfer/scheduler.js';
-import type { DaemonStore, FileRow, RunRow, Version } from '../state/store.js';
+import { versionOf, type DaemonStore, type FileRow, type RunRow, type Version } from '../state/store.js';
 import { oneLine } from '../ops/log.js';
 import { runFolder } from './platform-steps.js';
 
@@ -45,33 +49,24 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 }
 
-export interface FeederOptions {
-  store: DaemonStore;
-  session: Session;
-  project: string;
-  folder: string;
-  window: number;
-  compress: boolean;
-  failAfter: number;
-  retryBaseMs: number;
-  now(): number;
-  /** A file reached `failAfter` attempts (reported once; it keeps being retried). */
-  onFileFailed(run: RunRow, row: FileRow): Promise<void>;
-  /** Writing a result to the database failed (it is retried until it succeeds). */
-  onWriteFailed?(err: Error): void;
-  /** Files uploaded only once nothing else of their run is pending (completion markers). */
-  isLast(path: string): boolean;
-  /** A file ended (uploaded or not): the daemon may feed more and check its run. */
-  onSettled(run: number): void;
-  signal: AbortSignal;
+/** One kind of upload unit: how it is claimed, planned for the engine, and recorded. */
+export interface UnitKind<U extends { run: number }> {
+  claim(now: number, room: number): Promise<U[]>;
+  /** The unit as one engine upload; undefined when it cannot go now (the kind has put it back). */
+  plan(u: U, order: number): Promise<ScheduledFile | undefined>;
+  /** Records the engine's result for `u` (with `aborted`: the daemon is stopping). */
+  record(u: U, r: FileResult, aborted: boolean): Promise<void>;
 }
 
-interface InFlight {
-  row: number;
-  claim: number;
-  run: number;
-  version: Version;
-  abs: string;
+export interface FeederOptions {
+  session: Session;
+  window: number;
+  now(): number;
+  signal: AbortSignal;
+  /** Writing a result to the database failed (it is retried until it succeeds). */
+  onWriteFailed?(err: Error): void;
+  /** A unit ended (uploaded or not): the daemon may feed more and check its run. */
+  onSettled(run: number): void;
 }
 
 /** Delay before attempt `n + 1` of something that failed `n` times: base · 2^(n-1), at most 1 h. */
@@ -79,25 +74,22 @@ export function backoff(base: number, attempts: number): number {
   return Math.min(3_600_000, base * 2 ** Math.max(0, attempts - 1));
 }
 
-export class UploadFeeder {
+export class UploadFeeder<U extends { run: number }> {
   readonly #o: FeederOptions;
+  readonly #kind: UnitKind<U>;
   readonly #channel = new Channel<ScheduledFile>();
-  readonly #inFlight = new Map<number, InFlight>(); // by engine order
-  readonly #options: UaOptions;
+  readonly #inFlight = new Map<number, U>(); // by engine order
   /** Results being written (a database that is away is retried until it is back). */
   readonly #writing = new Set<Promise<void>>();
   #feeding?: Promise<void>;
   #again = false;
+  #ended = false;
   #order = 0;
   readonly done: Promise<void>;
 
-  constructor(o: FeederOptions) {
+  constructor(o: FeederOptions, kind: UnitKind<U>) {
     this.#o = o;
-    this.#options = {
-      ...defaultOptions(),
-      doNotCompress: !o.compress,
-      folders: [o.folder],
-    };
+    this.#kind = kind;
     this.done = o.session.upload(this.#channel, (r) => this.#result(r));
   }
 
@@ -106,7 +98,7 @@ export class UploadFeeder {
   }
 
   /**
-   * Claims due files and hands them to the session until the window is full. One feed runs at a
+   * Claims due units and hands them to the session until the window is full. One feed runs at a
    * time; a call while one runs makes it go round once more.
    */
   feed(): Promise<void> {
@@ -130,18 +122,16 @@ export class UploadFeeder {
   async #feedOnce(): Promise<void> {
     const room = this.#o.window - this.#inFlight.size;
     if (room <= 0 || this.#o.signal.aborted || this.#ended) return;
-    const isLast = (p: string) => this.#o.isLast(p);
-    const rows = await this.#o.store.claim(
-      this.#o.now(),
-      room,
-      async (row) => isLast(row.path) && (await this.#o.store.hasPendingOthers(row.run, isLast)),
-    );
-    for (const row of rows) await this.#start(row);
+    for (const u of await this.#kind.claim(this.#o.now(), room)) {
+      const order = this.#order++;
+      const sf = await this.#kind.plan(u, order);
+      if (!sf) continue;
+      this.#inFlight.set(order, u);
+      this.#channel.push(sf);
+    }
   }
 
-  #ended = false;
-
-  /** No more files; resolves when the session has the results of those in flight, and they are written. */
+  /** No more units; resolves when the session has the results of those in flight, and they are written. */
   async end(): Promise<void> {
     this.#ended = true;
     await this.#feeding;
@@ -150,29 +140,104 @@ export class UploadFeeder {
     while (this.#writing.size > 0) await Promise.allSettled([...this.#writing]);
   }
 
-  async #start(row: FileRow): Promise<void> {
-    const run = (await this.#o.store.run(row.run))!;
-    const abs = join(run.dir, row.path);
-    const version: Version = { size: row.size, mtimeMs: row.mtime_ms, ino: row.ino };
+  /** A result is written to the database, retried while the database is away (never dropped). */
+  #result(r: FileResult): void {
+    const u = this.#inFlight.get(r.order);
+    if (!u) return;
+    const w = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#kind.record(u, r, this.#o.signal.aborted);
+          break;
+        } catch (err) {
+          if (attempt === 1 || attempt % 20 === 0) this.#o.onWriteFailed?.(err as Error);
+          await new Promise((res) => setTimeout(res, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
+        }
+      }
+      this.#inFlight.delete(r.order);
+      this.#o.onSettled(u.run);
+    })();
+    this.#writing.add(w);
+    void w.finally(() => this.#writing.delete(w));
+  }
+}
+
+export interface FileUnitOptions {
+  store: DaemonStore;
+  project: string;
+  folder: string;
+  compress: boolean;
+  failAfter: number;
+  retryBaseMs: number;
+  now(): number;
+  /** A file reached `failAfter` attempts (reported once; it keeps being retried). */
+  onFileFailed(run: RunRow, row: FileRow): Promise<void>;
+  /** Files uploaded only once nothing else of their run is pending (completion markers). */
+  isLast(path: string): boolean;
+}
+
+/** A file being uploaded: its row, the claim it holds and the version handed to the engine. */
+interface FileUnit {
+  row: number;
+  claim: number;
+  run: number;
+  version: Version;
+  abs: string;
+  claimed: FileRow;
+  runRow: RunRow;
+}
+
+/** --layout files: each file is one remote file at <folder>/<run>/<path>. */
+export class FileUnits implements UnitKind<FileUnit> {
+  readonly #o: FileUnitOptions;
+  readonly #options: UaOptions;
+
+  constructor(o: FileUnitOptions) {
+    this.#o = o;
+    this.#options = { ...defaultOptions(), doNotCompress: !o.compress, folders: [o.folder] };
+  }
+
+  async claim(now: number, room: number): Promise<FileUnit[]> {
+    const rows = await this.#o.store.claim(now, room, (p) => this.#o.isLast(p));
+    const runs = new Map<number, RunRow>();
+    const out: FileUnit[] = [];
+    for (const row of rows) {
+      if (!runs.has(row.run)) runs.set(row.run, (await this.#o.store.run(row.run))!);
+      const runRow = runs.get(row.run)!;
+      out.push({
+        row: row.id,
+        claim: row.claim,
+        run: row.run,
+        abs: join(runRow.dir, row.path),
+        version: versionOf({ size: row.size, mtimeMs: row.mtime_ms, ino: row.ino }),
+        claimed: row,
+        runRow,
+      });
+    }
+    return out;
+  }
+
+  async plan(u: FileUnit, order: number): Promise<ScheduledFile | undefined> {
+    const { claimed: row, runRow: run } = u;
     // This host's view of the file: its device number (another host's differs) and ctime go to the
     // engine's identity check; a size, mtime or inode unlike the row's is a change the scan will see.
     let local: { dev: number; ctimeMs: number };
     try {
-      const st = statSync(abs);
+      const st = statSync(u.abs);
       if (st.size !== row.size || st.mtimeMs !== row.mtime_ms || st.ino !== row.ino)
         throw new Error('changed');
       local = { dev: st.dev, ctimeMs: st.ctimeMs };
     } catch {
       await this.#o.store.restartSettle(row.id, this.#o.now());
-      return;
+      return undefined;
     }
     const slash = row.path.lastIndexOf('/');
     const base = runFolder(this.#o.folder, run);
     const entry: UploadEntry = {
-      order: this.#order++,
-      localPath: abs,
-      absPath: abs,
-      canonicalPath: canonicalPath(abs),
+      order,
+      localPath: u.abs,
+      absPath: u.abs,
+      canonicalPath: canonicalPath(u.abs),
       size: row.size,
       mtimeMs: row.mtime_ms,
       dev: local.dev,
@@ -187,44 +252,22 @@ export class UploadFeeder {
     let sf: ScheduledFile;
     try {
       const options = { ...this.#options, properties: { run_id: run.run_id, run_folder: run.name } };
-      sf = { plan: planFile(entry, options, readHead(abs)), projectId: this.#o.project };
+      sf = { plan: planFile(entry, options, readHead(u.abs)), projectId: this.#o.project };
     } catch {
       // Gone or unreadable since the scan: the next scan sees what it is now.
       await this.#o.store.restartSettle(row.id, this.#o.now());
-      return;
+      return undefined;
     }
     await this.#o.store.setSignature(row.id, row.claim, sf.plan.signature);
-    this.#inFlight.set(entry.order, { row: row.id, claim: row.claim, run: row.run, version, abs });
-    this.#channel.push(sf);
+    return sf;
   }
 
-  /** A result is written to the database, retried while the database is away (never dropped). */
-  #result(r: FileResult): void {
-    const f = this.#inFlight.get(r.order);
-    if (!f) return;
-    const w = (async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.#record(f, r);
-          break;
-        } catch (err) {
-          if (attempt === 1 || attempt % 20 === 0) this.#o.onWriteFailed?.(err as Error);
-          await new Promise((res) => setTimeout(res, Math.min(5000, 100 * 2 ** Math.min(attempt, 6))));
-        }
-      }
-      this.#inFlight.delete(r.order);
-      this.#o.onSettled(f.run);
-    })();
-    this.#writing.add(w);
-    void w.finally(() => this.#writing.delete(w));
-  }
-
-  async #record(f: InFlight, r: FileResult): Promise<void> {
+  async record(f: FileUnit, r: FileResult, aborted: boolean): Promise<void> {
     const o = this.#o;
     const now = o.now();
     if (r.outcome !== 'failed' && r.fileId) {
       await o.store.uploaded(f.row, f.version, r.fileId, o.project, now);
-    } else if (o.signal.aborted) {
+    } else if (aborted) {
       await o.store.requeue(f.row, f.claim);
     } else {
       const changed = !sameFile(f.abs, f.version);
@@ -246,7 +289,7 @@ export class UploadFeeder {
   }
 }
 
-function sameFile(abs: string, v: Version): boolean {
+export function sameFile(abs: string, v: Version): boolean {
   try {
     const st = statSync(abs);
     return st.size === v.size && st.mtimeMs === v.mtimeMs && st.ino === v.ino;
