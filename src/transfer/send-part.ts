@@ -7,6 +7,7 @@ import type { EventSink } from '../accounting/events.js';
 import type { PartSpec } from '../plan/parts.js';
 import type { ByteBudget } from '../read/budget.js';
 import type { SentPartRecords } from '../state/journal.js';
+import { MIN_MEMBER_SIZE } from '../work/gzip.js';
 import type { PartPool, PartResult } from '../work/pool.js';
 import type { BufferCache } from './buffer-cache.js';
 import type { DonePart } from './destination.js';
@@ -102,7 +103,9 @@ export class PartSender {
   /**
    * Whether the local bytes of `part` are the part `done` an earlier run left on the destination.
    * Uncompressed: their MD5. Compressed: the source MD5 recorded when this machine sent the part (one
-   * MD5 pass), else the part compressed again and compared (gzip is deterministic for one level).
+   * MD5 pass), else the part compressed again and compared (gzip is deterministic for one level): as
+   * this run sends it, then, if that differs and the classic form could differ from it, as the classic
+   * agent (and ua before one-member padding) sent it, padded with 20-byte members (gzip.ts).
    * `result`, when given, holds the bytes to send if they differ.
    */
   async #checkResumed(
@@ -125,6 +128,17 @@ export class PartSender {
       { ...base, digest: 'md5', ...(plan.compress && o.records ? { rawMd5: true } : {}) },
       signal,
     );
-    return { same: r.md5 === done.md5 && r.size === done.size, buffer: r.buffer, result: r };
+    if (r.md5 === done.md5 && r.size === done.size) return { same: true, buffer: r.buffer };
+    // The two paddings differ only for a padded part: a non-last one within a member of the minimum.
+    const maybePadded = !part.last && r.size < o.minPartSize + MIN_MEMBER_SIZE;
+    if (plan.compress && maybePadded && done.size >= o.minPartSize) {
+      // `r` is dropped to stay within the part's budget; a part that is neither is compressed again.
+      const c = await o.pool.run(
+        { ...partJob(plan, part, r.buffer, o, fs.source), digest: 'md5', padding: 'classic' },
+        signal,
+      );
+      return { same: c.md5 === done.md5 && c.size === done.size, buffer: c.buffer };
+    }
+    return { same: false, buffer: r.buffer, result: r };
   }
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
-import { gzipMember, padPart } from './gzip.js';
+import { compressPart, type Padding } from './gzip.js';
 
 export interface PartTaskInput {
   /**
@@ -27,6 +27,8 @@ export interface PartTaskInput {
   level: number;
   last: boolean;
   minPartSize: number;
+  /** How a short non-last compressed part is padded (gzip.ts): `single` (the default) or `classic`. */
+  padding?: Padding;
   /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
   rawMd5?: boolean;
   /**
@@ -120,7 +122,7 @@ export function runPart(job: PartTaskInput): PartTaskOutput {
     if (job.fd !== undefined) readRange(job.fd, job.path ?? `fd ${job.fd}`, view, job.offset);
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
-      const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);
+      const data = compressPart(view, job);
       return {
         ok: true,
         ...digestOf(data, job.digest),
