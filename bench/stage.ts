@@ -11,7 +11,7 @@
  * PUT to a local server that discards bodies). CPU is the whole process (all threads).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PartPool } from '../src/work/pool.js';
@@ -53,9 +53,29 @@ async function measure(
   return { stage, threads, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, out: out ?? undefined };
 }
 
-/** Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. */
+/**
+ * Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. The
+ * workers read the file through one descriptor, as read/source.ts opens it for an upload (a job
+ * without `fd` takes the bytes already in its buffer).
+ */
 export async function throughPool(
   pool: PartPool,
+  path: string,
+  total: number,
+  partSize: number,
+  o: { compress: boolean; level: number; freshBuffers?: boolean },
+): Promise<number> {
+  const fd = openSync(path, 'r');
+  try {
+    return await partsThrough(pool, fd, path, total, partSize, o);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function partsThrough(
+  pool: PartPool,
+  fd: number,
   path: string,
   total: number,
   partSize: number,
@@ -70,6 +90,7 @@ export async function throughPool(
       const length = Math.min(partSize, total - offset);
       if (o.freshBuffers) buffer = new ArrayBuffer(partSize);
       const r = await pool.run({
+        fd,
         path,
         offset,
         length,
