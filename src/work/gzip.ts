@@ -12,7 +12,8 @@
  * Every inflater reads stored blocks; 1 MiB of them costs zcat ~3 ms. `padding: 'classic'` still
  * builds the classic form, to recognise a part the classic agent sent (resume) and for the bench.
  */
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Compressor } from './compressors.js';
 
 /** zlib's 1 MiB output chunks are ~40% faster than the 16 KiB default on 64 MiB parts. */
 const CHUNK = 1024 * 1024;
@@ -28,7 +29,56 @@ export const MIN_MEMBER_SIZE = EMPTY_GZIP_MEMBER.length;
 
 export type Padding = 'single' | 'classic';
 
-export function gzipMember(data: Uint8Array, level: number): Buffer {
+// --- compressors -------------------------------------------------------------------------------
+
+export { COMPRESSORS, type Compressor } from './compressors.js';
+
+type GzipFn = (input: Readonly<Uint8Array>, level?: number) => Uint8Array;
+
+/** libdeflate's gzip, or why it could not be loaded (then node:zlib does its work). */
+const libdeflate: { gzip?: GzipFn; error?: string } = await (async () => {
+  try {
+    const m = (await import('libdeflate')) as { gzip: GzipFn };
+    // Instantiates the WASM module now, so that a failure shows here and not in the middle of a run.
+    const probe = Buffer.from('@r\nACGT\n+\nFFFF\n');
+    if (!gunzipSync(m.gzip(probe, 6)).equals(probe))
+      throw new Error('its output does not gunzip to its input');
+    return { gzip: m.gzip };
+  } catch (err) {
+    return { error: (err as Error)?.message ?? String(err) };
+  }
+})();
+
+/** Why libdeflate is unavailable in this process, or undefined when it loaded. */
+export function libdeflateLoadError(): string | undefined {
+  return libdeflate.error;
+}
+
+/** The compressor that does the work when `wanted` is asked for: libdeflate falls back to node:zlib. */
+export function effectiveCompressor(wanted: Compressor): Compressor {
+  return wanted === 'libdeflate' && !libdeflate.gzip ? 'zlib' : wanted;
+}
+
+/** libdeflate when it loads, else node:zlib: what a job that names no compressor gets. */
+export const DEFAULT_COMPRESSOR: Compressor = effectiveCompressor('libdeflate');
+
+/** zlib's header byte XFL for `level` (2: best, 4: fastest, else 0); the OS byte is 3 (Unix). */
+function zlibXfl(level: number): number {
+  return level >= 9 ? 2 : level < 2 ? 4 : 0;
+}
+
+/**
+ * One complete gzip member of `data` at `level` (1–9). Both compressors write zlib's header (mtime 0,
+ * no name, zlib's XFL, OS 3), so their members differ only in the deflate stream.
+ */
+export function gzipMember(data: Uint8Array, level: number, compressor: Compressor = 'zlib'): Buffer {
+  if (compressor === 'libdeflate' && libdeflate.gzip) {
+    const out = libdeflate.gzip(data, level);
+    const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    b[8] = zlibXfl(level);
+    b[9] = 3;
+    return b;
+  }
   return gzipSync(data, { level, chunkSize: CHUNK });
 }
 
@@ -115,7 +165,12 @@ function classicPadPart(compressed: Buffer, last: boolean, minPart: number): Buf
 /** What the workers do to a part: compress it into one member and pad it (part-task.ts). */
 export function compressPart(
   data: Uint8Array,
-  o: { level: number; last: boolean; minPartSize: number; padding?: Padding },
+  o: { level: number; last: boolean; minPartSize: number; compressor?: Compressor; padding?: Padding },
 ): Buffer {
-  return padPart(gzipMember(data, o.level), o.last, o.minPartSize, o.padding);
+  return padPart(
+    gzipMember(data, o.level, o.compressor ?? DEFAULT_COMPRESSOR),
+    o.last,
+    o.minPartSize,
+    o.padding,
+  );
 }

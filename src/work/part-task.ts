@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
-import { compressPart, type Padding } from './gzip.js';
+import { compressPart, type Compressor, type Padding } from './gzip.js';
 
 export interface PartTaskInput {
   /**
@@ -27,6 +27,8 @@ export interface PartTaskInput {
   level: number;
   last: boolean;
   minPartSize: number;
+  /** Which deflate implementation compresses (gzip.ts); by default libdeflate, node:zlib if it cannot load. */
+  compressor?: Compressor;
   /** How a short non-last compressed part is padded (gzip.ts): `single` (the default) or `classic`. */
   padding?: Padding;
   /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */

@@ -4,8 +4,12 @@ import { gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   classicPaddingMembers,
+  compressPart,
+  DEFAULT_COMPRESSOR,
+  effectiveCompressor,
   EMPTY_GZIP_MEMBER,
   gzipMember,
+  libdeflateLoadError,
   padPart,
   paddingLength,
   paddingMember,
@@ -37,6 +41,48 @@ describe('gzipMember', () => {
     const cuts = [0, 7, 100_000, 250_001, src.length];
     const members = cuts.slice(1).map((end, i) => gzipMember(src.subarray(cuts[i], end), 6));
     expect(gunzipSync(Buffer.concat(members)).equals(src)).toBe(true);
+  });
+});
+
+describe('compressors', () => {
+  const src = Buffer.from(
+    Array.from({ length: 30_000 }, (_, i) => `@r${i} 1:N:0\nACGTTGCA${i % 89}GT\n+\nFF:F,FFF${i % 7}\n`).join(
+      '',
+    ),
+  );
+
+  it('libdeflate loads here, so it is the default; zlib is what it falls back to', () => {
+    expect(libdeflateLoadError()).toBeUndefined();
+    expect(DEFAULT_COMPRESSOR).toBe('libdeflate');
+    expect(effectiveCompressor('libdeflate')).toBe('libdeflate');
+    expect(effectiveCompressor('zlib')).toBe('zlib');
+  });
+
+  it('each writes one gzip member of the data, with the same zlib header, at every level', () => {
+    for (const level of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+      const z = gzipMember(src, level, 'zlib');
+      const l = gzipMember(src, level, 'libdeflate');
+      expect(l.subarray(0, 10).equals(z.subarray(0, 10)), `level ${level}`).toBe(true);
+      expect(l.subarray(-8).equals(z.subarray(-8))).toBe(true); // CRC-32 and ISIZE of the same bytes
+      expect(gunzipSync(l).equals(src)).toBe(true);
+      expect(gzipMembers(l)).toHaveLength(1);
+      expect(l.equals(z)).toBe(false); // another deflate encoder: other bytes
+    }
+    // Empty input (never a part: empty chunks are not compressed) still makes a valid member.
+    expect(gunzipSync(gzipMember(Buffer.alloc(0), 6, 'libdeflate')).length).toBe(0);
+  });
+
+  it('compressPart: the named compressor (default libdeflate), then the padding', () => {
+    const o = { level: 6, last: false, minPartSize: MIN };
+    const byDefault = compressPart(src, o);
+    const lib = gzipMember(src, 6, 'libdeflate');
+    expect(byDefault.subarray(0, lib.length).equals(lib)).toBe(true);
+    expect(byDefault.length).toBe(MIN);
+    const zl = compressPart(src, { ...o, compressor: 'zlib' });
+    expect(zl.equals(padPart(gzipMember(src, 6, 'zlib'), false, MIN))).toBe(true);
+    const classic = compressPart(src, { ...o, compressor: 'zlib', padding: 'classic' });
+    expect(classic.equals(padPart(gzipMember(src, 6), false, MIN, 'classic'))).toBe(true);
+    for (const p of [byDefault, zl, classic]) expect(gunzipSync(p).equals(src)).toBe(true);
   });
 });
 
