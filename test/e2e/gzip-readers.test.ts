@@ -94,3 +94,33 @@ suite('a compressed upload with 5 MiB parts', () => {
         });
     }, 120_000);
 });
+
+suite('when libdeflate cannot be loaded', () => {
+  it('says so once on stderr and compresses with node:zlib, main thread and workers alike', async () => {
+    // A module hook (in every thread: workers inherit the flags) that makes `import('libdeflate')` fail.
+    const hook = join(e2e.tmp.dir, 'no-libdeflate.mjs');
+    const resolver = `export async function resolve(s, c, next) { if (s === 'libdeflate') throw new Error('blocked by the test'); return next(s, c); }`;
+    writeFileSync(
+      hook,
+      `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(resolver)}));\n`,
+    );
+    const path = join(e2e.tmp.dir, 'fallback.fastq');
+    writeFastqFile(path, CHUNK + 100_000, 3);
+    const data = readFileSync(path);
+    const r = await runUa(['--project', e2e.tp.project, '--chunk-size', '5M', '--wait-on-close', path], {
+      env: { ...e2e.tp.env, NODE_OPTIONS: `--import=${hook}` },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const warning = 'libdeflate could not be loaded (blocked by the test); compressing with node:zlib';
+    expect(r.stderr.split(warning)).toHaveLength(2); // once
+    const stored = await downloadFile(e2e.tp, r.stdout.trim());
+    const members = gzipMembers(stored);
+    expect(members.map((m) => m.rawLength)).toEqual([CHUNK, 0, 100_000]);
+    // Both parts, compressed in the workers, are node:zlib's members.
+    for (const [i, k] of [0, 2].entries()) {
+      const chunk = data.subarray(i * CHUNK, Math.min((i + 1) * CHUNK, data.length));
+      const own = stored.subarray(members[k].offset, members[k].offset + members[k].length);
+      expect(own.equals(gzipMember(chunk, 6, 'zlib')), `part ${i + 1}`).toBe(true);
+    }
+  }, 60_000);
+});
