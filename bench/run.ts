@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
- *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c1,platform-nc,platform-fastq,platform-fastq-c1,
+ *   npm run bench -- [--quick] [--only limits,compressors,sink-nc,sink-nc-c1,platform-nc,platform-fastq,
+ *                                  platform-fastq-zlib,platform-fastq-c1,
  *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure,resume,daemon,padding]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
  *                    [--padding-size 20M]
@@ -30,6 +31,7 @@ import { markdown, writeResults, type Report, type Row } from './report.js';
 import {
   azureRows,
   directBuilt,
+  gzipLimits,
   limits,
   platformRow,
   s3Rows,
@@ -44,10 +46,12 @@ import { ROOT } from './servers.js';
 
 const ALL = [
   'limits',
+  'compressors',
   'sink-nc',
   'sink-nc-c1',
   'platform-nc',
   'platform-fastq',
+  'platform-fastq-zlib',
   'platform-fastq-c1',
   'platform-1m',
   'platform-1m-gz',
@@ -119,7 +123,9 @@ async function main(): Promise<void> {
   for (const s of selected) {
     log(`— ${s}`);
     if (s === 'limits') add(await limits(c));
-    else if (s === 'resume') add(await resumeRows(c));
+    else if (s === 'compressors') {
+      if (!selected.includes('limits')) add(await gzipLimits(c)); // limits has these rows too
+    } else if (s === 'resume') add(await resumeRows(c));
     else if (s === 'daemon') add(await daemonRows(c, quick ? DAEMON_QUICK : DAEMON_FULL));
     else if (s === 'padding')
       add(await paddingRows(c, Math.min(sizes.fastqBytes, parseSize(flag('padding-size') ?? '20M'))));

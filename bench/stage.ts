@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Compressor } from '../src/work/gzip.js';
 import { PartPool } from '../src/work/pool.js';
 import { runBarePipeline } from './bare-pipeline.js';
 import { fastqBytes, writeFastqFile } from './fastq.js';
@@ -53,6 +54,15 @@ async function measure(
   return { stage, threads, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, out: out ?? undefined };
 }
 
+export interface PoolLoopOptions {
+  compress: boolean;
+  level: number;
+  freshBuffers?: boolean;
+  compressor?: Compressor;
+  /** Compressed parts under this are padded (default 5 MiB, the platform's minimum; 0: never). */
+  minPartSize?: number;
+}
+
 /**
  * Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. The
  * workers read the file through one descriptor, as read/source.ts opens it for an upload (a job
@@ -63,7 +73,7 @@ export async function throughPool(
   path: string,
   total: number,
   partSize: number,
-  o: { compress: boolean; level: number; freshBuffers?: boolean },
+  o: PoolLoopOptions,
 ): Promise<number> {
   const fd = openSync(path, 'r');
   try {
@@ -79,7 +89,7 @@ async function partsThrough(
   path: string,
   total: number,
   partSize: number,
-  o: { compress: boolean; level: number; freshBuffers?: boolean },
+  o: PoolLoopOptions,
 ): Promise<number> {
   let next = 0;
   let sent = 0;
@@ -97,8 +107,9 @@ async function partsThrough(
         buffer,
         compress: o.compress,
         level: o.level,
+        ...(o.compressor ? { compressor: o.compressor } : {}),
         last: offset + length >= total,
-        minPartSize: 5 * MiB,
+        minPartSize: o.minPartSize ?? 5 * MiB,
       });
       buffer = r.buffer;
       sent += r.size;
