@@ -2,7 +2,8 @@
  * The machine's reference limits, one per process so each gets its own CPU and peak-RSS figures:
  *
  *   node dist/bench/limits.js md5  <file> [--threads 2] [--part 64M]     MD5 of parts via PartPool
- *   node dist/bench/limits.js gzip <file> [--threads 2] [--level 6] [--part 16M]   gzip + MD5 via PartPool
+ *   node dist/bench/limits.js gzip <file> [--threads 2] [--level 6] [--part 16M] [--compressor zlib]
+ *                                                        gzip + MD5 via PartPool (no padding: `out` is the members)
  *   node dist/bench/limits.js put  <bytes> [--part 64M] [--depth 4]      undici PUT to a local discarding server
  *   node dist/bench/limits.js bare <file> [--part 64M] [--workers 2]     read → MD5 (workers) → undici PUT
  *   node dist/bench/limits.js disk <bytes> [--part 75M]                  write part files + fsync, as ua-platform stores parts
@@ -18,6 +19,7 @@ import { randomFillSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import type { Compressor } from '../src/work/compressors.js';
 import { PartPool } from '../src/work/pool.js';
 import { runBarePipeline } from './bare-pipeline.js';
 import { throughPool } from './stage.js';
@@ -56,9 +58,11 @@ async function poolLimit(file: string, compress: boolean): Promise<LimitResult> 
   const part = parseSize(flag('part', compress ? '16M' : '64M'));
   // --bytes: only the file's first N bytes (zlib's rate does not change with the total).
   const size = Math.min(statSync(file).size, parseSize(flag('bytes', String(Number.MAX_SAFE_INTEGER))));
+  const compressor = flag('compressor', 'zlib') as Compressor;
   const pool = new PartPool({ threads });
   try {
-    const o = { compress, level };
+    // No padding: `out` is what the compressor made (16 MiB of FASTQ compresses under 5 MiB).
+    const o = { compress, level, compressor, minPartSize: 0 };
     await throughPool(pool, file, Math.min(size, part * threads), part, o); // warm up workers, page cache
     return await timed(size, () => throughPool(pool, file, size, part, o));
   } finally {

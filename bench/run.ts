@@ -1,9 +1,11 @@
 /**
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
- *   npm run bench -- [--quick] [--only limits,sink-nc,sink-nc-c1,platform-nc,platform-fastq,platform-fastq-c1,
- *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure,resume,daemon,fleet]
+ *   npm run bench -- [--quick] [--only limits,compressors,sink-nc,sink-nc-c1,platform-nc,platform-fastq,
+ *                                  platform-fastq-zlib,platform-fastq-c1,
+ *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure,resume,daemon,fleet,padding]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
+ *                    [--padding-size 20M]
  *                    [--level 6] [--profile [--keep-profiles]] [--no-save]
  *
  * Data is generated once under bench/data/ (gitignored). Every row is a separate process (ua, the
@@ -29,6 +31,7 @@ import { markdown, writeResults, type Report, type Row } from './report.js';
 import {
   azureRows,
   directBuilt,
+  gzipLimits,
   limits,
   platformRow,
   s3Rows,
@@ -36,6 +39,7 @@ import {
   type DirectSet,
   type PlatformScenario,
 } from './scenarios.js';
+import { paddingRows } from './padding.js';
 import { resumeRows } from './resume.js';
 import { DAEMON_FULL, DAEMON_QUICK, daemonRows } from './daemon.js';
 import { fleetRows } from './fleet.js';
@@ -43,10 +47,12 @@ import { ROOT } from './servers.js';
 
 const ALL = [
   'limits',
+  'compressors',
   'sink-nc',
   'sink-nc-c1',
   'platform-nc',
   'platform-fastq',
+  'platform-fastq-zlib',
   'platform-fastq-c1',
   'platform-1m',
   'platform-1m-gz',
@@ -58,6 +64,7 @@ const ALL = [
   'resume',
   'daemon',
   'fleet',
+  'padding',
 ] as const;
 
 const argv = process.argv.slice(2);
@@ -118,9 +125,13 @@ async function main(): Promise<void> {
   for (const s of selected) {
     log(`— ${s}`);
     if (s === 'limits') add(await limits(c));
-    else if (s === 'resume') add(await resumeRows(c));
+    else if (s === 'compressors') {
+      if (!selected.includes('limits')) add(await gzipLimits(c)); // limits has these rows too
+    } else if (s === 'resume') add(await resumeRows(c));
     else if (s === 'daemon') add(await daemonRows(c, quick ? DAEMON_QUICK : DAEMON_FULL));
     else if (s === 'fleet') add(await fleetRows(c, quick ? DAEMON_QUICK : DAEMON_FULL));
+    else if (s === 'padding')
+      add(await paddingRows(c, Math.min(sizes.fastqBytes, parseSize(flag('padding-size') ?? '20M'))));
     else if (s === 's3' || s === 'azure') {
       const built = directBuilt();
       const folder = ensureFolder(join(DATA_DIR, `files-${manyTen}x10M`), manyTen, 10 * 2 ** 20, log);

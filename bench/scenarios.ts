@@ -83,6 +83,7 @@ async function limit(row: Row, args: string[], script = 'limits.js'): Promise<Ro
     bytes: number;
     seconds: number;
     cpuS: number;
+    out?: number;
   };
   // A cold limit is timed like a ua row: the whole process, start-up included.
   const cold = args.includes('--cold');
@@ -96,12 +97,67 @@ async function limit(row: Row, args: string[], script = 'limits.js'): Promise<Ro
     ...(cold
       ? { note: `whole process; timed section alone: ${(r.bytes / r.seconds / 1e6).toFixed(0)} MB/s` }
       : {}),
+    ...(r.out
+      ? { note: `ratio ${(r.bytes / r.out).toFixed(3)} (${r.out.toLocaleString('en-US')} bytes out)` }
+      : {}),
   };
+}
+
+/**
+ * The compressors on the same bytes (the FASTQ's first 256 MiB, 16 MiB parts, no padding), one after
+ * the other: node:zlib and libdeflate (WASM) via PartPool with 1 and 2 workers, and `pigz -p 2` on the
+ * same bytes for reference (through `head -c`, whose CPU is counted too).
+ */
+export async function gzipLimits(c: Ctx): Promise<Row[]> {
+  const rows: Row[] = [];
+  const { fastq, sizes } = c.data;
+  const bytes = Math.min(sizes.fastqBytes, 256 * 2 ** 20);
+  for (const compressor of ['zlib', 'libdeflate'] as const)
+    for (const t of [1, 2])
+      rows.push(
+        await limit(
+          {
+            id: `${compressor}${c.level}-${t}`,
+            group: 'limit',
+            name: `gzip -${c.level} (${compressor === 'zlib' ? 'node:zlib' : 'libdeflate, WASM'}) + MD5 of FASTQ via PartPool, ${t} worker${t > 1 ? 's' : ''}`,
+          },
+          [
+            'gzip',
+            fastq,
+            '--threads',
+            String(t),
+            '--level',
+            String(c.level),
+            '--bytes',
+            String(bytes),
+          ].concat(['--compressor', compressor]),
+        ),
+      );
+  const row: Row = {
+    id: `pigz${c.level}-2`,
+    group: 'peer',
+    name: `pigz -${c.level} -p 2 of the same FASTQ bytes (reference)`,
+    command: `head -c ${bytes} ${fastq} | pigz -${c.level} -p 2 -c | wc -c`,
+    bytes,
+  };
+  if (!has('pigz')) return [...rows, { ...row, skipped: 'pigz not installed (Debian package pigz)' }];
+  warm(fastq);
+  const u = await runMeasured('bash', ['-c', `set -o pipefail; ${row.command}`]);
+  if (u.code !== 0) return [...rows, failed(row, u)];
+  const out = Number(u.stdout.trim());
+  rows.push({
+    ...row,
+    seconds: u.wallS,
+    clientCpuS: u.userS + u.sysS,
+    peakRssMiB: u.peakRssMiB,
+    note: `ratio ${(bytes / out).toFixed(3)} (${out.toLocaleString('en-US')} bytes out); one gzip stream, no MD5`,
+  });
+  return rows;
 }
 
 export async function limits(c: Ctx): Promise<Row[]> {
   const rows: Row[] = [];
-  const { big, fastq, sizes } = c.data;
+  const { big, sizes } = c.data;
   for (const t of [1, 2])
     rows.push(
       await limit(
@@ -113,26 +169,7 @@ export async function limits(c: Ctx): Promise<Row[]> {
         ['md5', big, '--threads', String(t)],
       ),
     );
-  for (const t of [1, 2])
-    rows.push(
-      await limit(
-        {
-          id: `zlib${c.level}-${t}`,
-          group: 'limit',
-          name: `gzip -${c.level} + MD5 of FASTQ via PartPool, ${t} worker${t > 1 ? 's' : ''}`,
-        },
-        [
-          'gzip',
-          fastq,
-          '--threads',
-          String(t),
-          '--level',
-          String(c.level),
-          '--bytes',
-          String(Math.min(sizes.fastqBytes, 256 * 2 ** 20)),
-        ],
-      ),
-    );
+  rows.push(...(await gzipLimits(c)));
   rows.push(
     await limit({ id: 'put', group: 'limit', name: 'loopback PUT, undici → discarding server, 4 conns' }, [
       'put',
@@ -241,6 +278,7 @@ export type PlatformScenario =
   | 'sink-nc-c1'
   | 'platform-nc'
   | 'platform-fastq'
+  | 'platform-fastq-zlib'
   | 'platform-fastq-c1'
   | 'platform-1m'
   | 'platform-1m-gz'
@@ -291,6 +329,7 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
         }),
       );
     case 'platform-fastq':
+    case 'platform-fastq-zlib':
     case 'platform-fastq-c1':
       return withTarget(startUaPlatform, (target) =>
         runUa(c, {
@@ -298,8 +337,9 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
           row: {
             id: which,
             group: 'platform',
-            name: `ua FASTQ ${MB(sizes.fastqBytes)}, gzip -${c.level}${which === 'platform-fastq-c1' ? ' -c 1 (classic default on 2 cores)' : ''} → ua-platform`,
-            limit: `zlib${c.level}-2`,
+            name: `ua FASTQ ${MB(sizes.fastqBytes)}, gzip -${c.level}${which === 'platform-fastq-zlib' ? ' --compressor zlib' : ' (libdeflate)'}${which === 'platform-fastq-c1' ? ' -c 1 (classic default on 2 cores)' : ''} → ua-platform`,
+            limit: `${which === 'platform-fastq-zlib' ? 'zlib' : 'libdeflate'}${c.level}-2`,
+            peers: [`pigz${c.level}-2`],
             ...(which === 'platform-fastq' ? { goalRatio: 0.9 } : {}),
           },
           // A small (quick) FASTQ would be one 75 MiB part, which one worker compresses alone.
@@ -307,6 +347,7 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
             '--compress-level',
             String(c.level),
             ...(which === 'platform-fastq-c1' ? ['-c', '1'] : []),
+            ...(which === 'platform-fastq-zlib' ? ['--compressor', 'zlib'] : []),
             ...(sizes.fastqBytes < 300 * 2 ** 20 ? ['--chunk-size', '16M'] : []),
             fastq,
           ],

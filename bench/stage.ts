@@ -11,9 +11,10 @@
  * PUT to a local server that discards bodies). CPU is the whole process (all threads).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Compressor } from '../src/work/gzip.js';
 import { PartPool } from '../src/work/pool.js';
 import { runBarePipeline } from './bare-pipeline.js';
 import { fastqBytes, writeFastqFile } from './fastq.js';
@@ -53,13 +54,42 @@ async function measure(
   return { stage, threads, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, out: out ?? undefined };
 }
 
-/** Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. */
+export interface PoolLoopOptions {
+  compress: boolean;
+  level: number;
+  freshBuffers?: boolean;
+  compressor?: Compressor;
+  /** Compressed parts under this are padded (default 5 MiB, the platform's minimum; 0: never). */
+  minPartSize?: number;
+}
+
+/**
+ * Runs every part of [0, total) through the pool, one loop per thread, each reusing one buffer. The
+ * workers read the file through one descriptor, as read/source.ts opens it for an upload (a job
+ * without `fd` takes the bytes already in its buffer).
+ */
 export async function throughPool(
   pool: PartPool,
   path: string,
   total: number,
   partSize: number,
-  o: { compress: boolean; level: number; freshBuffers?: boolean },
+  o: PoolLoopOptions,
+): Promise<number> {
+  const fd = openSync(path, 'r');
+  try {
+    return await partsThrough(pool, fd, path, total, partSize, o);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function partsThrough(
+  pool: PartPool,
+  fd: number,
+  path: string,
+  total: number,
+  partSize: number,
+  o: PoolLoopOptions,
 ): Promise<number> {
   let next = 0;
   let sent = 0;
@@ -70,14 +100,16 @@ export async function throughPool(
       const length = Math.min(partSize, total - offset);
       if (o.freshBuffers) buffer = new ArrayBuffer(partSize);
       const r = await pool.run({
+        fd,
         path,
         offset,
         length,
         buffer,
         compress: o.compress,
         level: o.level,
+        ...(o.compressor ? { compressor: o.compressor } : {}),
         last: offset + length >= total,
-        minPartSize: 5 * MiB,
+        minPartSize: o.minPartSize ?? 5 * MiB,
       });
       buffer = r.buffer;
       sent += r.size;

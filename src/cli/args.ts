@@ -15,6 +15,7 @@ import {
   parseSize,
   type UaOptions,
 } from '../config/options.js';
+import type { Compressor } from '../work/compressors.js';
 
 export type Action = 'help' | 'version' | 'env' | 'test' | 'upload';
 
@@ -112,6 +113,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { long: 'do-not-compress', kind: 'flag', help: 'Do not compress files before uploading' },
   { long: 'compress-level', kind: 'value', help: 'gzip level 1-9 for compressed uploads (default 6)' },
+  {
+    long: 'compressor',
+    kind: 'value',
+    help: 'Deflate implementation for compressed uploads: libdeflate (default; node:zlib if it cannot load) or zlib',
+  },
   {
     long: 'exclude',
     kind: 'list',
@@ -221,6 +227,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   o.tries = int('tries') ?? o.tries;
   o.doNotCompress = flag('do-not-compress');
   o.compressLevel = int('compress-level') ?? o.compressLevel;
+  o.compressor = (single('compressor') ?? o.compressor) as Compressor; // checked by validate()
   o.exclude = list('exclude');
   o.progress = flag('progress');
   o.verbose = flag('verbose');

@@ -88,7 +88,8 @@ function parser(argv: string[], env: NodeJS.ProcessEnv) {
     .option('layout', {
       choices: ['files', 'tar'] as const,
       default: 'files' as const,
-      describe: 'files: <folder>/<run>/<path>; tar: run.<RUNID>.lane.all_NNN.tar batches in <folder>/<run>/runs',
+      describe:
+        'files: <folder>/<run>/<path>; tar: run.<RUNID>.lane.all_NNN.tar batches in <folder>/<run>/runs',
       group: 'What to upload:',
     })
     .option('tar-size', {

@@ -16,6 +16,7 @@
 import { availableParallelism } from 'node:os';
 import type { EngineOptions } from '../engine/session.js';
 import { UsageError } from '../errors.js';
+import { COMPRESSORS, type Compressor } from '../work/compressors.js';
 
 /** A parse-time UsageError (boost's errors): the caller points to --help after it. */
 export function parseError(detail: string): UsageError {
@@ -76,6 +77,8 @@ export interface UaOptions extends EngineOptions {
   // ----- ours
   /** gzip level 1–9 for compressed parts (classic: zlib default 6). */
   compressLevel: number;
+  /** `--compressor`: which deflate writes the parts' gzip members (libdeflate falls back to node:zlib). */
+  compressor: Compressor;
   /** `--exclude` globs (repeatable), applied to file arguments, directory walks and glob arguments. */
   exclude: string[];
   /** JSON lines on stdout instead of the classic result lines. */
@@ -120,6 +123,7 @@ export function defaultCompressThreads(cores = availableParallelism()): number {
  * | tries           | 3 attempts in all          | §1.2, §5.1                |
  * | throttle        | unset (unlimited)          | §1.8                      |
  * | compressLevel   | 6                          | ours (classic: fixed 6)   |
+ * | compressor      | 'libdeflate'               | ours (classic: zlib)      |
  * | exclude         | []                         | ours                      |
  * | json, verify    | false                      | ours                      |
  * Every other boolean is false, every other list empty, every other value unset.
@@ -156,6 +160,7 @@ export function defaultOptions(): UaOptions {
     mappings: false,
     variants: false,
     compressLevel: 6,
+    compressor: 'libdeflate',
     exclude: [],
     json: false,
     verify: false,
@@ -265,6 +270,9 @@ export function validate(o: UaOptions, positionals: readonly string[], projectCo
   if (!(o.tries >= 1)) throw fail(`Number of tries per chunk must be positive: ${o.tries}`);
   if (!Number.isInteger(o.compressLevel) || o.compressLevel < 1 || o.compressLevel > 9) {
     throw fail(`Compression level must be an integer from 1 to 9: ${o.compressLevel}`);
+  }
+  if (!(COMPRESSORS as readonly string[]).includes(o.compressor)) {
+    throw fail(`Invalid compressor '${o.compressor}'; use ${COMPRESSORS.map((c) => `'${c}'`).join(' or ')}`);
   }
   if (o.visibility !== 'visible' && o.visibility !== 'hidden') {
     throw fail(`Invalid visibility '${o.visibility}'; use 'visible' or 'hidden'`);

@@ -23,6 +23,8 @@ import { PlatformDestination } from '../transfer/platform/destination.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../transfer/retry.js';
 import { DestinationRouter } from '../transfer/router.js';
 import { runUploads, type FileResult, type ScheduledFile } from '../transfer/scheduler.js';
+import type { Compressor } from '../work/compressors.js';
+import { effectiveCompressor, libdeflateLoadError } from '../work/gzip.js';
 import { PartPool } from '../work/pool.js';
 import type { Agent } from 'undici';
 
@@ -43,6 +45,8 @@ export interface EngineOptions {
   /** Attempts per part, in all. */
   tries: number;
   compressLevel: number;
+  /** Which deflate compresses parts (default libdeflate; node:zlib when it cannot load: a warning says so). */
+  compressor?: Compressor;
   /** Bytes per second for the whole session; undefined = unthrottled. */
   throttle?: number;
   waitOnClose: boolean;
@@ -101,6 +105,9 @@ export class Session {
   #closed?: Promise<void>;
   /** The session's one throttle, undefined = unthrottled; setThrottle changes it while parts flow. */
   #bucket?: TokenBucket;
+  /** The deflate that compresses this session's parts (the one asked for, or node:zlib instead). */
+  readonly #compressor: Compressor;
+  #fallbackSaid = false;
 
   constructor(config: SessionConfig, sink: EventSink, signal: AbortSignal) {
     const o = config.options;
@@ -128,6 +135,7 @@ export class Session {
         this.#sink({ type: 'api-retry', route, attempt, delayMs, reason }),
     });
     this.#pool = new PartPool({ threads: o.compressThreads });
+    this.#compressor = effectiveCompressor(o.compressor ?? 'libdeflate');
     this.budget = new ByteBudget(config.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     // Resume state on this machine: direct mode's cloud uploads, and the source MD5 of compressed parts.
     this.#journal = openJournal(defaultStateDir(config.env ?? process.env, o.stateDir));
@@ -158,6 +166,7 @@ export class Session {
         platform,
         pool: this.#pool,
         minPartSize: MIN_PART_SIZE,
+        compressor: this.#compressor,
         journal: this.#journal,
         env: config.env,
       });
@@ -175,12 +184,20 @@ export class Session {
     onResult?: (r: FileResult) => void,
   ): Promise<void> {
     if (this.#closed) throw new Error('upload() on a closed session');
+    if (this.#compressor !== (this.#o.compressor ?? 'libdeflate') && !this.#fallbackSaid) {
+      this.#fallbackSaid = true;
+      this.#sink({
+        type: 'warning',
+        message: `libdeflate could not be loaded (${libdeflateLoadError()}); compressing with node:zlib`,
+      });
+    }
     const run = runUploads(files, {
       destination: this.#destination,
       pool: this.#pool,
       budget: this.budget,
       uploadThreads: this.#o.uploadThreads,
       compressLevel: this.#o.compressLevel,
+      compressor: this.#compressor,
       minPartSize: MIN_PART_SIZE,
       waitOnClose: this.#o.waitOnClose,
       verify: this.#o.verify,

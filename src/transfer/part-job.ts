@@ -6,10 +6,13 @@
 import type { FilePlan } from '../plan/plan.js';
 import type { PartSpec } from '../plan/parts.js';
 import type { PartSource } from '../read/source.js';
+import type { Compressor } from '../work/compressors.js';
 import type { PartJob } from '../work/pool.js';
 
 export interface PartJobOptions {
   compressLevel: number;
+  /** Which deflate compresses (work/gzip.ts); the workers' default when unset. */
+  compressor?: Compressor;
   /** Non-last compressed parts are padded up to this (the platform's minimum part size). */
   minPartSize: number;
 }
@@ -39,6 +42,7 @@ export function partJob(
     buffer,
     compress: plan.compress,
     level: o.compressLevel,
+    ...(o.compressor ? { compressor: o.compressor } : {}),
     last: part.last,
     minPartSize: o.minPartSize,
   };

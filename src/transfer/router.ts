@@ -18,6 +18,7 @@ import type { UaOptions } from '../config/options.js';
 import { UaError } from '../errors.js';
 import type { FilePlan } from '../plan/plan.js';
 import type { OpenedJournal } from '../state/journal.js';
+import type { Compressor } from '../work/compressors.js';
 import type { PartPool } from '../work/pool.js';
 import { azureCredentialsFromEnv } from './azure/credentials.js';
 import type { Destination, DestinationCapabilities, Prepared } from './destination.js';
@@ -32,6 +33,8 @@ export interface RouterOptions {
   platform: Destination;
   pool: PartPool;
   minPartSize: number;
+  /** Which deflate compresses parts; the workers' default when unset. */
+  compressor?: Compressor;
   /** The session's resume journal (its owner closes it), or why it could not be opened. */
   journal: OpenedJournal;
   env?: NodeJS.ProcessEnv;
@@ -127,6 +130,7 @@ export class DestinationRouter implements Destination {
       resume: !this.#o.options.doNotResume,
       pool: this.#o.pool,
       compressLevel: this.#o.options.compressLevel,
+      ...(this.#o.compressor ? { compressor: this.#o.compressor } : {}),
       minPartSize: this.#o.minPartSize,
     });
   }

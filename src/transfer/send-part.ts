@@ -7,6 +7,8 @@ import type { EventSink } from '../accounting/events.js';
 import type { PartSpec } from '../plan/parts.js';
 import type { ByteBudget } from '../read/budget.js';
 import type { SentPartRecords } from '../state/journal.js';
+import type { Compressor } from '../work/compressors.js';
+import { DEFAULT_COMPRESSOR, MIN_MEMBER_SIZE } from '../work/gzip.js';
 import type { PartPool, PartResult } from '../work/pool.js';
 import type { BufferCache } from './buffer-cache.js';
 import type { DonePart } from './destination.js';
@@ -17,6 +19,8 @@ export interface PartSenderOptions {
   pool: PartPool;
   budget: ByteBudget;
   compressLevel: number;
+  /** Which deflate compresses parts (work/gzip.ts); the workers' default when unset. */
+  compressor?: Compressor;
   /** Non-last compressed parts are padded up to this (the platform's minimum part size). */
   minPartSize: number;
   events: EventSink;
@@ -68,7 +72,7 @@ export class PartSender {
         r = c.result;
         o.events({
           type: 'warning',
-          message: `part ${index} of "${plan.entry.localPath}" on the destination is not this file's content (${check.size} bytes, md5 ${check.md5}); sending it again`,
+          message: `part ${index} of "${plan.entry.localPath}" on the destination is not this file's content${plan.compress ? ' as this run or the classic agent compresses it' : ''} (${check.size} bytes, md5 ${check.md5}); sending it again`,
         });
       }
       r ??= await o.pool.run(job(), signal);
@@ -102,7 +106,10 @@ export class PartSender {
   /**
    * Whether the local bytes of `part` are the part `done` an earlier run left on the destination.
    * Uncompressed: their MD5. Compressed: the source MD5 recorded when this machine sent the part (one
-   * MD5 pass), else the part compressed again and compared (gzip is deterministic for one level).
+   * MD5 pass), else the part compressed again and compared (gzip is deterministic for one compressor
+   * and level): as this run sends it, then, if that differs and the classic form could differ from it,
+   * as the classic agent (and ua before libdeflate and one-member padding) sent it: node:zlib, padded
+   * with 20-byte members (gzip.ts). A part made by another compressor than these two is sent again.
    * `result`, when given, holds the bytes to send if they differ.
    */
   async #checkResumed(
@@ -125,6 +132,25 @@ export class PartSender {
       { ...base, digest: 'md5', ...(plan.compress && o.records ? { rawMd5: true } : {}) },
       signal,
     );
-    return { same: r.md5 === done.md5 && r.size === done.size, buffer: r.buffer, result: r };
+    if (r.md5 === done.md5 && r.size === done.size) return { same: true, buffer: r.buffer };
+    // The classic form differs from this run's with another compressor, or for a padded part (a
+    // non-last one within a member of the minimum); a classic non-last part is at least the minimum.
+    const otherCompressor = (o.compressor ?? DEFAULT_COMPRESSOR) !== 'zlib';
+    const maybePadded = !part.last && r.size < o.minPartSize + MIN_MEMBER_SIZE;
+    const couldBeClassic = part.last || done.size >= o.minPartSize;
+    if (plan.compress && (otherCompressor || maybePadded) && couldBeClassic) {
+      // `r` is dropped to stay within the part's budget; a part that is neither is compressed again.
+      const c = await o.pool.run(
+        {
+          ...partJob(plan, part, r.buffer, o, fs.source),
+          digest: 'md5',
+          compressor: 'zlib',
+          padding: 'classic',
+        },
+        signal,
+      );
+      return { same: c.md5 === done.md5 && c.size === done.size, buffer: c.buffer };
+    }
+    return { same: false, buffer: r.buffer, result: r };
   }
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
-import { gzipMember, padPart } from './gzip.js';
+import { compressPart, type Compressor, type Padding } from './gzip.js';
 import { identityChange, type PlannedIdentity } from './identity.js';
 
 /** A piece of a part given as segments, in order (a tar batch: read/tar-source.ts). */
@@ -43,6 +43,10 @@ export interface PartTaskInput {
   level: number;
   last: boolean;
   minPartSize: number;
+  /** Which deflate implementation compresses (gzip.ts); by default libdeflate, node:zlib if it cannot load. */
+  compressor?: Compressor;
+  /** How a short non-last compressed part is padded (gzip.ts): `single` (the default) or `classic`. */
+  padding?: Padding;
   /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
   rawMd5?: boolean;
   /**
@@ -179,7 +183,7 @@ export function runPart(job: PartTaskInput): PartTaskOutput {
     else if (job.fd !== undefined) readRange(job.fd, job.path ?? `fd ${job.fd}`, view, job.offset);
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
-      const data = padPart(gzipMember(view, job.level), job.last, job.minPartSize);
+      const data = compressPart(view, job);
       return {
         ok: true,
         ...digestOf(data, job.digest),

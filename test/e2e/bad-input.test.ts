@@ -85,6 +85,13 @@ const rows: Row[] = [
     /^ERROR: Compression level must be an integer from 1 to 9: 11$/,
   ],
   [
+    'compressor',
+    (p) => ['--project', p, '--compressor', 'pigz'],
+    {},
+    1,
+    /^ERROR: Invalid compressor 'pigz'; use 'libdeflate' or 'zlib'$/,
+  ],
+  [
     'zero threads',
     (p) => ['--project', p, '--upload-threads', '0'],
     {},

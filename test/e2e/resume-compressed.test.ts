@@ -11,6 +11,9 @@ import {
   putPart,
   waitClosed,
 } from '../helpers/remote.js';
+import { Journal } from '../../src/state/journal.js';
+import { gzipMember, padPart } from '../../src/work/gzip.js';
+import { gzipMembers } from '../helpers/gzip-readers.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const MiB = 1024 * 1024;
@@ -50,7 +53,7 @@ function classicPart(data: Buffer, index: number): Buffer {
 }
 
 suite('resume of a compressed upload', () => {
-  it('finishes a classic half-done compressed upload: only missing parts sent, gunzips byte-exact', async () => {
+  it('finishes a classic half-done compressed upload: only missing or wrong parts sent, gunzips byte-exact', async () => {
     const path = join(e2e.tmp.dir, 'classic.fastq');
     const data = writeTextFile(path, 4 * CHUNK + 12345, 7);
     // The classic signature of a compressed upload: compress flag 1.
@@ -69,21 +72,91 @@ suite('resume of a compressed upload', () => {
     expect(p1.length).toBeGreaterThanOrEqual(CHUNK); // padded
     await putPart(e2e.tp, fileId, 1, p1);
     await putPart(e2e.tp, fileId, 3, p3);
+    // Part 2 in the classic form too, but of other bytes (one changed): it must not be taken.
+    const other = Buffer.from(data);
+    other[CHUNK + 100] ^= 1;
+    const wrong2 = classicPart(other, 2);
+    await putPart(e2e.tp, fileId, 2, wrong2);
     e2e.tp.platform.stats.reset();
 
-    // --verify re-hashes parts 1 and 3 from the local file: ua's compression is the classic one, byte for byte.
+    // ua compresses with libdeflate and pads with one member, so the classic parts 1 and 3 are
+    // recognised as the classic agent compresses them (zlib, 20-byte members); --verify then passes.
     const r = await ua(['--wait-on-close', '--verify', path]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(fileId);
     expect(okIndexes(fileId)).toEqual([2, 4, 5]);
+    expect(r.stderr).toContain(
+      `part 2 of "${path}" on the destination is not this file's content as this run or the classic agent compresses it (${wrong2.length} bytes, md5 ${md5(wrong2)}); sending it again`,
+    );
+    expect(r.stderr).not.toMatch(/part [13] of/);
     const d = await describe(e2e.tp, fileId, { parts: true });
     expect(d).toMatchObject({ state: 'closed', name: 'classic.fastq.gz', media: 'application/x-gzip' });
     expect(d.parts['1'].md5).toBe(md5(p1));
     expect(d.parts['3'].md5).toBe(md5(p3));
     const stored = await downloadFile(e2e.tp, fileId);
     expect(md5(gunzipSync(stored))).toBe(md5(data));
-    // The parts ua sent are the classic ones too, so the whole object is what the classic agent makes.
-    expect(md5(stored)).toBe(md5(Buffer.concat([1, 2, 3, 4, 5].map((i) => classicPart(data, i)))));
+    // The parts ua sent: libdeflate's member of the chunk, then (non-last) ONE empty member up to 5 MiB.
+    let at = 0;
+    for (const i of [1, 2, 3, 4, 5]) {
+      const size = d.parts[String(i)].size as number;
+      const part = stored.subarray(at, at + size);
+      at += size;
+      if (i === 1 || i === 3) {
+        expect(part.equals(classicPart(data, i))).toBe(true);
+        continue;
+      }
+      const chunk = data.subarray((i - 1) * CHUNK, Math.min(i * CHUNK, data.length));
+      const member = gzipMember(chunk, 6, 'libdeflate');
+      expect(part.subarray(0, member.length).equals(member)).toBe(true);
+      expect(gzipMembers(part).map((m) => m.rawLength)).toEqual(i === 5 ? [chunk.length] : [CHUNK, 0]);
+      expect(size).toBe(i === 5 ? member.length : CHUNK);
+    }
+    expect(at).toBe(stored.length);
+  }, 120_000);
+
+  it("across compressors: a recorded part or one in this run's form is kept, any other is sent again", async () => {
+    const path = join(e2e.tmp.dir, 'mixed.fastq');
+    const data = writeTextFile(path, 3 * CHUNK + 777, 5);
+    const created = await e2e.tp.call('file/new', {
+      project: e2e.tp.project,
+      folder: '/',
+      name: 'mixed.fastq.gz',
+      parents: true,
+      media: 'application/x-gzip',
+      properties: { '.system-fileSignature': classicSignature(path, CHUNK, true) },
+    });
+    const fileId = created.body.id as string;
+    const chunk = (i: number) => data.subarray((i - 1) * CHUNK, Math.min(i * CHUNK, data.length));
+    // As earlier ua runs sent them: 1 and 2 by libdeflate (the default), 3 by --compressor zlib.
+    const sent = [
+      padPart(gzipMember(chunk(1), 6, 'libdeflate'), false, CHUNK),
+      padPart(gzipMember(chunk(2), 6, 'libdeflate'), false, CHUNK),
+      padPart(gzipMember(chunk(3), 6, 'zlib'), false, CHUNK),
+    ];
+    for (const [k, body] of sent.entries()) await putPart(e2e.tp, fileId, k + 1, body);
+    // This machine's record of part 1 only (state/journal.ts): the source MD5 it was sent from.
+    const state = join(e2e.tmp.dir, 'mixed-state');
+    const journal = new Journal(state);
+    journal.recordSentPart(fileId, 1, { size: sent[0].length, md5: md5(sent[0]), rawMd5: md5(chunk(1)) });
+    journal.close();
+    e2e.tp.platform.stats.reset();
+
+    const r = await ua(['--compressor', 'zlib', '--wait-on-close', '--verify', path], {
+      env: { UA_STATE_DIR: state },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(fileId);
+    // 1: proven by the record; 3: what zlib makes of it; 2: libdeflate's bytes, which a zlib run can
+    // neither remake nor find recorded: sent again. 4 was missing.
+    expect(okIndexes(fileId)).toEqual([2, 4]);
+    expect(r.stderr).toContain(`part 2 of "${path}" on the destination is not this file's content`);
+    expect(r.stderr).not.toMatch(/part [13] of/);
+    const stored = await downloadFile(e2e.tp, fileId);
+    expect(md5(gunzipSync(stored))).toBe(md5(data));
+    const d = await describe(e2e.tp, fileId, { parts: true });
+    expect(d.parts['1'].md5).toBe(md5(sent[0]));
+    expect(d.parts['2'].md5).toBe(md5(padPart(gzipMember(chunk(2), 6, 'zlib'), false, CHUNK)));
+    expect(d.parts['3'].md5).toBe(md5(sent[2]));
   }, 120_000);
 
   it('after kill -9 mid-upload, a rerun sends only the missing compressed parts and gunzips byte-exact', async () => {

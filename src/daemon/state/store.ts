@@ -351,9 +351,10 @@ export class DaemonStore extends StoreBase {
   async markReady(ids: readonly number[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) {
       const part = ids.slice(i, i + 500);
-      await this.q.run(`UPDATE files SET state = 'ready' WHERE id IN (${marks(part.length)}) AND state = 'settling'`, [
-        ...part,
-      ]);
+      await this.q.run(
+        `UPDATE files SET state = 'ready' WHERE id IN (${marks(part.length)}) AND state = 'settling'`,
+        [...part],
+      );
     }
   }
 

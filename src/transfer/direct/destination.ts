@@ -17,6 +17,7 @@ import { ApiCallError, CloudError, UaError } from '../../errors.js';
 import type { FilePlan } from '../../plan/plan.js';
 import { openSource } from '../../read/source.js';
 import type { Journal, JournalKey, JournalPart } from '../../state/journal.js';
+import type { Compressor } from '../../work/compressors.js';
 import type { PartPool } from '../../work/pool.js';
 import type { PartDigest } from '../../work/part-task.js';
 import type {
@@ -54,6 +55,8 @@ export interface DirectDestinationOptions {
   /** For re-reading resumed parts into the whole-object MD5, exactly as the scheduler cuts them. */
   pool: PartPool;
   compressLevel: number;
+  /** Which deflate compresses parts; the workers' default when unset. */
+  compressor?: Compressor;
   minPartSize: number;
 }
 

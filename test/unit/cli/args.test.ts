@@ -118,6 +118,8 @@ describe('parseArgs', () => {
       'hidden',
       '--compress-level',
       '1',
+      '--compressor',
+      'zlib',
       '--exclude',
       '*.tmp',
       '--exclude',
@@ -140,6 +142,7 @@ describe('parseArgs', () => {
       details: { a: 1 },
       visibility: 'hidden',
       compressLevel: 1,
+      compressor: 'zlib',
       exclude: ['*.tmp', 'logs/**'],
       json: true,
       verify: true,
@@ -234,6 +237,7 @@ describe('helpText', () => {
       '-i [ --read-from-stdin ]',
       '--exclude arg',
       '--compress-level arg',
+      '--compressor arg',
     ]) {
       expect(h).toContain(visible);
     }

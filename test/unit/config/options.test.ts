@@ -118,6 +118,7 @@ describe('defaults', () => {
     expect(DEFAULTS.tries).toBe(3);
     expect(DEFAULTS.throttle).toBeUndefined();
     expect(DEFAULTS.compressLevel).toBe(6);
+    expect(DEFAULTS.compressor).toBe('libdeflate');
     expect(DEFAULTS.exclude).toEqual([]);
     expect(DEFAULTS.json).toBe(false);
     expect(DEFAULTS.verify).toBe(false);
@@ -192,6 +193,15 @@ describe('validate', () => {
     expect(validationError({ compressLevel: 0 }).message).toBe(
       'Compression level must be an integer from 1 to 9: 0',
     );
+  });
+
+  it('accepts the compressors libdeflate|zlib only, saying which in one line', () => {
+    for (const compressor of ['libdeflate', 'zlib'] as const)
+      expect(validate(opts({ compressor }), ['a'])).toEqual([]);
+    for (const bad of ['gzip', 'ZLIB', '', 'libdeflate '])
+      expect(validationError({ compressor: bad as never }).message).toBe(
+        `Invalid compressor '${bad}'; use 'libdeflate' or 'zlib'`,
+      );
   });
 
   it('accepts visible|hidden only', () => {

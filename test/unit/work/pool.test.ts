@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileChangedError, PartReadError } from '../../../src/errors.js';
-import { EMPTY_GZIP_MEMBER } from '../../../src/work/gzip.js';
+import { paddingMember } from '../../../src/work/gzip.js';
 import { INLINE_MAX, PartPool, type PartJob } from '../../../src/work/pool.js';
 import { tempDir, writeRandomFile, writeTextFile } from '../../helpers/files.js';
+import { gzipMembers } from '../../helpers/gzip-readers.js';
 import { buildPartWorker } from './build-worker.js';
 
 const MIN = 5 * 1024 * 1024;
@@ -75,10 +76,29 @@ describe('PartPool', () => {
     expect(r.buffer.byteLength).toBe(1 << 20);
     expect(r.data.buffer).not.toBe(r.buffer);
     expect(r.size).toBe(r.data.length);
-    expect(r.size).toBeGreaterThanOrEqual(MIN);
-    expect(Buffer.from(r.data.subarray(r.size - 20)).equals(EMPTY_GZIP_MEMBER)).toBe(true);
+    // Padded to exactly the minimum with one empty member after the part's own.
+    expect(r.size).toBe(MIN);
+    const members = gzipMembers(Buffer.from(r.data));
+    expect(members.map((m) => m.rawLength)).toEqual([1 << 20, 0]);
+    expect(Buffer.from(r.data.subarray(members[1].offset)).equals(paddingMember(members[1].length))).toBe(
+      true,
+    );
     expect(r.md5).toBe(md5(r.data));
     expect(gunzipSync(r.data).equals(text.subarray(4096, 4096 + (1 << 20)))).toBe(true);
+  });
+
+  it("padding 'classic' gives the classic agent's part: the same member, then 20-byte empty members", async () => {
+    const range = { path: textPath, offset: 4096, length: 1 << 20, compress: true, last: false };
+    const ours = await pool.run(job({ ...range, buffer: new ArrayBuffer(1 << 20) }));
+    const classic = await pool.run(job({ ...range, buffer: new ArrayBuffer(1 << 20), padding: 'classic' }));
+    const member = gzipMembers(Buffer.from(ours.data))[0].length;
+    expect(
+      Buffer.from(classic.data.subarray(0, member)).equals(Buffer.from(ours.data.subarray(0, member))),
+    ).toBe(true);
+    expect(classic.size).toBe(member + Math.ceil((MIN - member) / 20) * 20);
+    expect(gzipMembers(Buffer.from(classic.data))).toHaveLength(1 + Math.ceil((MIN - member) / 20));
+    expect(classic.md5).toBe(md5(classic.data));
+    expect(classic.md5).not.toBe(ours.md5);
   });
 
   it('does not pad the last part, and works from bytes already in the buffer (stdin)', async () => {
