@@ -397,7 +397,7 @@ export class Daemon {
 
   async #heartbeat(): Promise<void> {
     try {
-      await this.#store.heartbeat(this.#now());
+      await this.#store.heartbeat(this.#now(), { ...this.#feeder.live(), runs: this.#runs.live() });
       if (this.#beatFailing) this.#log.log('info', 'the queue answers again; claims renewed');
       this.#beatFailing = false;
     } catch (err) {

@@ -71,24 +71,25 @@ export class StoreBase {
   }
 
   /**
-   * The heartbeat: this host's claims live on, and the host is seen. Three statements, not one
-   * transaction, claims first: a result's transaction locks its file row and then the host row, so
-   * a heartbeat holding the host row while waiting for file rows deadlocked with it (measured: one
-   * deadlock a second with two hosts on PostgreSQL).
+   * The heartbeat: the claims this host is working on live on, and the host is seen. Only the
+   * claims it names: one this host took but lost track of (a claim whose planning failed while the
+   * database went away) lapses after the lease and is due again, instead of being kept alive
+   * forever. Statements, not one transaction, claims first: a result's transaction locks its file
+   * row and then the host row, so a heartbeat holding the host row while waiting for file rows
+   * deadlocked with it (measured: one deadlock a second with two hosts on PostgreSQL).
    */
-  async heartbeat(now: number): Promise<void> {
-    await this.q.run(`UPDATE files SET lease_until = ? WHERE claimed_by = ? AND state = 'uploading'`, [
-      now + this.leaseMs,
-      this.host,
-    ]);
-    await this.q.run(`UPDATE tars SET lease_until = ? WHERE claimed_by = ? AND state = 'uploading'`, [
-      now + this.leaseMs,
-      this.host,
-    ]);
-    await this.q.run(`UPDATE runs SET owner_until = ? WHERE owner = ? AND phase = 'finishing'`, [
-      now + this.leaseMs,
-      this.host,
-    ]);
+  async heartbeat(now: number, live: { files: number[]; tars: number[]; runs: number[] }): Promise<void> {
+    const until = now + this.leaseMs;
+    const renew = async (table: string, cond: string, ids: number[]) => {
+      if (ids.length > 0)
+        await this.q.run(
+          `UPDATE ${table} SET ${table === 'runs' ? 'owner_until' : 'lease_until'} = ? WHERE ${cond} AND id IN (${ids.map(() => '?').join(', ')})`,
+          [until, this.host, ...ids],
+        );
+    };
+    await renew('files', `claimed_by = ? AND state = 'uploading'`, live.files);
+    await renew('tars', `claimed_by = ? AND state = 'uploading'`, live.tars);
+    await renew('runs', `owner = ? AND phase = 'finishing'`, live.runs);
     await this.q.run(`UPDATE hosts SET last_seen = ?, state = 'running' WHERE id = ?`, [now, this.host]);
   }
 

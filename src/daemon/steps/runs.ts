@@ -36,6 +36,11 @@ export class RunSteps {
     this.#c = c;
   }
 
+  /** Runs whose finishing steps run here now (their owner leases are renewed by the heartbeat). */
+  live(): number[] {
+    return [...this.#finishing.keys()];
+  }
+
   /** Resolves when no finishing step is running. */
   async idle(): Promise<void> {
     await Promise.allSettled([...this.#finishing.values()]);

@@ -36,10 +36,15 @@ interface TarUnit {
 }
 
 export class TarUnits implements UnitKind<TarUnit> {
+  readonly table = 'tars' as const;
   readonly #o: TarUnitOptions;
 
   constructor(o: TarUnitOptions) {
     this.#o = o;
+  }
+
+  id(u: TarUnit): number {
+    return u.tar.id;
   }
 
   async claim(now: number, room: number): Promise<TarUnit[]> {

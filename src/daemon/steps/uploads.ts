@@ -51,6 +51,10 @@ export class Channel<T> implements AsyncIterable<T> {
 
 /** One kind of upload unit: how it is claimed, planned for the engine, and recorded. */
 export interface UnitKind<U extends { run: number }> {
+  /** Which table's rows the units are (their leases are renewed by id while in flight). */
+  readonly table: 'files' | 'tars';
+  /** The unit's row id in that table. */
+  id(u: U): number;
   claim(now: number, room: number): Promise<U[]>;
   /** The unit as one engine upload; undefined when it cannot go now (the kind has put it back). */
   plan(u: U, order: number): Promise<ScheduledFile | undefined>;
@@ -95,6 +99,12 @@ export class UploadFeeder<U extends { run: number }> {
 
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Row ids of the units in flight (their claims' leases are renewed by the heartbeat). */
+  live(): { files: number[]; tars: number[] } {
+    const ids = [...this.#inFlight.values()].map((u) => this.#kind.id(u));
+    return this.#kind.table === 'files' ? { files: ids, tars: [] } : { files: [], tars: ids };
   }
 
   /**
@@ -189,12 +199,17 @@ interface FileUnit {
 
 /** --layout files: each file is one remote file at <folder>/<run>/<path>. */
 export class FileUnits implements UnitKind<FileUnit> {
+  readonly table = 'files' as const;
   readonly #o: FileUnitOptions;
   readonly #options: UaOptions;
 
   constructor(o: FileUnitOptions) {
     this.#o = o;
     this.#options = { ...defaultOptions(), doNotCompress: !o.compress, folders: [o.folder] };
+  }
+
+  id(u: FileUnit): number {
+    return u.row;
   }
 
   async claim(now: number, room: number): Promise<FileUnit[]> {
