@@ -121,16 +121,22 @@ export class Scanner {
 
   /** Files unchanged for --settle become due, unless a process still holds them open for writing. */
   async settle(): Promise<void> {
-    const candidates = await this.#c.store.settlingSince(this.#c.now() - this.#c.o.settleMs, 5000);
-    if (candidates.length === 0) return;
+    const before = this.#c.now() - this.#c.o.settleMs;
     // Only this host's writers can be seen (another host's dev numbers differ: inode alone here).
-    const writing = new Set([...filesOpenForWriting()].map((k) => k.slice(k.indexOf(':') + 1)));
-    const ready: number[] = [];
-    for (const f of candidates) {
-      if (writing.has(String(f.ino))) await this.#c.store.restartSettle(f.id, this.#c.now());
-      else ready.push(f.id);
+    let writing: Set<string> | undefined;
+    // Pages of 5000 rows: memory bounded whatever the run's size, every settled file seen per tick.
+    for (let after = 0; ; ) {
+      const candidates = await this.#c.store.settlingSince(before, 5000, after);
+      if (candidates.length === 0) return;
+      after = candidates[candidates.length - 1].id;
+      writing ??= new Set([...filesOpenForWriting()].map((k) => k.slice(k.indexOf(':') + 1)));
+      const ready: number[] = [];
+      for (const f of candidates) {
+        if (writing.has(String(f.ino))) await this.#c.store.restartSettle(f.id, this.#c.now());
+        else ready.push(f.id);
+      }
+      await this.#c.store.markReady(ready);
     }
-    await this.#c.store.markReady(ready);
   }
 }
 

@@ -339,11 +339,11 @@ export class DaemonStore extends StoreBase {
   }
 
   /** Rows of runs this host sees, unchanged since `before`, oldest first: candidates to settle. */
-  settlingSince(before: number, limit: number): Promise<FileRow[]> {
+  settlingSince(before: number, limit: number, afterId = 0): Promise<FileRow[]> {
     return this.q.all<FileRow>(
       `SELECT f.* FROM files f JOIN run_hosts h ON h.run = f.run AND h.host = ?
-        WHERE f.state = 'settling' AND f.seen_at <= ? ORDER BY f.id LIMIT ?`,
-      [this.host, before, limit],
+        WHERE f.state = 'settling' AND f.seen_at <= ? AND f.id > ? ORDER BY f.id LIMIT ?`,
+      [this.host, before, afterId, limit],
     );
   }
 

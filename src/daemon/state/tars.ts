@@ -43,6 +43,15 @@ export const tarName = (runId: string, seq: number): string =>
 
 const marks = (n: number) => new Array<string>(n).fill('?').join(', ');
 
+/**
+ * At most this many members per batch: a batch's plan holds a 512-byte header and a row per member,
+ * so 10,000 members are ~10 MB while in flight, however many files the run has (100,000 small files
+ * become ten batches, not one of 100 MB in memory).
+ */
+export const MAX_TAR_MEMBERS = 10_000;
+/** Settled files looked at per pass: memory bounded by this, not by the run's file count. */
+const FORM_WINDOW = 2 * MAX_TAR_MEMBERS;
+
 export class TarBatches {
   constructor(readonly store: DaemonStore) {}
 
@@ -55,10 +64,12 @@ export class TarBatches {
     return this.store.q.tx(async (t) => {
       if (t.dialect === 'postgres') await t.get('SELECT id FROM runs WHERE id = ? FOR UPDATE', [run.id]);
       const ready = await t.all<FileRow>(
-        `SELECT * FROM files WHERE run = ? AND state = 'ready' AND tar IS NULL ORDER BY path`,
-        [run.id],
+        `SELECT * FROM files WHERE run = ? AND state = 'ready' AND tar IS NULL ORDER BY path LIMIT ?`,
+        [run.id, FORM_WINDOW],
       );
       if (ready.length === 0) return 0;
+      // More are waiting beyond this window: a short remainder waits for the next pass.
+      const truncated = ready.length === FORM_WINDOW;
       const pending = (await t.get<{ n: number }>(
         `SELECT COUNT(*) AS n FROM files WHERE run = ? AND (state = 'settling' OR (state = 'uploading' AND tar IS NOT NULL))`,
         [run.id],
@@ -75,14 +86,14 @@ export class TarBatches {
         for (const f of data) {
           group.push(f);
           size += f.size;
-          if (size >= rules.tarSize) {
+          if (size >= rules.tarSize || group.length >= MAX_TAR_MEMBERS) {
             groups.push(group);
             group = [];
             size = 0;
           }
         }
         // A remainder short of tarSize waits for more files, unless time or the run's end says go.
-        if (group.length > 0 && (groups.length === 0 || finalPass || now - oldest >= rules.tarWaitMs))
+        if (group.length > 0 && !truncated && (groups.length === 0 || finalPass || now - oldest >= rules.tarWaitMs))
           groups.push(group);
       }
       // The markers last: in a batch of their own once every other file of the run is uploaded.
