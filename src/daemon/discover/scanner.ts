@@ -125,7 +125,7 @@ export class Scanner {
     // Only this host's writers can be seen (another host's dev numbers differ: inode alone here).
     let writing: Set<string> | undefined;
     // Pages of 5000 rows: memory bounded whatever the run's size, every settled file seen per tick.
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const candidates = await this.#c.store.settlingSince(before, 5000, after);
       if (candidates.length === 0) return;
       after = candidates[candidates.length - 1].id;

@@ -83,6 +83,19 @@ export async function readStatus(q: Sql, now = Date.now()): Promise<DaemonStatus
   const lease = Number((await meta(q, 'lease_ms')) ?? 60_000);
   const staleMs = Math.max(3 * interval, lease);
   const hostRows = await q.all<HostRow>('SELECT * FROM hosts ORDER BY last_seen DESC, id');
+  // What each host uploaded: the files whose current object it made (counted from the files, not
+  // kept in the host row, which every result would otherwise have to lock).
+  const by = new Map(
+    (
+      await q.all<{ id: string; n: number; b: number }>(
+        `SELECT claimed_by AS id, COUNT(*) AS n, SUM(size) AS b FROM files WHERE state = 'uploaded' GROUP BY claimed_by`,
+      )
+    ).map((r) => [r.id, r]),
+  );
+  for (const h of hostRows) {
+    h.uploaded = by.get(h.id)?.n ?? 0;
+    h.bytes = by.get(h.id)?.b ?? 0;
+  }
   const hosts = hostRows.map((h) => hostStatus(h, staleMs, now));
   const runs: RunStatus[] = [];
   for (const r of await q.all<RunRow>('SELECT * FROM runs ORDER BY discovered_at DESC, id DESC'))

@@ -52,11 +52,55 @@ export class StoreBase {
   readonly q: Sql;
   readonly host: string;
   readonly leaseMs: number;
+  /**
+   * Bytes and files uploaded per run and minute, added up here and written with the heartbeat:
+   * one row per run and minute updated by every result made it the hottest row of the queue (each
+   * result's transaction waited for the one before; measured 9.5 ms of database time per file with
+   * 2,000 small files on PostgreSQL). A crash loses at most one heartbeat's worth of rate display.
+   */
+  readonly #throughput: Map<string, { run: number; minute: number; bytes: number; files: number }>;
 
-  constructor(q: Sql, o: StoreOptions) {
+  constructor(q: Sql, o: StoreOptions & { throughput?: StoreBase['throughputBuffer'] }) {
     this.q = q;
     this.host = o.host;
     this.leaseMs = o.leaseMs;
+    this.#throughput = o.throughput ?? new Map();
+  }
+
+  /** Shared by the store's transaction views, so what they count is flushed with the store's. */
+  get throughputBuffer(): Map<string, { run: number; minute: number; bytes: number; files: number }> {
+    return this.#throughput;
+  }
+
+  countThroughput(run: number, bytes: number, files: number, now: number): void {
+    const minute = Math.floor(now / 60_000);
+    const key = `${run}:${minute}`;
+    const e = this.#throughput.get(key) ?? { run, minute, bytes: 0, files: 0 };
+    e.bytes += bytes;
+    e.files += files;
+    this.#throughput.set(key, e);
+  }
+
+  /** Writes what countThroughput added up (kept for the next try if the database is away). */
+  async flushThroughput(): Promise<void> {
+    for (const [key, e] of [...this.#throughput]) {
+      this.#throughput.delete(key);
+      try {
+        await this.q.run(
+          `INSERT INTO throughput (run, minute, bytes, files) VALUES (?, ?, ?, ?)
+           ON CONFLICT (run, minute) DO UPDATE SET bytes = throughput.bytes + excluded.bytes,
+             files = throughput.files + excluded.files`,
+          [e.run, e.minute, e.bytes, e.files],
+        );
+      } catch (err) {
+        const now = this.#throughput.get(key);
+        if (now) {
+          now.bytes += e.bytes;
+          now.files += e.files;
+        } else this.#throughput.set(key, e);
+        throw err;
+      }
+    }
   }
 
   // ---- hosts ----
@@ -91,9 +135,11 @@ export class StoreBase {
     await renew('tars', `claimed_by = ? AND state = 'uploading'`, live.tars);
     await renew('runs', `owner = ? AND phase = 'finishing'`, live.runs);
     await this.q.run(`UPDATE hosts SET last_seen = ?, state = 'running' WHERE id = ?`, [now, this.host]);
+    await this.flushThroughput();
   }
 
   async hostStopped(now: number): Promise<void> {
+    await this.flushThroughput();
     await this.q.run(`UPDATE hosts SET last_seen = ?, state = 'stopped' WHERE id = ?`, [now, this.host]);
   }
 

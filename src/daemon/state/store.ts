@@ -93,13 +93,15 @@ export interface Observed {
 const marks = (n: number) => new Array<string>(n).fill('?').join(', ');
 
 export class DaemonStore extends StoreBase {
-  constructor(q: Sql, o: StoreOptions) {
+  constructor(q: Sql, o: StoreOptions & { throughput?: DaemonStore['throughputBuffer'] }) {
     super(q, o);
   }
 
   /** The store inside one transaction: every call of `fn` on `s` commits or rolls back together. */
   tx<T>(fn: (s: DaemonStore) => Promise<T>): Promise<T> {
-    return this.q.tx((t) => fn(new DaemonStore(t, this)));
+    return this.q.tx((t) =>
+      fn(new DaemonStore(t, { host: this.host, leaseMs: this.leaseMs, throughput: this.throughputBuffer })),
+    );
   }
 
   // ---- runs ----
@@ -419,10 +421,11 @@ export class DaemonStore extends StoreBase {
    * already has one (two hosts after a lapsed lease), so a path never keeps two live copies.
    * Returns whether this result is the file's object.
    */
-  uploaded(id: number, v: Version, fileId: string, project: string, now: number): Promise<boolean> {
-    return this.q.tx(async (t) => {
+  async uploaded(id: number, v: Version, fileId: string, project: string, now: number): Promise<boolean> {
+    let counted: FileRow | undefined;
+    const mine = await this.q.tx(async (t) => {
       const row = (await t.get<FileRow>('SELECT * FROM files WHERE id = ?', [id]))!;
-      if (row.state === 'uploaded' && row.file_id === fileId) return true;
+      if (row.state === 'uploaded' && row.file_id === fileId) return true; // recorded already
       if (!sameVersion(row, v) || row.state === 'gone' || row.state === 'uploaded') {
         await this.addStale(row.run, row.path, project, fileId, null, t);
         if (row.state === 'uploading' && row.claimed_by === this.host && !sameVersion(row, v))
@@ -434,18 +437,11 @@ export class DaemonStore extends StoreBase {
            uploaded_at = ?, last_error = NULL, claimed_by = ? WHERE id = ?`,
         [fileId, now, this.host, id],
       );
-      await t.run(
-        `INSERT INTO throughput (run, minute, bytes, files) VALUES (?, ?, ?, 1)
-         ON CONFLICT (run, minute) DO UPDATE SET bytes = throughput.bytes + excluded.bytes, files = throughput.files + 1`,
-        [row.run, Math.floor(now / 60_000), row.size],
-      );
-      await t.run('UPDATE hosts SET uploaded = uploaded + 1, bytes = bytes + ? WHERE id = ?', [
-        row.size,
-        this.host,
-      ]);
-      await t.run('UPDATE runs SET last_change_at = ? WHERE id = ?', [now, row.run]);
+      counted = row;
       return true;
     });
+    if (counted) this.countThroughput(counted.run, counted.size, 1, now);
+    return mine;
   }
 
   /**

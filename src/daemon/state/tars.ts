@@ -93,7 +93,11 @@ export class TarBatches {
           }
         }
         // A remainder short of tarSize waits for more files, unless time or the run's end says go.
-        if (group.length > 0 && !truncated && (groups.length === 0 || finalPass || now - oldest >= rules.tarWaitMs))
+        if (
+          group.length > 0 &&
+          !truncated &&
+          (groups.length === 0 || finalPass || now - oldest >= rules.tarWaitMs)
+        )
           groups.push(group);
       }
       // The markers last: in a batch of their own once every other file of the run is uploaded.
@@ -159,9 +163,10 @@ export class TarBatches {
    * dissolved meanwhile (a member changed) or already recorded with another object makes this one
    * stale. Returns whether it was recorded.
    */
-  uploaded(id: number, fileId: string, project: string, now: number): Promise<boolean> {
+  async uploaded(id: number, fileId: string, project: string, now: number): Promise<boolean> {
     const s = this.store;
-    return s.q.tx(async (t) => {
+    let counted: TarRow | undefined;
+    const mine = await s.q.tx(async (t) => {
       const b = await t.get<TarRow>('SELECT * FROM tars WHERE id = ?', [id]);
       if (b?.state === 'uploaded' && b.file_id === fileId) return true;
       if (!b || b.state === 'uploaded') {
@@ -174,22 +179,14 @@ export class TarBatches {
       );
       await t.run(
         `UPDATE files SET state = 'uploaded', file_id = ?, uploaded_size = size, uploaded_mtime_ms = mtime_ms,
-           uploaded_at = ?, last_error = NULL WHERE tar = ? AND state = 'uploading'`,
-        [fileId, now, id],
+           uploaded_at = ?, last_error = NULL, claimed_by = ? WHERE tar = ? AND state = 'uploading'`,
+        [fileId, now, s.host, id],
       );
-      await t.run(
-        `INSERT INTO throughput (run, minute, bytes, files) VALUES (?, ?, ?, ?)
-         ON CONFLICT (run, minute) DO UPDATE SET bytes = throughput.bytes + excluded.bytes, files = throughput.files + excluded.files`,
-        [b.run, Math.floor(now / 60_000), b.size, b.files],
-      );
-      await t.run('UPDATE hosts SET uploaded = uploaded + ?, bytes = bytes + ? WHERE id = ?', [
-        b.files,
-        b.size,
-        s.host,
-      ]);
-      await t.run('UPDATE runs SET last_change_at = ? WHERE id = ?', [now, b.run]);
+      counted = b;
       return true;
     });
+    if (counted) s.countThroughput(counted.run, counted.size, counted.files, now);
+    return mine;
   }
 
   /**
