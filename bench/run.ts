@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — ua's throughput next to this machine's limits and the peers, measured in one run.
  *
- *   npm run bench -- [--quick] [--only limits,compressors,sink-nc,sink-nc-c1,platform-nc,platform-fastq,
+ *   npm run bench -- [--quick] [--only limits,compressors,sink-nc,sink-nc-c1,platform-nc,platform-nc-wait,platform-fastq,
  *                                  platform-fastq-zlib,platform-fastq-c1,
  *                                  platform-1m,platform-1m-gz,sink-1m,platform-4k,sink-4k,s3,azure,resume,daemon,fleet,padding]
  *                    [--skip …] [--big 2G] [--fastq 2G] [--medium 1000] [--small 10000] [--many-ten 200]
@@ -51,6 +51,7 @@ const ALL = [
   'sink-nc',
   'sink-nc-c1',
   'platform-nc',
+  'platform-nc-wait',
   'platform-fastq',
   'platform-fastq-zlib',
   'platform-fastq-c1',

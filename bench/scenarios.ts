@@ -277,6 +277,7 @@ export type PlatformScenario =
   | 'sink-nc'
   | 'sink-nc-c1'
   | 'platform-nc'
+  | 'platform-nc-wait'
   | 'platform-fastq'
   | 'platform-fastq-zlib'
   | 'platform-fastq-c1'
@@ -314,16 +315,18 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
         }),
       );
     case 'platform-nc':
+    case 'platform-nc-wait':
+      // -wait: ua exits only once the file is closed, so the server's close (assembly) is timed too.
       return withTarget(startUaPlatform, (target) =>
         runUa(c, {
           target,
           row: {
             id: which,
             group: 'platform',
-            name: `ua --do-not-compress ${MB(sizes.bigBytes)} → ua-platform`,
+            name: `ua --do-not-compress${which === 'platform-nc-wait' ? ' --wait-on-close' : ''} ${MB(sizes.bigBytes)} → ua-platform`,
             limit: 'bare',
           },
-          args: ['--do-not-compress', big],
+          args: ['--do-not-compress', ...(which === 'platform-nc-wait' ? ['--wait-on-close'] : []), big],
           files: 1,
           bytes: sizes.bigBytes,
         }),

@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 /**
  * Where the server keeps file bytes. Parts are stored as they arrive (each PUT under its own key,
  * so the database decides which attempt won); close assembles them into one final object that
- * downloads read. Implementations never hold a whole part in memory.
+ * downloads read (the disk store links the parts' bytes into it rather than copying them).
+ * Implementations never hold a whole part in memory.
  */
 export interface StoredPart {
   /** Opaque key for this stored attempt; the parts table records it. */
@@ -67,15 +68,16 @@ export interface BlobStore {
   /** Deletes one stored part attempt (a superseded or orphaned key); missing is fine. */
   deletePart(key: string): Promise<void>;
   /**
-   * Concatenates the parts, in order, into the file's final object; returns its size and MD5.
-   * `whole` is the file's size and MD5 when they are already known (a single checked part), so a
-   * store may reuse the part's bytes instead of copying them.
+   * Makes the parts, in order, the file's final object, durably; returns its size and MD5 (null
+   * when the store did not read the bytes to make it: each part's MD5 was checked when stored).
+   * `whole` is the file's size and MD5 when they are already known (a single checked part). Once
+   * it resolves the parts' keys may be deleted: the object no longer needs them.
    */
   assemble(
     fileId: string,
     partKeys: string[],
     whole?: { size: number; md5: string },
-  ): Promise<{ size: number; md5: string }>;
+  ): Promise<{ size: number; md5: string | null }>;
   /** Size of the final object, or undefined when it is not assembled. */
   objectSize(fileId: string): Promise<number | undefined>;
   openObject(fileId: string, range?: ByteRange): Readable;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, readdirSync, rmSync, type Dirent } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GroupSync } from '../group-sync.js';
 import { md5OfFile } from './md5-offload.js';
@@ -18,13 +18,20 @@ import {
  * Blob store on the local disk under `<root>` (normally `<dataDir>/blobs`):
  *   parts/<fileId>/<index>-<random>   one file per accepted PUT attempt (large parts)
  *   parts/<fileId>.<index>-<random>   the same for parts up to SMALL_PART_BYTES
- *   objects/<fileId>                  the assembled final object
+ *   objects/<fileId>                  the final object: one file (a single part, an empty file, or
+ *                                     an object assembled by copying, as servers before the
+ *                                     segmented layout made for every file), or
+ *   objects/<fileId>/<000000000n>     a directory of segments: the parts, in order, each a hard
+ *                                     link to its part's file (no byte is copied at close)
  * Everything is fsynced, and so is the directory that names it, before the part is acknowledged
  * with 200 (or an object reported closed), so it survives a restart or a crash. Large parts and
  * copied objects are written to a `.tmp` name and renamed. Small parts are checked in memory
  * first and written straight to their unique final name: a crash mid-write leaves a file that no
  * part row names, exactly like a `.tmp` orphan. A single-part file's object is a hard link to
- * its part (same bytes, already synced, MD5 already checked), not a copy.
+ * its part (same bytes, already synced, MD5 already checked), not a copy; a multi-part file's
+ * object is a directory of such links, built under a `.tmp` name, synced, then renamed. Once the
+ * object is in place the parts' own names can go (assembly.ts): the linked inodes stay. Reads
+ * stream the segments one after another; a Range is cut across them.
  */
 export class DiskBlobStore implements BlobStore {
   /** objects/ and parts/ exist (each created once, not per request). */
@@ -32,6 +39,8 @@ export class DiskBlobStore implements BlobStore {
   /** fsyncs of objects/ and of parts/ (small parts live there directly), shared by concurrent requests. */
   readonly #objectsDirSync = new GroupSync(() => this.syncDir(join(this.root, 'objects')));
   readonly #partsDirSync = new GroupSync(() => this.syncDir(join(this.root, 'parts')));
+  /** Segments (path, size) of segmented objects already read; objects never change once in place. */
+  readonly #segments = new Map<string, Segment[]>();
 
   constructor(
     readonly root: string,
@@ -185,7 +194,7 @@ export class DiskBlobStore implements BlobStore {
     fileId: string,
     partKeys: string[],
     whole?: { size: number; md5: string },
-  ): Promise<{ size: number; md5: string }> {
+  ): Promise<{ size: number; md5: string | null }> {
     const dir = join(this.root, 'objects');
     await this.made(dir);
     const final = this.objectPath(fileId);
@@ -203,6 +212,8 @@ export class DiskBlobStore implements BlobStore {
       if (this.opts.fsync) await this.#objectsDirSync.sync();
       return whole;
     }
+    if (partKeys.length > 1) return this.linkSegments(fileId, partKeys);
+    // No part (an empty file): an empty object, written like a copy.
     const tmp = `${final}.${randomBytes(4).toString('hex')}.tmp`;
     const hash = createHash('md5');
     let size = 0;
@@ -233,8 +244,59 @@ export class DiskBlobStore implements BlobStore {
     return { size, md5: hash.digest('hex') };
   }
 
+  /**
+   * A multi-part object without copying: `objects/<fileId>.<random>.tmp/` gets one hard link per
+   * part, named by its position, is fsynced (the links' entries; the parts' bytes were synced
+   * before their PUT was answered), and is renamed to `objects/<fileId>`, and objects/ is synced.
+   * Every part was MD5-checked when it was stored; the whole object's MD5 is not computed (that
+   * would read every byte again), so it is reported as null.
+   */
+  private async linkSegments(fileId: string, partKeys: string[]): Promise<{ size: number; md5: null }> {
+    const final = this.objectPath(fileId);
+    const tmp = `${final}.${randomBytes(4).toString('hex')}.tmp`;
+    let size = 0;
+    try {
+      await mkdir(tmp, { mode: DIR_MODE });
+      for (const [i, key] of partKeys.entries()) {
+        const part = join(this.root, 'parts', key);
+        size += (await stat(part)).size;
+        await link(part, join(tmp, segmentName(i)));
+      }
+      await this.syncDir(tmp);
+      // Left by an attempt that stopped before it was recorded (the parts are all still there).
+      await rm(final, { recursive: true, force: true });
+      await rename(tmp, final);
+      if (this.opts.fsync) await this.#objectsDirSync.sync();
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+    this.#segments.delete(fileId);
+    return { size, md5: null };
+  }
+
+  /** The object's segments, or undefined when it is one plain file; throws ENOENT when missing. */
+  private async segmentsOf(fileId: string): Promise<Segment[] | undefined> {
+    const cached = this.#segments.get(fileId);
+    if (cached) return cached;
+    const path = this.objectPath(fileId);
+    const st = await stat(path);
+    if (!st.isDirectory()) return undefined;
+    const names = (await readdir(path)).filter((n) => /^\d+$/.test(n)).sort();
+    const segments: Segment[] = [];
+    for (const name of names) {
+      const p = join(path, name);
+      segments.push({ path: p, size: (await stat(p)).size });
+    }
+    if (this.#segments.size >= SEGMENT_CACHE) this.#segments.delete(this.#segments.keys().next().value!);
+    this.#segments.set(fileId, segments);
+    return segments;
+  }
+
   async objectSize(fileId: string): Promise<number | undefined> {
     try {
+      const segments = await this.segmentsOf(fileId);
+      if (segments) return segments.reduce((n, s) => n + s.size, 0);
       return (await stat(this.objectPath(fileId))).size;
     } catch {
       return undefined;
@@ -242,11 +304,34 @@ export class DiskBlobStore implements BlobStore {
   }
 
   openObject(fileId: string, range?: ByteRange): Readable {
-    return createReadStream(this.objectPath(fileId), {
-      start: range?.start,
-      end: range?.end,
-      highWaterMark: 1 << 20,
-    });
+    const path = this.objectPath(fileId);
+    const segmentsOf = () => this.segmentsOf(fileId);
+    return Readable.from(
+      (async function* read() {
+        const segments = await segmentsOf();
+        if (!segments) {
+          yield* createReadStream(path, { start: range?.start, end: range?.end, highWaterMark: 1 << 20 });
+          return;
+        }
+        // Inclusive byte positions of the object, cut across the segments they fall in.
+        const start = range?.start ?? 0;
+        const end = range?.end ?? Infinity;
+        let offset = 0;
+        for (const s of segments) {
+          const from = Math.max(start, offset);
+          const to = Math.min(end, offset + s.size - 1);
+          if (from <= to)
+            yield* createReadStream(s.path, {
+              start: from - offset,
+              end: to - offset,
+              highWaterMark: 1 << 20,
+            });
+          offset += s.size;
+          if (offset > end) break;
+        }
+      })(),
+      { objectMode: false },
+    );
   }
 
   async deleteFile(fileId: string): Promise<void> {
@@ -255,7 +340,8 @@ export class DiskBlobStore implements BlobStore {
     const prefix = `${safe(fileId)}.`;
     const flat = await readdir(join(this.root, 'parts')).catch(() => [] as string[]);
     for (const name of flat) if (name.startsWith(prefix)) await this.deletePart(name);
-    await rm(this.objectPath(fileId), { force: true });
+    this.#segments.delete(fileId);
+    await rm(this.objectPath(fileId), { recursive: true, force: true });
   }
 
   private async syncFile(path: string): Promise<void> {
@@ -302,7 +388,8 @@ export function sweepTemporaryFiles(root: string): number {
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.name.endsWith('.tmp')) {
-        rmSync(path, { force: true });
+        // A directory too: a segmented object being linked (objects/<fileId>.<random>.tmp/).
+        rmSync(path, { recursive: true, force: true });
         removed++;
       } else if (depth > 0 && entry.isDirectory()) sweep(path, depth - 1);
     }
@@ -317,6 +404,18 @@ export function sweepTemporaryFiles(root: string): number {
  * small files the round trip to the MD5 thread (and reading the part back) cost more than the hash.
  */
 const SMALL_PART_BYTES = 1 << 20;
+
+/** One stored piece of a segmented object. */
+interface Segment {
+  path: string;
+  size: number;
+}
+
+/** Segment names sort as numbers do: position `i` as 10 digits. */
+const segmentName = (i: number) => String(i).padStart(10, '0');
+
+/** How many objects' segment lists are kept in memory (they never change once in place). */
+const SEGMENT_CACHE = 4096;
 
 /** IDs are `class-` + a fixed alphabet, but never let a caller-supplied string escape the root. */
 function safe(id: string): string {

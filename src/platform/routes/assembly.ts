@@ -3,7 +3,8 @@ import type { RouteDeps } from '../http/route.js';
 import { finishSymlinkClose } from './symlink-files.js';
 
 /**
- * Background assembly of closed files: parts → one final object. `closing` is reported until it
+ * Background assembly of closed files: parts → one final object (on disk, the parts' bytes
+ * linked in place: blobs/disk.ts). `closing` is reported until it
  * finishes (and the closing delay passes), so no client ever sees `closed` without the bytes.
  * At most one assembly per file runs at a time (`deps.assemblies`, the server's own); a stopped
  * server restarts the ones it left on start.
@@ -47,7 +48,8 @@ async function assemble(deps: RouteDeps, fileId: string): Promise<void> {
   deps.store.markAssembled(fileId, result.md5, media);
   // Durable before the parts go: a restart must never find the file unassembled without them.
   await deps.store.syncWal();
-  // The part rows stay (describe lists them); their bytes now live in the final object.
+  // The part rows stay (describe lists them); their bytes now live in the final object (linked
+  // into it on disk, not copied, so removing the parts' names frees nothing the object uses).
   for (const p of parts) await blobs.deletePart(p.blob);
 }
 

@@ -238,9 +238,15 @@ export function markClosing(
 
 /**
  * The final object exists. `media`, inferred from the bytes, fills in the media type only where
- * the client gave none (an empty one), so a client's own choice is never replaced.
+ * the client gave none (an empty one), so a client's own choice is never replaced. `md5` is null
+ * when the object was not read whole (a multi-part object kept as its parts, each one checked).
  */
-export function markAssembled(db: Database.Database, fileId: string, md5: string, media?: string): void {
+export function markAssembled(
+  db: Database.Database,
+  fileId: string,
+  md5: string | null,
+  media?: string,
+): void {
   db.prepare(
     `UPDATE files SET assembled = 1, md5 = COALESCE(md5, ?),
        media = CASE WHEN media = '' THEN COALESCE(?, '') ELSE media END
