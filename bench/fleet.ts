@@ -55,12 +55,15 @@ async function onQueue<T>(queue: string, f: (c: import('pg').Client) => Promise<
   }
 }
 
-/** Files each host uploaded, as the queue's hosts table counts them. */
+/** Files each host uploaded: the files whose object it made (as `status` counts them). */
 const hostCounts = (queue: string) =>
   onQueue(queue, async (c) =>
-    (await c.query<{ uploaded: string }>('SELECT uploaded FROM hosts ORDER BY id')).rows.map((r) =>
-      Number(r.uploaded),
-    ),
+    (
+      await c.query<{ n: string }>(
+        `SELECT COUNT(f.id) AS n FROM hosts h LEFT JOIN files f ON f.claimed_by = h.id AND f.state = 'uploaded'
+          GROUP BY h.id ORDER BY h.id`,
+      )
+    ).rows.map((r) => Number(r.n)),
   );
 
 /** The server's own execution time of every statement run in this database (pg_stat_statements), ms. */
