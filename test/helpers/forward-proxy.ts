@@ -40,6 +40,8 @@ export async function startForwardProxy(o: { auth?: string } = {}): Promise<Forw
     const headers = { ...req.headers };
     delete headers['proxy-authorization'];
     delete headers['proxy-connection'];
+    // Answered here (node:http sent 100 Continue); the upstream gets the body at once.
+    delete headers.expect;
     const out = request(
       { host: u.hostname, port: u.port, method: req.method, path: u.pathname + u.search, headers },
       (upRes) => {
@@ -68,6 +70,7 @@ export async function startForwardProxy(o: { auth?: string } = {}): Promise<Forw
     up.on('error', () => client.destroy());
     client.on('error', () => up.destroy());
   });
+  server.on('clientError', (_e, s: Socket) => s.destroy());
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
