@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A developer's HTTP_PROXY must not send the tests' loopback traffic through their proxy.
+    setupFiles: ['test/helpers/no-proxy-env.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

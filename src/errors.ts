@@ -78,15 +78,19 @@ export class ConnectionError extends UaError {
   readonly url: string;
   /** True when nothing can have reached the server (DNS failure, connection refused). */
   readonly neverConnected: boolean;
-  constructor(url: string, cause: unknown) {
+  /** The proxy the request went through (URL masked, and its variable), if any. */
+  readonly proxy?: { masked: string; from: string };
+  constructor(url: string, cause: unknown, proxy?: { masked: string; from: string }) {
     const c = cause as { code?: string; message?: string };
+    const via = proxy ? ` through proxy ${proxy.masked} (${proxy.from})` : '';
     super(
       'UA_ERR_CONNECTION',
-      `cannot reach ${new URL(url).origin}: ${c?.code ?? ''} ${c?.message ?? String(cause)}`.trim(),
+      `cannot reach ${new URL(url).origin}${via}: ${c?.code ?? ''} ${c?.message ?? String(cause)}`.trim(),
       { cause },
     );
     this.name = 'ConnectionError';
     this.url = url;
+    this.proxy = proxy ? { masked: proxy.masked, from: proxy.from } : undefined;
     this.neverConnected = [
       'ECONNREFUSED',
       'ENOTFOUND',

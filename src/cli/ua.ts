@@ -160,7 +160,7 @@ function serverLines(cfg: ApiConfig): string {
 
 async function currentProject(cfg: ApiConfig): Promise<string> {
   if (!cfg.projectContext) return 'Current Project: None\n';
-  const agent = createHttpAgent({ connections: 1 });
+  const agent = createHttpAgent({ connections: 1, env: process.env });
   try {
     const api = new PlatformClient({ server: cfg, token: cfg.token, agent });
     const d = await api.call<{ name: string }>(`${cfg.projectContext}/describe`, {}, { attempts: 1 });

@@ -1,8 +1,11 @@
 /**
- * Why the API server could not be reached: refused / unknown host / timeout, a TLS failure, or a
- * proxy variable that suggests the network needs one (ua connects directly; it does not use proxies).
+ * Why the API server could not be reached: refused / unknown host / timeout, a TLS failure, or the
+ * proxy ua went through (HTTPS_PROXY / HTTP_PROXY, see transfer/proxy.ts) failing.
  */
 import { ConnectionError } from '../errors.js';
+import { maskProxy, proxyEnv, whyDirect } from '../transfer/proxy.js';
+
+export { maskProxy };
 
 export const PROXY_VARS = [
   'http_proxy',
@@ -12,14 +15,6 @@ export const PROXY_VARS = [
   'all_proxy',
   'ALL_PROXY',
 ] as const;
-
-/** `user:pass@` in a proxy URL becomes `****@` (the classic `--test` masking). */
-export function maskProxy(value: string): string {
-  return value.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i,
-    (_m, scheme: string | undefined) => `${scheme ?? ''}****@`,
-  );
-}
 
 /** The proxy variables set in `env`, values masked. */
 export function proxySettings(env: NodeJS.ProcessEnv = process.env): Array<{ name: string; value: string }> {
@@ -58,16 +53,21 @@ export interface ConnectionProblem {
   /** e.g. ECONNREFUSED, CERT_HAS_EXPIRED; '' when unknown. */
   code: string;
   detail: string;
+  /** kind 'proxy': the proxy the request went through (masked) and its variable. */
+  proxy?: { masked: string; from: string };
 }
 
-/** Classifies a transport failure; TLS wins over proxy (a proxy does not explain a bad certificate). */
-export function classifyConnection(err: unknown, env: NodeJS.ProcessEnv = process.env): ConnectionProblem {
+/**
+ * Classifies a transport failure; TLS wins over proxy (a proxy does not explain a bad certificate).
+ * 'proxy' = the request went through a proxy (refused, unknown, or it answered the CONNECT with an error).
+ */
+export function classifyConnection(err: unknown, _env: NodeJS.ProcessEnv = process.env): ConnectionProblem {
   const cause = err instanceof ConnectionError ? err.cause : err;
   const code = codeOf(cause);
   const detail = (messageOf(cause) || String(cause)).trim();
   if (TLS_CODES.test(code) || /certificate|wrong version number|ssl|tls/i.test(detail))
     return { kind: 'tls', code, detail };
-  if (proxySettings(env).length > 0) return { kind: 'proxy', code, detail };
+  if (err instanceof ConnectionError && err.proxy) return { kind: 'proxy', code, detail, proxy: err.proxy };
   return { kind: 'unreachable', code, detail };
 }
 
@@ -88,14 +88,14 @@ export function connectionMessage(
     );
   }
   if (p.kind === 'proxy') {
-    const set = proxySettings(env)
-      .map((s) => `${s.name}=${s.value}`)
-      .join(', ');
-    return (
-      `Cannot reach the API server at ${url} (${why}), and a proxy is set in the environment (${set}). ` +
-      `ua connects to the API server directly and does not go through that proxy: if this network only ` +
-      `allows traffic through the proxy, run ua where the server is directly reachable. ${where}`
-    );
+    const proxy = p.proxy ? `${p.proxy.masked} (from ${p.proxy.from})` : 'set in the environment';
+    const hint = /\b407\b/.test(p.detail)
+      ? 'The proxy wants credentials (only Basic is supported): give them in the URL, http://USER:PASSWORD@host:port, percent-encoding any special characters.'
+      : 'Check that the proxy address and port are right and that it is running and lets this host through ' +
+        '(`ua --test` shows the proxy in use); if the server is reachable directly, add its host to NO_PROXY.';
+    return `Cannot reach the API server at ${url} through the proxy ${proxy} (${why}). ${hint}`;
   }
-  return `Cannot reach the API server at ${url} (${why}). ${where}`;
+  const direct = whyDirect(proxyEnv(env), url, env);
+  const note = direct ? ` ua connected directly, not through a proxy: ${direct}.` : '';
+  return `Cannot reach the API server at ${url} (${why}).${note} ${where}`;
 }

@@ -13,6 +13,7 @@ import { ApiCallError } from '../errors.js';
 import { createHttpAgent } from '../transfer/http.js';
 import { CLASSIC_VERSION, UA_VERSION } from '../version.js';
 import { PlatformClient, type GreetReply } from '../transfer/platform/api.js';
+import { proxyEnv, proxyLine } from '../transfer/proxy.js';
 import { proxySettings } from './connection.js';
 import {
   checkToken,
@@ -51,7 +52,7 @@ export async function runTestReport(t: TestReportInput): Promise<number> {
   out(
     `  API server protocol: ${cfg.protocol}\n  API server host:     ${cfg.host}\n  API server port:     ${cfg.port}\n`,
   );
-  const agent = createHttpAgent({ connections: 2, headersTimeoutMs: 10_000 });
+  const agent = createHttpAgent({ connections: 2, headersTimeoutMs: 10_000, env });
   const api = new PlatformClient({ server: cfg, token: cfg.token, agent });
   let ok = true;
   try {
@@ -111,6 +112,8 @@ export async function runTestReport(t: TestReportInput): Promise<number> {
     for (const p of proxies) out(`  ${p.name}: ${p.value}\n`);
     if (proxies.some((p) => p.value.includes('****@')))
       out('  (credentials in proxy URLs are shown as ****)\n');
+    // The one that applies to the API server (ua does not read all_proxy).
+    out(`  ${proxyLine(proxyEnv(env), url, env)}\n`);
     out(
       `Operating System:\n  Name:    ${osType()}\n  Release: ${release()}\n  Version: ${osVersion()}\n  Machine: ${machine()}\n`,
     );

@@ -26,7 +26,7 @@ import { runUploads, type FileResult, type ScheduledFile } from '../transfer/sch
 import type { Compressor } from '../work/compressors.js';
 import { effectiveCompressor, libdeflateLoadError } from '../work/gzip.js';
 import { PartPool } from '../work/pool.js';
-import type { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /** The platform's smallest part but the last; compressed parts are padded up to it. */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -92,7 +92,7 @@ export class Session {
   readonly #o: EngineOptions;
   readonly #sink: EventSink;
   readonly #signal: AbortSignal;
-  readonly #agent: Agent;
+  readonly #agent: Dispatcher;
   readonly #pool: PartPool;
   readonly #journal: OpenedJournal;
   readonly #destination: Destination;
@@ -124,7 +124,7 @@ export class Session {
       }
       sink(e);
     };
-    this.#agent = createHttpAgent({ connections: o.uploadThreads + 8, ...config.tls });
+    this.#agent = createHttpAgent({ connections: o.uploadThreads + 8, ...config.tls, env: config.env });
     const retry = { ...DEFAULT_RETRY, ...config.retry };
     this.api = new PlatformClient({
       server: config.server,

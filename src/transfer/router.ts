@@ -25,6 +25,7 @@ import type { Destination, DestinationCapabilities, Prepared } from './destinati
 import type { CloudTarget } from './direct/cloud.js';
 import { DirectDestination, type DirectProject } from './direct/destination.js';
 import type { PlatformClient, ProjectDescription } from './platform/api.js';
+import { proxyEnv } from './proxy.js';
 
 export interface RouterOptions {
   options: Pick<UaOptions, 'direct' | 'doNotResume' | 'tries' | 'compressLevel'>;
@@ -184,6 +185,7 @@ async function directProject(
       credentials,
       maxAttempts,
       drive: ds.drive,
+      proxy: proxyEnv(env),
     });
   } else if (drive.cloud === 'azure') {
     const credentials = azureCredentialsFromEnv(env);
@@ -198,6 +200,7 @@ async function directProject(
       endpoint: drive.endpoint ?? undefined,
       maxAttempts,
       drive: ds.drive,
+      proxy: proxyEnv(env),
     });
   } else {
     return refuse(`drive ${ds.drive} is on cloud "${drive.cloud}", which direct mode does not support`);

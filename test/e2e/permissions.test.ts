@@ -395,16 +395,19 @@ suite('the API server cannot be reached', () => {
     expect(r.stderr).toContain(`Cannot reach the API server at http://127.0.0.1:${closedPort} (ECONNREFUSED`);
   });
 
-  it('a proxy variable is named, its credentials masked', () => {
+  it('a proxy variable that does not apply (HTTPS_PROXY, http server) is named, its credentials masked', () => {
     const r = extra.get('proxy')!;
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(
-      'a proxy is set in the environment (HTTPS_PROXY=http://****@proxy.example:3128)',
+      'ua connected directly, not through a proxy: HTTPS_PROXY=http://****@proxy.example:3128 is for https:// URLs; set HTTP_PROXY for an http:// server.',
     );
     expect(r.stderr + r.stdout).not.toContain('hunter2');
     const t = extra.get('proxy-test')!;
     expect(t.code).toBe(1);
     expect(t.stdout).toContain('HTTPS_PROXY: http://****@proxy.example:3128');
+    expect(t.stdout).toContain(
+      '  Proxy: none, direct connection (HTTPS_PROXY=http://****@proxy.example:3128 is for',
+    );
     expect(t.stdout).toContain('Diagnosis: Cannot reach the API server');
     expect(t.stdout + t.stderr).not.toContain('hunter2');
   });

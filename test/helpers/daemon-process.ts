@@ -4,7 +4,7 @@
  * log line), so a kill lands in its work.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { UA_BIN } from './run-ua.js';
+import { isProxyVar, UA_BIN } from './run-ua.js';
 
 /** A daemon process; `started` resolves once it has opened (its first log line), so a kill lands in its work. */
 export function startDaemon(
@@ -13,7 +13,8 @@ export function startDaemon(
   log: string[],
 ): { child: ChildProcess; started: Promise<void> } {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) clean[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('DX_') && !isProxyVar(k)) clean[k] = v;
   const child = spawn(process.execPath, [UA_BIN, 'daemon', ...args], {
     env: { ...clean, HOME: '/nonexistent-home-for-tests', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

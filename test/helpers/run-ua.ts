@@ -36,13 +36,21 @@ function testStateDir(): string {
 }
 
 /**
- * Runs the built `ua` as a real child process. The environment is cleared of DX_* variables, HOME
+ * Proxy variables (any case): a developer's HTTP_PROXY would send the tests' 127.0.0.1 traffic to their
+ * proxy (ua, like curl, does not exempt loopback), so children never inherit them; a test about
+ * proxies passes them in `env`.
+ */
+export const isProxyVar = (k: string): boolean => /^(https?|no|all)_proxy$/i.test(k);
+
+/**
+ * Runs the built `ua` as a real child process. The environment is cleared of DX_* and proxy variables, HOME
  * points at an empty dir and the resume journal at this test process's own dir unless given, so a
  * developer's own config never leaks into a test and no test writes outside its temp dirs.
  */
 export function runUa(args: string[], o: RunUaOptions = {}): Promise<UaRun> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DX_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('DX_') && !isProxyVar(k)) env[k] = v;
   Object.assign(
     env,
     { HOME: '/nonexistent-home-for-tests', NO_COLOR: '1', UA_STATE_DIR: testStateDir() },

@@ -25,6 +25,7 @@ import {
 import { CloudError, isAbort } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
 import { type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+import { proxyFor, type ProxyEnv } from '../proxy.js';
 import type { AzureCredentials } from './credentials.js';
 
 export { azureCredentialsFromEnv, type AzureCredentials } from './credentials.js';
@@ -38,6 +39,8 @@ export interface AzureTargetOptions {
   maxAttempts: number;
   /** Names the drive in error messages. */
   drive?: string;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, decided for the endpoint as the platform's requests are. */
+  proxy?: ProxyEnv;
 }
 
 export function blockId(prefix: string, index: number): string {
@@ -54,8 +57,28 @@ export class AzureTarget implements CloudTarget {
   constructor(o: AzureTargetOptions) {
     this.#o = o;
     this.container = o.container;
-    const pipeline: StoragePipelineOptions = { retryOptions: { maxTries: Math.max(1, o.maxAttempts) } };
     const c = o.credentials;
+    const endpoint =
+      o.endpoint ??
+      (c.kind === 'connection-string'
+        ? /BlobEndpoint=([^;]+)/i.exec(c.connectionString)?.[1]
+        : c.account && `https://${c.account}.blob.core.windows.net`);
+    const proxy = o.proxy && endpoint ? proxyFor(o.proxy, endpoint) : undefined;
+    const pu = proxy ? new URL(proxy.url) : undefined;
+    const pipeline: StoragePipelineOptions = {
+      retryOptions: { maxTries: Math.max(1, o.maxAttempts) },
+      // Explicit (the SDK would read HTTPS_PROXY first even for an http:// endpoint).
+      ...(pu
+        ? {
+            proxyOptions: {
+              host: `${pu.protocol}//${pu.hostname}`,
+              port: Number(pu.port) || (pu.protocol === 'https:' ? 443 : 80),
+              ...(pu.username ? { username: decodeURIComponent(pu.username) } : {}),
+              ...(pu.password ? { password: decodeURIComponent(pu.password) } : {}),
+            },
+          }
+        : {}),
+    };
     let service: BlobServiceClient;
     if (c.kind === 'connection-string') {
       service = BlobServiceClient.fromConnectionString(c.connectionString, pipeline);

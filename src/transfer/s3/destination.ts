@@ -26,7 +26,9 @@ import {
   UploadPartCommand,
   type ListPartsCommandOutput,
 } from '@aws-sdk/client-s3';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { CloudError, isAbort } from '../../errors.js';
+import { proxyFor, type ProxyEnv } from '../proxy.js';
 import type { JournalPart } from '../../state/journal.js';
 import { crc32Base64, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
 
@@ -44,6 +46,8 @@ export interface S3TargetOptions {
   maxAttempts: number;
   /** Names the drive in error messages. */
   drive?: string;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY (the SDK's Node handler reads none of them itself). */
+  proxy?: ProxyEnv;
 }
 
 export class S3Target implements CloudTarget {
@@ -57,9 +61,23 @@ export class S3Target implements CloudTarget {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.#o = o;
     this.container = o.bucket;
+    const region = o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    // Decided once for the endpoint (virtual-hosted buckets are subdomains of it: NO_PROXY suffixes match).
+    const endpoint = o.endpoint ?? `https://${o.bucket}.s3.${region}.amazonaws.com`;
+    const proxy = o.proxy ? proxyFor(o.proxy, endpoint) : undefined;
     this.#client = new S3Client({
       ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
-      region: o.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      region,
+      ...(proxy
+        ? {
+            requestHandler: {
+              // A CONNECT tunnel for http:// endpoints too: http-proxy-agent's absolute-URI rewrite
+              // drops Content-Length from the SDK's `Expect: 100-continue` part PUTs.
+              httpAgent: new HttpsProxyAgent(proxy.url, { keepAlive: true }),
+              httpsAgent: new HttpsProxyAgent(proxy.url, { keepAlive: true }),
+            },
+          }
+        : {}),
       ...(o.credentials ? { credentials: o.credentials } : {}),
       maxAttempts: Math.max(1, o.maxAttempts),
       requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyConnection, maskProxy, proxySettings } from '../../../src/diagnose/connection.js';
+import {
+  classifyConnection,
+  connectionMessage,
+  maskProxy,
+  proxySettings,
+} from '../../../src/diagnose/connection.js';
 import { diagnoseProjects, type DiagnoseConfig } from '../../../src/diagnose/permission.js';
 import { explainRunRefusals } from '../../../src/diagnose/refusal.js';
 import { ConnectionError } from '../../../src/errors.js';
@@ -23,17 +28,33 @@ describe('proxy settings', () => {
 });
 
 describe('classifyConnection', () => {
-  const err = (code: string, message = 'x') =>
-    new ConnectionError('http://h:1/system/greet', Object.assign(new Error(message), { code }));
-  it('a certificate error is TLS even when a proxy is set', () => {
-    expect(classifyConnection(err('CERT_HAS_EXPIRED'), { HTTPS_PROXY: 'http://p:1' }).kind).toBe('tls');
+  const via = { masked: 'http://****@p:1', from: 'HTTP_PROXY' };
+  const err = (code: string, message = 'x', proxy?: typeof via) =>
+    new ConnectionError('http://h:1/system/greet', Object.assign(new Error(message), { code }), proxy);
+  it('a certificate error is TLS even through a proxy', () => {
+    expect(classifyConnection(err('CERT_HAS_EXPIRED', 'x', via)).kind).toBe('tls');
   });
-  it('a refused connection with a proxy set is the proxy case, without one unreachable', () => {
-    expect(classifyConnection(err('ECONNREFUSED'), { HTTPS_PROXY: 'http://p:1' })).toMatchObject({
+  it('a refused connection through a proxy is the proxy case; a direct one is unreachable, proxy set or not', () => {
+    expect(classifyConnection(err('ECONNREFUSED', 'x', via))).toMatchObject({
       kind: 'proxy',
       code: 'ECONNREFUSED',
+      proxy: via,
     });
+    expect(classifyConnection(err('ECONNREFUSED'), { HTTPS_PROXY: 'http://p:1' }).kind).toBe('unreachable');
     expect(classifyConnection(err('ENOTFOUND'), {}).kind).toBe('unreachable');
+  });
+  it('the message names the proxy, or says why the connection was direct', () => {
+    const m = connectionMessage(classifyConnection(err('ECONNREFUSED', 'x', via)), 'http://h:1');
+    expect(m).toContain(
+      'Cannot reach the API server at http://h:1 through the proxy http://****@p:1 (from HTTP_PROXY)',
+    );
+    const direct = connectionMessage(classifyConnection(err('ECONNREFUSED')), 'http://h:1', {
+      HTTPS_PROXY: 'http://u:pw@p:1',
+    });
+    expect(direct).toContain(
+      'ua connected directly, not through a proxy: HTTPS_PROXY=http://****@p:1 is for https:// URLs',
+    );
+    expect(direct).not.toContain('pw');
   });
   it('finds the code under undici wrappers', () => {
     const inner = Object.assign(new Error('self-signed certificate'), {
