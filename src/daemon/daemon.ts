@@ -15,6 +15,8 @@
  * it react sooner.
  */
 import { watch, type FSWatcher } from 'chokidar';
+import type { Dispatcher } from 'undici';
+import { createHttpAgent } from '../transfer/http.js';
 import { existsSync } from 'node:fs';
 import type { EventSink } from '../accounting/events.js';
 import { diagnoseConfigOf, refusalText, resolveAllExplained } from '../diagnose/refusal.js';
@@ -62,6 +64,8 @@ export class Daemon {
   readonly #execStates = new Map<string, { at: number; state?: string }>();
   #watcher?: FSWatcher;
   #beat?: NodeJS.Timeout;
+  /** Webhook deliveries' own small pool, through a proxy when the environment names one. */
+  #hooks?: Dispatcher;
   #beatFailing = false;
   #wake?: () => void;
   #woken = false;
@@ -336,6 +340,7 @@ export class Daemon {
           { queue_statements: st.statements, queue_ms: Math.round(st.ms) },
         );
       await this.#session.close();
+      await this.#hooks?.close().catch(() => {});
       await this.#store.hostStopped(this.#now()).catch(() => {});
       await this.#store.q.close();
       this.#lock.release();
@@ -437,7 +442,14 @@ export class Daemon {
     for (const run of [...(await this.#store.myRuns('active')), ...(await this.#store.myRuns('finishing'))])
       await this.#runs.advance(run);
     if (this.#o.webhook)
-      await deliverWebhooks(this.#store, this.#o.webhook, this.#now, this.#o.retryBaseMs, this.#abort.signal);
+      await deliverWebhooks(
+        this.#store,
+        this.#o.webhook,
+        this.#now,
+        this.#o.retryBaseMs,
+        this.#abort.signal,
+        (this.#hooks ??= createHttpAgent({ connections: 2 })),
+      );
     this.#bandwidth();
     if (++this.#ticks % 100 === 0) await this.#store.prune(this.#now());
     if (

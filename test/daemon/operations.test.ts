@@ -8,6 +8,7 @@ import { tempDir, writeRandomFile } from '../helpers/files.js';
 import { objectsUnder, openTestDaemon, waitFor, webhookReceiver } from '../helpers/daemon.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { downloadFile } from '../helpers/remote.js';
+import { startForwardProxy } from '../helpers/forward-proxy.js';
 import { runUa } from '../helpers/run-ua.js';
 
 const ctx = usePlatformAndTempDir();
@@ -243,5 +244,33 @@ describe('ua daemon operations', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Unable to read the certificate file ".*no-such-ca\.pem"/);
     state.cleanup();
+  });
+
+  it('webhooks go through HTTP_PROXY like every other request; NO_PROXY keeps the platform direct', async () => {
+    const { tp, tmp } = ctx;
+    const proxy = await startForwardProxy();
+    const hook = await webhookReceiver();
+    const root = join(tmp.dir, 'hook-proxy');
+    const dir = miseqRun(root, 'RUN_HOOK_PROXY');
+    writeFileSync(join(dir, 'RTAComplete.txt'), 'x\n');
+    const state = tempDir();
+    // The daemon's agents read the environment when they are made (the test setup cleared it).
+    process.env.HTTP_PROXY = proxy.url;
+    process.env.NO_PROXY = `127.0.0.1:${tp.platform.port}`;
+    try {
+      const { daemon } = await openTestDaemon(tp, { watch: [root], stateDir: state.dir, webhook: hook.url });
+      open.push(daemon);
+      await waitFor('webhook delivered', () => hook.got.some((e) => e.event === 'run-complete'));
+      expect(proxy.forwarded.map((r) => `${r.method} ${r.target}`)).toContain(`POST ${hook.url}`);
+      // Only the webhook: the platform is in NO_PROXY.
+      expect(proxy.forwarded.every((r) => r.target.startsWith(hook.url))).toBe(true);
+      await expectByteExact(dir, 'RUN_HOOK_PROXY', ['RunInfo.xml', 'RTAComplete.txt']);
+    } finally {
+      delete process.env.HTTP_PROXY;
+      delete process.env.NO_PROXY;
+      await hook.close();
+      await proxy.stop();
+      state.cleanup();
+    }
   });
 });

@@ -6,7 +6,7 @@
  * same on every retry, so a receiver drops duplicates. Bodies never hold a token.
  */
 import { spawn } from 'node:child_process';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { DaemonStore } from '../state/store.js';
 import { backoff } from '../steps/uploads.js';
 
@@ -33,6 +33,8 @@ export async function deliverWebhooks(
   now: () => number,
   retryBaseMs: number,
   signal: AbortSignal,
+  /** The daemon's pool for webhooks (behind HTTPS_PROXY / NO_PROXY like every other request). */
+  dispatcher?: Dispatcher,
 ): Promise<number> {
   let delivered = 0;
   for (const row of await store.claimOutbox(now(), 32)) {
@@ -42,6 +44,7 @@ export async function deliverWebhooks(
         headers: { 'content-type': 'application/json', 'user-agent': 'ua-daemon' },
         body: row.body,
         signal: AbortSignal.any([signal, AbortSignal.timeout(30_000)]),
+        ...(dispatcher ? { dispatcher } : {}),
       });
       await res.body.dump();
       if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
