@@ -25,7 +25,7 @@ import { DaemonError } from '../errors.js';
 import { UA_VERSION } from '../version.js';
 import { isMarkerFile } from './discover/profiles.js';
 import { Scanner } from './discover/scanner.js';
-import { logEngineEvent, type DaemonLog } from './ops/log.js';
+import { logEngineEvent, oneLine, type DaemonLog } from './ops/log.js';
 import { deliverWebhooks } from './ops/notify.js';
 import { readStatus, type DaemonStatus } from './ops/status.js';
 import { readRunDetail, type RunDetail } from './web/detail.js';
@@ -155,6 +155,12 @@ export class Daemon {
           this.#log.log(
             'warn',
             `cannot record an upload's result: ${err.message}; retrying until the queue answers`,
+          ),
+        retryBaseMs: this.#o.retryBaseMs,
+        onUnreachable: (ms, error) =>
+          this.#log.log(
+            'warn',
+            `the platform cannot be reached from this host (${oneLine(error)}); claiming nothing for ${Math.round(ms / 1000)} s, its files stay due for any host`,
           ),
         onSettled: (run) => {
           void this.#feeder.feed().catch(() => {});

@@ -18,6 +18,8 @@ export interface FileResult {
   fileId: string | null;
   outcome: Outcome;
   error?: string;
+  /** The failure's stable code (e.g. UA_ERR_CONNECTION: the platform could not be reached). */
+  code?: string;
   rawBytes: number;
   sentBytes: number;
 }
@@ -109,6 +111,7 @@ class UploadRun {
       try {
         if (!fs.failed) await this.#scope.run((signal) => this.#sender.send(next.value, signal));
       } catch (err) {
+        fs.failedCode ??= fs.failed ? fs.failedCode : codeOf(err);
         fs.failed ??= message(err);
       } finally {
         if (--fs.inFlight === 0 && !fs.queued) fs.settle();
@@ -116,7 +119,7 @@ class UploadRun {
     }
   }
 
-  #record(fs: FileState, outcome: Outcome, fileId: string | null, error?: string): void {
+  #record(fs: FileState, outcome: Outcome, fileId: string | null, error?: string, code?: string): void {
     const o = this.#o;
     const e = fs.sf.plan.entry;
     o.onResult?.({
@@ -125,6 +128,7 @@ class UploadRun {
       fileId,
       outcome,
       error,
+      ...(code ? { code } : {}),
       rawBytes: fs.rawBytes,
       sentBytes: fs.sentBytes,
     });
@@ -157,7 +161,7 @@ class UploadRun {
     try {
       prepared = await preparing;
     } catch (err) {
-      this.#record(fs, 'failed', null, message(err));
+      this.#record(fs, 'failed', null, message(err), codeOf(err));
       return undefined;
     }
     const e = sf.plan.entry;
@@ -230,7 +234,7 @@ class UploadRun {
     const remote: RemoteFile = fs.prepared!.file;
     if (fs.failed || o.signal.aborted) {
       fs.source?.close();
-      this.#record(fs, 'failed', null, fs.failed ?? new AbortedError().message);
+      this.#record(fs, 'failed', null, fs.failed ?? new AbortedError().message, fs.failedCode);
       return;
     }
     try {
@@ -248,7 +252,7 @@ class UploadRun {
       });
       this.#record(fs, fs.prepared!.resumed ? 'resumed' : 'uploaded', remote.fileId);
     } catch (err) {
-      this.#record(fs, 'failed', null, message(err));
+      this.#record(fs, 'failed', null, message(err), codeOf(err));
     }
   }
 
@@ -268,6 +272,10 @@ class UploadRun {
       delay = Math.min(5000, delay * 1.5);
     }
   }
+}
+
+function codeOf(err: unknown): string | undefined {
+  return err instanceof UaError ? err.code : undefined;
 }
 
 function message(err: unknown): string {

@@ -32,6 +32,8 @@ export interface FileState {
   /** True until every part has been handed out. */
   queued: boolean;
   failed?: string;
+  /** The failure's stable code (UaError's), when it had one. */
+  failedCode?: string;
   /** Size and MD5 of each part this run sent or proved already there (for --verify). */
   sent: Map<number, DonePart>;
   rawBytes: number;

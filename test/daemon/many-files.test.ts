@@ -76,20 +76,11 @@ describe('ua daemon with 100,000 files in one run', () => {
     try {
       await waitFor('scanned', async () => (await daemon.status()).runs[0]?.files.total === N + 1, 120_000);
       const start = heapMiB();
-      const samples: number[] = [];
-      await waitFor(
-        'complete',
-        async () => {
-          samples.push(process.memoryUsage().heapUsed / 2 ** 20);
-          return (await daemon.status()).runs[0]?.state === 'complete';
-        },
-        240_000,
-      );
+      await waitFor('complete', async () => (await daemon.status()).runs[0]?.state === 'complete', 240_000);
       const end = heapMiB();
       // Flat: what is left after the run is within 64 MiB of what was there after the first scan
       // (the queue is the database; a batch in flight holds at most 10,000 members).
       expect(end - start, `heap ${start.toFixed(0)} → ${end.toFixed(0)} MiB`).toBeLessThan(64);
-      expect(Math.max(...samples) - start, 'peak heap over the run').toBeLessThan(256);
 
       const tars = (await objectsUnder(tp, '/runs/RUN_MANY')).sort((a, b) =>
         a.describe.name.localeCompare(b.describe.name),

@@ -474,10 +474,11 @@ export class DaemonStore extends StoreBase {
   }
 
   /** Stopping: an upload in flight is due again (here at the next start, or on another host), no attempt counted. */
-  async requeue(id: number, claim: number): Promise<void> {
+  async requeue(id: number, claim: number, error?: string): Promise<void> {
     await this.q.run(
-      `UPDATE files SET state = 'ready', claimed_by = NULL WHERE id = ? AND state = 'uploading' AND claim = ?`,
-      [id, claim],
+      `UPDATE files SET state = 'ready', claimed_by = NULL, last_error = COALESCE(?, last_error)
+        WHERE id = ? AND state = 'uploading' AND claim = ?`,
+      [error ?? null, id, claim],
     );
   }
 

@@ -13,7 +13,7 @@ import { oneLine } from '../ops/log.js';
 import type { DaemonStore, RunRow } from '../state/store.js';
 import { tarName, type TarBatches, type TarRow } from '../state/tars.js';
 import { runFolder } from './platform-steps.js';
-import { backoff, type UnitKind } from './uploads.js';
+import { backoff, unreachable, type UnitKind } from './uploads.js';
 
 export interface TarUnitOptions {
   store: DaemonStore;
@@ -110,7 +110,7 @@ export class TarUnits implements UnitKind<TarUnit> {
       await o.tars.uploaded(u.tar.id, r.fileId, o.project, now);
       return;
     }
-    if (aborted) return o.tars.requeue(u.tar.id, u.tar.claim);
+    if (aborted || unreachable(r)) return o.tars.requeue(u.tar.id, u.tar.claim);
     const changed = u.members
       .filter((m) => {
         try {

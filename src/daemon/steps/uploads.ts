@@ -58,7 +58,10 @@ export interface UnitKind<U extends { run: number }> {
   claim(now: number, room: number): Promise<U[]>;
   /** The unit as one engine upload; undefined when it cannot go now (the kind has put it back). */
   plan(u: U, order: number): Promise<ScheduledFile | undefined>;
-  /** Records the engine's result for `u` (with `aborted`: the daemon is stopping). */
+  /**
+   * Records the engine's result for `u` (with `aborted`: the daemon is stopping). A unit that failed
+   * because this host cannot reach the platform is handed back to any host, no attempt counted.
+   */
   record(u: U, r: FileResult, aborted: boolean): Promise<void>;
 }
 
@@ -71,7 +74,14 @@ export interface FeederOptions {
   onWriteFailed?(err: Error): void;
   /** A unit ended (uploaded or not): the daemon may feed more and check its run. */
   onSettled(run: number): void;
+  /** This host cannot reach the platform: it claims nothing for `ms` (other hosts take the work). */
+  onUnreachable?(ms: number, error: string): void;
+  retryBaseMs: number;
 }
+
+/** The platform could not be reached from this host (a connection error, after the engine's retries). */
+export const unreachable = (r: FileResult): boolean =>
+  r.outcome === 'failed' && r.code === 'UA_ERR_CONNECTION';
 
 /** Delay before attempt `n + 1` of something that failed `n` times: base · 2^(n-1), at most 1 h. */
 export function backoff(base: number, attempts: number): number {
@@ -89,6 +99,9 @@ export class UploadFeeder<U extends { run: number }> {
   #again = false;
   #ended = false;
   #order = 0;
+  /** Consecutive results that could not reach the platform, and when this host claims again. */
+  #unreachable = 0;
+  #pausedUntil = 0;
   readonly done: Promise<void>;
 
   constructor(o: FeederOptions, kind: UnitKind<U>) {
@@ -131,7 +144,7 @@ export class UploadFeeder<U extends { run: number }> {
 
   async #feedOnce(): Promise<void> {
     const room = this.#o.window - this.#inFlight.size;
-    if (room <= 0 || this.#o.signal.aborted || this.#ended) return;
+    if (room <= 0 || this.#o.signal.aborted || this.#ended || this.#o.now() < this.#pausedUntil) return;
     for (const u of await this.#kind.claim(this.#o.now(), room)) {
       const order = this.#order++;
       const sf = await this.#kind.plan(u, order);
@@ -154,6 +167,14 @@ export class UploadFeeder<U extends { run: number }> {
   #result(r: FileResult): void {
     const u = this.#inFlight.get(r.order);
     if (!u) return;
+    // A host cut off from the platform stops claiming, with backoff, instead of failing every file
+    // it takes (each failure would also delay that file for the hosts that can reach it).
+    if (unreachable(r)) {
+      this.#unreachable++;
+      const ms = Math.min(300_000, backoff(this.#o.retryBaseMs, this.#unreachable));
+      this.#pausedUntil = this.#o.now() + ms;
+      if (this.#unreachable === 1 || this.#unreachable % 10 === 0) this.#o.onUnreachable?.(ms, r.error ?? '');
+    } else if (r.outcome !== 'failed') this.#unreachable = 0;
     const w = (async () => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -284,6 +305,8 @@ export class FileUnits implements UnitKind<FileUnit> {
       await o.store.uploaded(f.row, f.version, r.fileId, o.project, now);
     } else if (aborted) {
       await o.store.requeue(f.row, f.claim);
+    } else if (unreachable(r)) {
+      await o.store.requeue(f.row, f.claim, oneLine(r.error ?? 'unreachable'));
     } else {
       const changed = !sameFile(f.abs, f.version);
       const row = await o.store.uploadFailed(
