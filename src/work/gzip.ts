@@ -37,6 +37,10 @@ type GzipFn = (input: Readonly<Uint8Array>, level?: number) => Uint8Array;
 
 /** libdeflate's gzip, or why it could not be loaded (then node:zlib does its work). */
 const libdeflate: { gzip?: GzipFn; error?: string } = await (async () => {
+  // UA_COMPRESSOR=zlib: never load the WebAssembly module, in any thread (worker threads inherit
+  // the environment). For hosts where WebAssembly is unwanted, and for processes that make and end
+  // many worker pools: Node 24 once aborted (a V8 check in a pool's teardown) in such a test.
+  if (process.env.UA_COMPRESSOR === 'zlib') return { error: 'not loaded (UA_COMPRESSOR=zlib)' };
   try {
     const m = (await import('libdeflate')) as { gzip: GzipFn };
     // Instantiates the WASM module now, so that a failure shows here and not in the middle of a run.

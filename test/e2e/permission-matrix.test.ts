@@ -30,6 +30,10 @@ import { PlatformClient } from '../../src/transfer/platform/api.js';
 import { tempDir, writeRandomFile } from '../helpers/files.js';
 import { callApi, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
+// This file makes and ends a worker pool per upload (dozens): keep WebAssembly out of those workers
+// (every upload here is uncompressed). Node 24 aborted once in their teardown with libdeflate loaded.
+process.env.UA_COMPRESSOR = 'zlib';
+
 type Scope = Record<string, GrantLevel> | null; // keys: 'T' (this project), 'Q' (another), '*'
 const GRANTS: GrantLevel[] = ['VIEW', 'UPLOAD', 'CONTRIBUTE', 'ADMINISTER'];
 const MEMBER_LEVELS: Level[] = ['NONE', ...GRANTS];
