@@ -91,7 +91,9 @@ suite('NO_PROXY', () => {
   for (const noProxy of ['127.0.0.1', '*', 'localhost,127.0.0.1:PORT']) {
     it(`NO_PROXY=${noProxy}: nothing goes through the proxy`, async () => {
       reset();
-      const path = join(e2e.tmp.dir, 'direct.bin');
+      // A path of its own: the same path rewritten within the same second, at the same size, has
+      // the same signature, and ua would take the previous case's object as this file's.
+      const path = join(e2e.tmp.dir, `direct-${noProxy.replace(/[^a-z0-9]/gi, '_')}.bin`);
       const data = writeRandomFile(path, 6 * MiB);
       const r = await ua(['--do-not-compress', '--chunk-size', '5M', '--wait-on-close', path], {
         HTTP_PROXY: withCreds(),
