@@ -143,10 +143,6 @@ export class StoreBase {
     await this.q.run(`UPDATE hosts SET last_seen = ?, state = 'stopped' WHERE id = ?`, [now, this.host]);
   }
 
-  hosts(): Promise<HostRow[]> {
-    return this.q.all<HostRow>('SELECT * FROM hosts ORDER BY id');
-  }
-
   // ---- stale objects ----
 
   /** A remote object that is not (or no longer) the current version of `path`: to be removed. */

@@ -388,13 +388,7 @@ export class DaemonStore extends StoreBase {
       const pick: FileRow[] = [];
       for (const c of candidates) {
         if (pick.length >= limit) break;
-        if (isLast?.(c.path)) {
-          const others = await t.all<{ path: string }>(
-            `SELECT path FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 16`,
-            [c.run],
-          );
-          if (others.some((o) => !isLast(o.path))) continue;
-        }
+        if (isLast?.(c.path) && (await this.hasPendingOthers(c.run, isLast, t))) continue;
         pick.push(c);
       }
       if (pick.length === 0) return [];
@@ -533,8 +527,8 @@ export class DaemonStore extends StoreBase {
   }
 
   /** True while a file of `run` other than those `isLast` picks is settling, due or in flight. */
-  async hasPendingOthers(run: number, isLast: (path: string) => boolean): Promise<boolean> {
-    const rows = await this.q.all<{ path: string }>(
+  async hasPendingOthers(run: number, isLast: (path: string) => boolean, q: Sql = this.q): Promise<boolean> {
+    const rows = await q.all<{ path: string }>(
       `SELECT path FROM files WHERE run = ? AND state IN ('settling', 'ready', 'uploading') LIMIT 16`,
       [run],
     );
