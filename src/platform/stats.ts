@@ -7,12 +7,29 @@ export interface PartPutRecord {
   ok: boolean;
 }
 
+/**
+ * Kept so `serve` running for months stays bounded: the newest PUT records (older ones are dropped
+ * in halves), and at most MAX_ROUTE_KEYS distinct route keys (a request to a route that does not
+ * exist is keyed by its path, which a client chooses).
+ */
+const MAX_PUT_RECORDS = 50_000;
+const MAX_ROUTE_KEYS = 1_000;
+export const OTHER_ROUTES = '(other routes)';
+
+/** What the server has seen since it started; tests read it to prove what a client sent. */
 export class ServerStats {
   readonly apiCalls = new Map<string, number>();
+  /** The newest MAX_PUT_RECORDS part PUT attempts, oldest first. */
   readonly partPuts: PartPutRecord[] = [];
 
   countApi(route: string): void {
-    this.apiCalls.set(route, (this.apiCalls.get(route) ?? 0) + 1);
+    const key = this.apiCalls.has(route) || this.apiCalls.size < MAX_ROUTE_KEYS ? route : OTHER_ROUTES;
+    this.apiCalls.set(key, (this.apiCalls.get(key) ?? 0) + 1);
+  }
+
+  recordPut(r: PartPutRecord): void {
+    this.partPuts.push(r);
+    if (this.partPuts.length > MAX_PUT_RECORDS) this.partPuts.splice(0, MAX_PUT_RECORDS / 2);
   }
 
   /** Successful part PUTs, optionally for one file. */

@@ -59,7 +59,7 @@ async function drain(req: IncomingMessage): Promise<void> {
 /**
  * PUT of one part to a URL signed by `/file-xxxx/upload`. Streams the body to the blob store while
  * hashing; a size or MD5 mismatch is 400 and nothing is recorded. Success is 200 with an empty
- * body (the classic agent requires that). Every attempt lands in deps.stats.partPuts.
+ * body (the classic agent requires that). Every attempt lands in deps.stats.partPuts (the newest 50,000).
  * `Expect: 100-continue` is answered by node:http itself (the server has no 'checkContinue'
  * listener), so the body simply arrives.
  */
@@ -74,7 +74,7 @@ export async function handlePartPut(
   try {
     await putPart(req, res, deps, url, record);
   } finally {
-    deps.stats.partPuts.push(record);
+    deps.stats.recordPut(record);
   }
   return true;
 }
