@@ -11,6 +11,7 @@
 import type { Stats } from 'node:fs';
 import type { Sql } from './sql.js';
 import { skipLocked, StoreBase, type StoreOptions } from './store-base.js';
+import { dissolveBatch } from './tars.js';
 
 export type { HostRow, OutboxRow, StaleRow, StoreOptions } from './store-base.js';
 
@@ -287,24 +288,13 @@ export class DaemonStore extends StoreBase {
     });
   }
 
-  /**
-   * A member of batch `tar` changed or went away. A batch not uploaded yet is dissolved: its other
-   * members are ready to be batched again (a new membership is a new signature), and an object an
-   * attempt left open under the old signature is stale. An uploaded batch is left as it is.
-   */
+  /** A member of batch `tar` changed or went away: a batch not uploaded yet is dissolved. */
   async #leaveBatch(tar: number, t: Sql): Promise<void> {
     const b = await t.get<{ id: number; run: number; state: string; signature: string | null }>(
       'SELECT id, run, state, signature FROM tars WHERE id = ?',
       [tar],
     );
-    if (!b || b.state === 'uploaded') return;
-    if (b.signature) {
-      const project =
-        (await t.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'project'`))?.value ?? '';
-      await this.addStale(b.run, `batch ${tar}`, project, null, b.signature, t);
-    }
-    await t.run(`UPDATE files SET state = 'ready', tar = NULL WHERE tar = ? AND state = 'uploading'`, [tar]);
-    await t.run('DELETE FROM tars WHERE id = ?', [tar]);
+    if (b && b.state !== 'uploaded') await dissolveBatch(this, t, b);
   }
 
   /** Files of `run` not present on disk any more (`exists` says); an uploaded one's object goes stale. */

@@ -6,11 +6,12 @@
  *
  * Members are `files` rows in state `uploading` with `tar` set; they become `uploaded` (with the
  * batch's file ID) in the transaction that records the batch's object. A member that changes before
- * its batch is uploaded dissolves the batch (store.ts #leaveBatch); batches are claimed, leased and
+ * its batch is uploaded dissolves the batch (dissolveBatch); batches are claimed, leased and
  * fenced like files.
  */
+import type { Sql } from './sql.js';
 import type { DaemonStore, FileRow, RunRow } from './store.js';
-import { skipLocked } from './store-base.js';
+import { skipLocked, type StoreBase } from './store-base.js';
 
 export interface TarRow {
   id: number;
@@ -42,6 +43,30 @@ export const tarName = (runId: string, seq: number): string =>
   `run.${runId}.lane.all_${String(seq).padStart(3, '0')}.tar`;
 
 const marks = (n: number) => new Array<string>(n).fill('?').join(', ');
+
+/**
+ * Batch `b`, not uploaded, is given up because members changed or went away: an object an attempt
+ * left open under its signature is stale; the `changed` members settle again, and the rest are
+ * ready to be batched anew (a new membership is a new signature). Inside the caller's transaction.
+ */
+export async function dissolveBatch(
+  s: StoreBase,
+  t: Sql,
+  b: Pick<TarRow, 'id' | 'run' | 'signature'>,
+  changed: readonly number[] = [],
+): Promise<void> {
+  if (b.signature) {
+    const project =
+      (await t.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'project'`))?.value ?? '';
+    await s.addStale(b.run, `batch ${b.id}`, project, null, b.signature, t);
+  }
+  if (changed.length > 0)
+    await t.run(`UPDATE files SET state = 'settling', tar = NULL WHERE id IN (${marks(changed.length)})`, [
+      ...changed,
+    ]);
+  await t.run(`UPDATE files SET state = 'ready', tar = NULL WHERE tar = ? AND state = 'uploading'`, [b.id]);
+  await t.run('DELETE FROM tars WHERE id = ?', [b.id]);
+}
 
 /**
  * At most this many members per batch: a batch's plan holds a 512-byte header and a row per member,
@@ -206,20 +231,7 @@ export class TarBatches {
       const b = await t.get<TarRow>('SELECT * FROM tars WHERE id = ?', [id]);
       if (!b || b.state !== 'uploading' || b.claim !== claim || b.claimed_by !== s.host) return b;
       if (changed.length > 0) {
-        // Its members settle again; the rest are batched anew (a new membership, a new signature).
-        if (b.signature) {
-          const project =
-            (await t.get<{ value: string }>(`SELECT value FROM meta WHERE key = 'project'`))?.value ?? '';
-          await s.addStale(b.run, `batch ${id}`, project, null, b.signature, t);
-        }
-        await t.run(
-          `UPDATE files SET state = 'settling', tar = NULL WHERE id IN (${marks(changed.length)})`,
-          [...changed],
-        );
-        await t.run(`UPDATE files SET state = 'ready', tar = NULL WHERE tar = ? AND state = 'uploading'`, [
-          id,
-        ]);
-        await t.run('DELETE FROM tars WHERE id = ?', [id]);
+        await dissolveBatch(s, t, b, changed);
         return undefined;
       }
       const attempts = b.attempts + 1;
