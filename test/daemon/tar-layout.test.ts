@@ -146,4 +146,37 @@ describe('ua daemon --layout tar', () => {
       expect(readFileSync(join(out, 'RUN_TAR_RESUME', p)).equals(readFileSync(join(dir, p))), p).toBe(true);
     state.cleanup();
   });
+
+  it('a member rewritten while its batch is uploading dissolves the batch: its open object goes, the new bytes go up once', async () => {
+    const { tp, tmp } = ctx;
+    const root = join(tmp.dir, 'tar-dissolve');
+    const { dir, paths } = writeRun(root, 'RUN_TAR_DIS', 12, 400_000);
+    completeRun(dir, paths);
+    const state = tempDir();
+    const { daemon } = await openTestDaemon(tp, {
+      watch: [root],
+      stateDir: state.dir,
+      layout: 'tar',
+      tarSize: 10_000_000,
+      throttle: 1_000_000, // ~5 s for the batch: time to change a member under it
+    });
+    open.push(daemon);
+    await waitFor('batch open on the platform', async () =>
+      (await objectsUnder(tp, '/runs/RUN_TAR_DIS')).some((f) => f.state === 'open'),
+    );
+    const changed = paths[3];
+    writeFileSync(join(dir, changed), 'rewritten while its batch was uploading\n');
+    await waitFor('complete', async () => (await daemon.status()).runs[0]?.state === 'complete', 60_000);
+    // The dissolved batch's object is stale and removed; what is left is closed.
+    await waitFor('no open object left', async () =>
+      (await objectsUnder(tp, '/runs/RUN_TAR_DIS')).every((f) => f.state === 'closed'),
+    );
+    const tars = await tarsOf('RUN_TAR_DIS');
+    const out = join(tmp.dir, 'tar-dis-out', 'x');
+    const lists = await extractAll(tars, out);
+    expect(lists.flat().filter((m) => m.endsWith(changed))).toHaveLength(1);
+    for (const p of paths)
+      expect(readFileSync(join(out, 'RUN_TAR_DIS', p)).equals(readFileSync(join(dir, p))), p).toBe(true);
+    state.cleanup();
+  });
 });
