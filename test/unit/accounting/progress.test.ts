@@ -73,8 +73,8 @@ describe('PlainProgress (cron, issue 14.6)', () => {
       'start a.bin (2.00 MiB)',
       'start b.bin (2.00 MiB, resuming at 50%)',
       'done b.bin file-1 (2.00 MiB in 10.0s)',
-      // 3 of 4 MiB; 2 MiB moved in the last 5 s of the window
-      '1/2 files, 3.00 MiB/4.00 MiB (75.0%), 0.4 MiB/s, ETA 0:03, limit 3.0 MiB/s',
+      // 3 of 4 MiB; 2 MiB moved in 10 s (no sample in between: read as a steady flow)
+      '1/2 files, 3.00 MiB/4.00 MiB (75.0%), 0.2 MiB/s, ETA 0:05, limit 3.0 MiB/s',
     ]);
     stream.chunks = [];
     emit({ type: 'part-progress', order: 0, index: 2, sentBytes: 1000 }); // progress alone prints nothing
@@ -92,7 +92,7 @@ describe('PlainProgress (cron, issue 14.6)', () => {
     expect(stream.lines().map((l) => l.replace(ISO, ''))).toEqual([
       'failed a.bin',
       // the failed file's unsent bytes leave the target: all that can be done is done
-      '2/2 files, 3.00 MiB/4.00 MiB (100.0%), 0.4 MiB/s, ETA 0:00, 1 failed, limit 3.0 MiB/s',
+      '2/2 files, 3.00 MiB/4.00 MiB (100.0%), 0.2 MiB/s, ETA 0:00, 1 failed, limit 3.0 MiB/s',
     ]);
     expect(timers.active.size).toBe(0);
     stream.chunks = [];
