@@ -58,7 +58,15 @@ export function openLogFile(path: string, clock: Clock = systemClock): LogFile {
     path: abs,
     write(level, line) {
       if (!open) return;
-      writeSync(fd!, `${isoLocal(clock.now(), true)} ${level.padEnd(5)} ${line}\n`);
+      // A multi-line message (a refusal's diagnosis) gets its prefix on every line: grep finds each.
+      const head = `${isoLocal(clock.now(), true)} ${level.padEnd(5)} `;
+      writeSync(
+        fd!,
+        line
+          .split('\n')
+          .map((l) => `${head}${l}\n`)
+          .join(''),
+      );
     },
     close() {
       if (!open) return;

@@ -78,7 +78,7 @@ export function verboseLog(o: VerboseLogOptions): EventSink {
       case 'file-done':
         names.delete(e.order);
         if (e.outcome === 'failed') {
-          if (o.all) info(`failed "${e.localPath}": ${scrubSecrets(e.error ?? 'unknown error')}`);
+          if (o.all) info(`failed "${e.localPath}": ${folded(e.error ?? 'unknown error')}`);
         } else info(`${e.outcome.replace('-', ' ')} "${e.localPath}" as ${e.fileId}`);
         return;
       case 'warning':
@@ -127,6 +127,11 @@ export function what(e: { status?: number; code?: string; reason: string }): str
   if (e.status !== undefined) return `HTTP ${e.status}${e.code ? ` ${e.code}` : ''}`;
   if (e.code) return e.code;
   return scrubSecrets(e.reason).replace(/\s+/g, ' ').slice(0, 120);
+}
+
+/** Scrubbed and on one line (an error can quote a server's pretty-printed XML). */
+function folded(text: string): string {
+  return scrubSecrets(text).replace(/\s+/g, ' ').trim();
 }
 
 export function seconds(ms: number): string {

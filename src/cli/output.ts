@@ -133,7 +133,8 @@ export function userMessages(o: UserMessagesOptions = {}): EventSink {
       case 'file-done':
         names.delete(e.order);
         if (e.outcome === 'failed') {
-          const why = e.error === undefined ? '' : ` ${scrubSecrets(e.error)}`;
+          // On one line: an error can quote a server's pretty-printed XML, which would tear the bars.
+          const why = e.error === undefined ? '' : ` ${scrubSecrets(e.error).replace(/\s+/g, ' ').trim()}`;
           writeLine(out, `File "${e.localPath}" could not be uploaded.${why}`);
         }
         return;
