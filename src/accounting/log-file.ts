@@ -5,7 +5,7 @@
  * names files, projects and paths. It is written synchronously, so what a crash or a kill -9 leaves
  * behind is complete up to the last event.
  */
-import { closeSync, fchmodSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { RunError } from '../errors.js';
 import { UA_VERSION } from '../version.js';
@@ -49,9 +49,10 @@ export function openLogFile(path: string, clock: Clock = systemClock): LogFile {
   }
   try {
     // An existing file keeps its mode on open; the log names files and paths, so it is made private.
-    fchmodSync(fd!, 0o600);
+    // Only a regular file: `--log-file /dev/stderr` must not change the terminal's mode.
+    if (fstatSync(fd!).isFile()) fchmodSync(fd!, 0o600);
   } catch {
-    // not our file (e.g. /dev/stderr): leave its mode alone
+    // not ours to change (another user's file we may append to): leave its mode alone
   }
   let open = true;
   const log: LogFile = {

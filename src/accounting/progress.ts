@@ -1,6 +1,6 @@
 /**
  * Progress renderers and their wiring. Each renderer is an EventSink plus `stop()`:
- * - TtyProgress (tty-progress.ts): cli-progress bars when stderr is a terminal;
+ * - TtyProgress (tty-progress.ts): a redrawn block of progress lines when stderr is a terminal;
  * - PlainProgress (plain-progress.ts): classic-like periodic lines when it is not;
  * - JsonLines (json-lines.ts): one JSON object per event on stdout for `--json`.
  * `formatSummary` (format.ts) is the human end-of-run line.
