@@ -19,6 +19,7 @@ export type UaErrorCode =
   | 'UA_ERR_DAEMON_RUNNING'
   | 'UA_ERR_DIRECT'
   | 'UA_ERR_FILE_CHANGED'
+  | 'UA_ERR_LOG_FILE'
   | 'UA_ERR_PROJECT'
   | 'UA_ERR_PROJECT_AMBIGUOUS'
   | 'UA_ERR_PUT'

@@ -62,6 +62,7 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
       tls: tlsOptions(req.certificateFile),
       memoryBudget: req.memoryBudget,
       partProgress: o.progress,
+      apiTimings: o.verbosity >= 2 || o.logFile !== undefined,
     },
     req.events,
     req.signal,

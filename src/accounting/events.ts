@@ -37,6 +37,23 @@ export interface FileStartEvent {
   resumed: boolean;
   /** Raw bytes already uploaded by an earlier run (parts that will not be sent again). */
   doneBytes: number;
+  /** The plan, for -v and the log file (absent from emitters that do not know it). */
+  plan?: FilePlanInfo;
+}
+
+export interface FilePlanInfo {
+  /** Parts planned; undefined for stdin, whose parts are cut as it is read. */
+  parts?: number;
+  /** Of those, parts an earlier run left on the server (counted in doneBytes). */
+  partsDone: number;
+  /** Raw bytes per part (the last may be shorter). */
+  chunkSize: number;
+  /** Gzipped on the way (the remote name then ends in .gz). */
+  compress: boolean;
+  /** The media type the remote file gets (`application/x-gzip` when compressing). */
+  media: string;
+  /** Direct mode: written to the project's bucket/container with the user's cloud credentials. */
+  direct?: boolean;
 }
 
 /**
@@ -77,6 +94,20 @@ export interface PartRetryEvent {
   attempt: number;
   delayMs: number;
   reason: string;
+  /** What failed, in short (see RetryDetail). */
+  status?: number;
+  code?: string;
+  /** The server's answer, for -v (scrubbed by every renderer). */
+  body?: string;
+}
+
+/** The short facts of a failed attempt: HTTP status, an error code, and the server's body. */
+export interface RetryDetail {
+  /** HTTP status, when the server answered. */
+  status?: number;
+  /** The server's error code (`SlowDown`, `InvalidAuthentication`) or the socket's (`ECONNRESET`). */
+  code?: string;
+  body?: string;
 }
 
 /** An API call (not tied to one part) failed and will be retried. */
@@ -87,6 +118,22 @@ export interface ApiRetryEvent {
   attempt: number;
   delayMs: number;
   reason: string;
+  status?: number;
+  code?: string;
+  body?: string;
+}
+
+/**
+ * One API call attempt ended (answered, or failed to connect): for -vv and the log file. Only
+ * emitted when the session is asked for it (`apiTimings`): there is one per part.
+ */
+export interface ApiCallEvent {
+  type: 'api-call';
+  route: string;
+  /** Undefined when no answer came (connection error, abort). */
+  status?: number;
+  ms: number;
+  attempt: number;
 }
 
 export type FileOutcome = 'uploaded' | 'resumed' | 'already-closed' | 'failed';
@@ -139,6 +186,7 @@ export type UaEvent =
   | PartDoneEvent
   | PartRetryEvent
   | ApiRetryEvent
+  | ApiCallEvent
   | FileDoneEvent
   | SummaryEvent
   | WarningEvent;

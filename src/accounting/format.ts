@@ -74,3 +74,21 @@ export function formatSummary(s: SummaryEvent): string {
   if (s.retries > 0) line += `; ${plural(s.retries, 'retry').replace(/retrys$/, 'retries')}`;
   return line;
 }
+
+/**
+ * Local time in ISO 8601 with its UTC offset, to the second: `2026-12-02T07:08:09+01:00` (the
+ * timestamps of plain progress lines and of the log file: unambiguous in a log read in another zone).
+ * `millis` adds `.123` for the log file, where events come closer than a second.
+ */
+export function isoLocal(ms: number, millis = false): string {
+  const d = new Date(ms);
+  const off = -d.getTimezoneOffset();
+  const sign = off < 0 ? '-' : '+';
+  const a = Math.abs(off);
+  const frac = millis ? `.${String(d.getMilliseconds()).padStart(3, '0')}` : '';
+  return (
+    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}` +
+    `T${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${frac}` +
+    `${sign}${pad2(Math.floor(a / 60))}:${pad2(a % 60)}`
+  );
+}

@@ -15,6 +15,8 @@ export interface JsonLinesOptions {
   clock?: Clock;
   /** Also write part-progress events (many per part). */
   includePartProgress?: boolean;
+  /** Also write api-call events (-vv: one or more per part). */
+  includeApiCalls?: boolean;
 }
 
 export type JsonLine = UaEvent & { time: string };
@@ -24,12 +26,14 @@ export class JsonLines {
   private readonly stream: WritableText;
   private readonly clock: Clock;
   private readonly includePartProgress: boolean;
+  private readonly includeApiCalls: boolean;
   private stopped = false;
 
   constructor(o: JsonLinesOptions = {}) {
     this.stream = o.stream ?? process.stdout;
     this.clock = o.clock ?? systemClock;
     this.includePartProgress = o.includePartProgress ?? false;
+    this.includeApiCalls = o.includeApiCalls ?? false;
   }
 
   /** Nothing is buffered; later events are dropped. */
@@ -38,7 +42,9 @@ export class JsonLines {
   }
 
   private write(e: UaEvent): void {
-    if (this.stopped || (e.type === 'part-progress' && !this.includePartProgress)) return;
+    if (this.stopped) return;
+    if (e.type === 'part-progress' && !this.includePartProgress) return;
+    if (e.type === 'api-call' && !this.includeApiCalls) return;
     this.stream.write(`${JSON.stringify(toJsonLine(e, this.clock.now()))}\n`);
   }
 }
@@ -47,7 +53,10 @@ export function toJsonLine(e: UaEvent, nowMs: number): JsonLine {
   const { type, ...rest } = e;
   const line = { type, time: new Date(nowMs).toISOString(), ...rest } as JsonLine;
   if (line.type === 'file-done' && line.error !== undefined) line.error = scrubSecrets(line.error);
-  if (line.type === 'part-retry' || line.type === 'api-retry') line.reason = scrubSecrets(line.reason);
+  if (line.type === 'part-retry' || line.type === 'api-retry') {
+    line.reason = scrubSecrets(line.reason);
+    if (line.body !== undefined) line.body = scrubSecrets(line.body);
+  }
   if (line.type === 'warning') line.message = scrubSecrets(line.message);
   return line;
 }

@@ -1,18 +1,24 @@
 /**
- * `--progress` when stderr is not a terminal (cron logs, CI): a classic-like round of lines at the first
- * event, every `intervalMs` (default 10 s, like the classic agent), and once at the end:
+ * `--progress` when stderr is not a terminal (cron mail, CI logs, `2>>upload.log`): lines that read
+ * well in a log, each starting with the local time in ISO 8601 with its offset:
  *
- *   <local1>  50.00% complete, <local2> 100.00% complete
- *   1700000000 PID 4242 Transfer speed: average =  12.34 MB/sec  instantaneous =  15.00 MB/sec
- *    (throttled to 3145728 bytes/sec)
+ *   2026-12-02T07:08:09+01:00 start run1/reads_1.fq (1.20 GiB)
+ *   2026-12-02T07:08:19+01:00 12/50 files, 1.20 GiB/2.90 GiB (41.4%), 10.0 MiB/s, ETA 2:51
+ *   2026-12-02T07:08:20+01:00 done run1/reads_1.fq file-… (1.20 GiB in 2m03s)
+ *   2026-12-02T07:08:21+01:00 failed run1/reads_2.fq
  *
- * Unlike the classic agent, which listed every file of the run on every round, a round lists only the
- * files active now or finished since the previous round, at most `maxFiles` of them ("… and N more"),
- * so lines stay bounded with thousands of files. "MB" is 2^20 bytes, as in the classic agent.
+ * One summary line every `intervalMs` (default 10 s, the classic agent's period) and one at the end,
+ * never longer than SUMMARY_MAX characters whatever the file count; a line per file only when it
+ * starts, finishes or fails (why it failed is the `File "…" could not be uploaded.` line).
+ *
+ * This replaces the classic agent's round (every file's percentage on one line, then a
+ * `<epoch> PID n Transfer speed: average = … MB/sec` line), which reached hundreds of characters
+ * with 50 files and printed Unix seconds.
  */
 import type { EventSink, UaEvent } from './events.js';
+import { formatBytes, formatDuration, formatEta, formatRate, isoLocal } from './format.js';
 import { type Clock, systemClock } from './rate-window.js';
-import { MIB, type TransferStats } from './stats.js';
+import type { TransferStats } from './stats.js';
 
 export interface WritableText {
   write(chunk: string): unknown;
@@ -35,19 +41,19 @@ export const systemIntervals: IntervalTimers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
+/** The longest a summary line gets, timestamp included. */
+export const SUMMARY_MAX = 120;
+
 export interface PlainProgressOptions {
   /** Read-only here: the caller records events into it before this renderer sees them. */
   stats: TransferStats;
   stream?: WritableText;
   intervalMs?: number;
-  /** Epoch clock: the speed line prints Unix seconds. */
+  /** Epoch clock: lines print local wall time. */
   clock?: Clock;
   timers?: IntervalTimers;
-  pid?: number;
-  /** `--throttle` in bytes/s, for the third line. */
+  /** `--throttle` in bytes/s, shown on the summary line. */
   throttle?: number;
-  /** Most files named per round. */
-  maxFiles?: number;
 }
 
 export class PlainProgress {
@@ -57,14 +63,10 @@ export class PlainProgress {
   private readonly intervalMs: number;
   private readonly clock: Clock;
   private readonly timers: IntervalTimers;
-  private readonly pid: number;
   private readonly throttle?: number;
-  private readonly maxFiles: number;
   private timer: unknown;
   private started = false;
   private finished = false;
-  /** Files that finished since the last round, so their 100% (or failure) is shown once. */
-  private finishedSinceRound = new Set<number>();
 
   constructor(o: PlainProgressOptions) {
     this.stats = o.stats;
@@ -72,17 +74,15 @@ export class PlainProgress {
     this.intervalMs = o.intervalMs ?? 10_000;
     this.clock = o.clock ?? systemClock;
     this.timers = o.timers ?? systemIntervals;
-    this.pid = o.pid ?? process.pid;
     this.throttle = o.throttle;
-    this.maxFiles = o.maxFiles ?? 10;
   }
 
-  /** Writes a line that is not progress (kept for symmetry with TtyProgress, which must buffer). */
+  /** Writes a line that is not progress (kept for symmetry with TtyProgress, which must place it). */
   log(line: string): void {
     this.stream.write(line.endsWith('\n') ? line : `${line}\n`);
   }
 
-  /** Prints the last round (once) and stops the timer. Idempotent. */
+  /** Prints the last summary line (once) and stops the timer. Idempotent. */
   stop(): void {
     if (this.finished) return;
     this.finished = true;
@@ -91,53 +91,51 @@ export class PlainProgress {
     if (this.started) this.round();
   }
 
-  /** Prints one round now. */
+  /** Prints one summary line now. */
   round(): void {
-    for (const line of this.roundLines()) this.stream.write(`${line}\n`);
+    this.stream.write(`${this.summaryLine()}\n`);
   }
 
-  /** The lines of one round (without newlines); clears the finished-since-last-round set. */
-  roundLines(): string[] {
+  /** `<time> 12/50 files, 1.20 GiB/2.90 GiB (41.4%), 10.0 MiB/s, ETA 2:51[, 1 failed][, limit …]`. */
+  summaryLine(): string {
     const now = this.clock.now();
-    const lines: string[] = [];
-    const shown = new Set<number>(this.finishedSinceRound);
-    for (const f of this.stats.activeFiles()) shown.add(f.order);
-    this.finishedSinceRound.clear();
-    const orders = [...shown].sort((a, b) => a - b);
-    if (orders.length > 0) {
-      const parts = orders.slice(0, this.maxFiles).map((order) => this.fileText(order));
-      if (orders.length > this.maxFiles) parts.push(`… and ${orders.length - this.maxFiles} more`);
-      lines.push(parts.join(', '));
-    }
-    const avg = this.stats.averageRate(now) / MIB;
-    const inst = this.stats.instantaneousRate(now) / MIB;
-    lines.push(
-      `${Math.floor(now / 1000)} PID ${this.pid} Transfer speed: average = ${fixed(avg)} MB/sec  instantaneous = ${fixed(inst)} MB/sec`,
-    );
-    if (this.throttle !== undefined) lines.push(` (throttled to ${this.throttle} bytes/sec)`);
-    return lines;
+    const o = this.stats.overall(now);
+    let line =
+      `${isoLocal(now)} ${o.filesDone}/${o.files} files, ` +
+      `${formatBytes(o.doneBytes)}/${formatBytes(o.totalBytes)} (${(o.fraction * 100).toFixed(1)}%), ` +
+      `${formatRate(o.rate)}, ETA ${formatEta(o.etaSec)}`;
+    if (o.filesFailed > 0) line += `, ${o.filesFailed} failed`;
+    const limit = this.throttle === undefined ? '' : `, limit ${formatRate(this.throttle)}`;
+    if (line.length + limit.length <= SUMMARY_MAX) line += limit;
+    return line.slice(0, SUMMARY_MAX);
   }
 
-  private fileText(order: number): string {
-    const f = this.stats.file(order);
-    const name = f?.localPath ?? `#${order}`;
-    const pct = `${fixed(this.stats.fileFraction(order) * 100)}% complete`;
-    return f?.outcome === 'failed' ? `${name} ${pct} (failed)` : `${name} ${pct}`;
+  private fileLine(e: UaEvent): string | undefined {
+    const t = isoLocal(this.clock.now());
+    if (e.type === 'file-start') {
+      if (e.doneBytes >= e.size && e.resumed) return undefined; // already closed: its done line says so
+      const resume =
+        e.resumed && e.size > 0 ? `, resuming at ${((e.doneBytes / e.size) * 100).toFixed(0)}%` : '';
+      return `${t} start ${e.localPath} (${formatBytes(e.size)}${resume})`;
+    }
+    if (e.type === 'file-done') {
+      if (e.outcome === 'failed') return `${t} failed ${e.localPath}`;
+      if (e.outcome === 'already-closed') return `${t} done ${e.localPath} ${e.fileId} (already uploaded)`;
+      const f = this.stats.file(e.order);
+      const took = f?.endedMs !== undefined ? ` in ${formatDuration(f.endedMs - f.startedMs)}` : '';
+      return `${t} done ${e.localPath} ${e.fileId} (${formatBytes(e.bytes)}${took})`;
+    }
+    return undefined;
   }
 
   private onEvent(e: UaEvent): void {
     if (this.finished) return;
     if (!this.started) {
       this.started = true;
-      this.round();
       this.timer = this.timers.setInterval(() => this.round(), this.intervalMs);
     }
-    if (e.type === 'file-done') this.finishedSinceRound.add(e.order);
+    const line = this.fileLine(e);
+    if (line !== undefined) this.stream.write(`${line}\n`);
     if (e.type === 'summary') this.stop();
   }
-}
-
-/** The classic `%6.2f`. */
-function fixed(n: number): string {
-  return n.toFixed(2).padStart(6);
 }

@@ -13,7 +13,7 @@ interface Sample {
 
 /**
  * Moving-window rate of a growing byte counter: (C(now) − C(now − window)) / window, where C is the
- * counter as last sampled (a step function). Samples closer than `resolutionMs` are merged, so memory
+ * counter as sampled, read linearly between samples. Samples closer than `resolutionMs` are merged, so memory
  * stays at about window / resolution samples whatever the event rate.
  */
 export class RateWindow {
@@ -39,7 +39,8 @@ export class RateWindow {
     const last = this.samples[this.samples.length - 1];
     const prev = this.samples[this.samples.length - 2];
     // Merge into the last sample when it is itself recent: the step moves by < resolution, never more.
-    if (prev !== undefined && t - prev.t < this.resolutionMs) {
+    // Same instant as the last sample: one step, not a vertical segment the reading would split.
+    if ((prev !== undefined && t - prev.t < this.resolutionMs) || (prev !== undefined && t <= last.t)) {
       last.t = t;
       last.total = total;
     } else {
@@ -52,11 +53,19 @@ export class RateWindow {
   rate(now: number): number {
     this.prune(now);
     const latest = this.samples[this.samples.length - 1].total;
-    // After prune, samples[0] is the newest sample at or before now − window (C at the window start),
-    // or the origin when counting began less than a window ago.
+    // After prune, samples[0] is the newest sample at or before now − window, or the origin when
+    // counting began less than a window ago. The counter at the window's start is read off the line
+    // from it to the next sample: merged samples (and part-done steps without part-progress) hide
+    // when bytes moved in between, and taking the older value counted bytes from before the window,
+    // showing up to resolution/window too much, or a whole part too much without part-progress.
     const base = this.samples[0];
+    const cut = now - this.windowMs;
+    let baseTotal = base.total;
+    const next = this.samples[1];
+    if (next !== undefined && base.t < cut && next.t > base.t)
+      baseTotal += ((next.total - base.total) * (cut - base.t)) / (next.t - base.t);
     const span = Math.max(Math.min(now - base.t, this.windowMs), this.minSpanMs);
-    const bytes = latest - base.total;
+    const bytes = latest - baseTotal;
     return bytes > 0 ? (bytes * 1000) / span : 0;
   }
 

@@ -40,6 +40,8 @@ export interface FileProgress {
 export interface OverallProgress {
   files: number;
   filesDone: number;
+  /** Of filesDone, the failed ones. */
+  filesFailed: number;
   filesActive: number;
   totalBytes: number;
   /** Raw bytes done (resumed, already closed and finished parts) plus in-flight bytes. */
@@ -227,11 +229,14 @@ export class TransferStats {
 
   overall(now = this.clock.now()): OverallProgress {
     let filesDone = 0;
+    let filesFailed = 0;
     let filesActive = 0;
     let inFlight = 0;
     for (const f of this.files.values()) {
-      if (f.outcome !== undefined) filesDone++;
-      else {
+      if (f.outcome !== undefined) {
+        filesDone++;
+        if (f.outcome === 'failed') filesFailed++;
+      } else {
         filesActive++;
         inFlight += sum(f.inFlight.values());
       }
@@ -244,6 +249,7 @@ export class TransferStats {
     return {
       files: Math.max(this.runFiles, this.files.size),
       filesDone,
+      filesFailed,
       filesActive,
       totalBytes: this.totalBytes,
       doneBytes,

@@ -6,7 +6,9 @@
  * The bucket uses reservations: `take(n)` subtracts n at once (the level may go negative) and waits until
  * the level it left is paid back. Waiters are therefore served in arrival order, one chunk bigger than
  * the burst is fine (it just waits longer), and the long-run rate is exact. The bucket starts empty, so
- * the rate holds from the first byte; idle time refills it up to `burst`.
+ * the rate holds from the first byte; idle time refills it up to `burst`, by default a tenth of a
+ * second's worth: a bucket that filled for a second while the run greeted and planned let the first
+ * second go at twice the limit, and the rate shown with it.
  */
 import { AbortedError } from '../errors.js';
 import { type Clock, systemClock } from './rate-window.js';
@@ -37,9 +39,16 @@ export const systemTimerClock: TimerClock = {
 export interface TokenBucketOptions {
   /** Bytes per second; must be > 0. */
   rate: number;
-  /** Most bytes that may pass at once after an idle time; default one second's worth. */
+  /** Most bytes that may pass at once after an idle time; default DEFAULT_BURST_SEC's worth. */
   burst?: number;
   clock?: TimerClock;
+}
+
+/** Seconds of the rate that idle time may save up (see the top of this file). */
+export const DEFAULT_BURST_SEC = 0.1;
+
+function defaultBurst(rate: number): number {
+  return Math.max(1, Math.ceil(rate * DEFAULT_BURST_SEC));
 }
 
 export class TokenBucket {
@@ -55,7 +64,7 @@ export class TokenBucket {
     if (!(o.rate > 0) || !Number.isFinite(o.rate))
       throw new RangeError(`throttle rate must be > 0, got ${o.rate}`);
     this.#rate = o.rate;
-    this.#burst = Math.max(1, o.burst ?? o.rate);
+    this.#burst = Math.max(1, o.burst ?? defaultBurst(o.rate));
     this.clock = o.clock ?? systemTimerClock;
     this.updatedMs = this.clock.now();
   }
@@ -76,7 +85,7 @@ export class TokenBucket {
     if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`throttle rate must be > 0, got ${rate}`);
     this.refill();
     this.#rate = rate;
-    this.#burst = Math.max(1, rate);
+    this.#burst = defaultBurst(rate);
     this.level = Math.min(this.level, this.#burst);
   }
 

@@ -27,7 +27,7 @@ export interface ParsedArgs {
   helpExitCode?: 0 | 1;
 }
 
-type Kind = 'flag' | 'value' | 'list';
+type Kind = 'flag' | 'count' | 'value' | 'list';
 interface OptionSpec {
   long: string;
   short?: string;
@@ -124,7 +124,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Skip files matching this glob (relative path or base name); repeat as necessary',
   },
   { long: 'progress', short: 'g', kind: 'flag', help: 'Report upload progress' },
-  { long: 'verbose', short: 'v', kind: 'flag', help: 'Verbose logging' },
+  {
+    long: 'verbose',
+    short: 'v',
+    kind: 'count',
+    help: "Verbose logging on stderr: each file's plan and resume point, retries with the server's answer; -vv adds every part and API call with its time",
+  },
+  {
+    long: 'log-file',
+    kind: 'value',
+    help: 'Append a -vv log with timestamps to this file (created 0600; its directory must exist)',
+  },
   { long: 'json', kind: 'flag', help: 'Write JSON lines (events and one result per file) on stdout' },
   { long: 'wait-on-close', kind: 'flag', help: 'Wait for files to be closed' },
   { long: 'verify', kind: 'flag', help: 'After close, check every remote part against what was sent' },
@@ -165,7 +175,7 @@ const byShort = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o])
 /** Classic layout: `Usage: ua [options] <file> [...]`, blank line, `Available options:` and the list. */
 export function helpText(program = 'ua'): string {
   const rows = OPTIONS.filter((o) => !o.hidden).map((o) => {
-    const left = `  ${o.short ? `-${o.short} [ --${o.long} ]` : `--${o.long}`}${o.kind === 'flag' ? '' : ' arg'}`;
+    const left = `  ${o.short ? `-${o.short} [ --${o.long} ]` : `--${o.long}`}${o.kind === 'flag' || o.kind === 'count' ? '' : ' arg'}`;
     return [left, o.help] as const;
   });
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;
@@ -230,7 +240,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   o.compressor = (single('compressor') ?? o.compressor) as Compressor; // checked by validate()
   o.exclude = list('exclude');
   o.progress = flag('progress');
-  o.verbose = flag('verbose');
+  o.verbosity = Math.min(2, Number(raw.verbose ?? 0) || 0); // -v 1, -vv (or -v -v) 2
+  o.verbose = o.verbosity > 0;
+  o.logFile = single('log-file');
   o.json = flag('json');
   o.waitOnClose = flag('wait-on-close');
   o.verify = flag('verify');
@@ -296,8 +308,8 @@ function runYargs(argv: readonly string[]): RawArgs {
   for (const spec of OPTIONS) {
     y = y.option(spec.long, {
       ...(spec.short ? { alias: spec.short } : {}),
-      type: spec.kind === 'flag' ? 'boolean' : 'string',
-      ...(spec.kind === 'flag' ? {} : { requiresArg: true }),
+      type: spec.kind === 'flag' ? 'boolean' : spec.kind === 'count' ? 'count' : 'string',
+      ...(spec.kind === 'flag' || spec.kind === 'count' ? {} : { requiresArg: true }),
     });
   }
   try {

@@ -9,6 +9,7 @@
 import type { EventSink, UaEvent } from '../accounting/events.js';
 import { scrubSecrets } from '../accounting/events.js';
 import { formatSummary } from '../accounting/format.js';
+import { seconds, what } from '../accounting/verbose-log.js';
 
 /** Somewhere to write text: a stream, or a line function such as `Reporting.log` (keeps bars intact). */
 export type LineOut = { write(chunk: string): unknown } | ((line: string) => void);
@@ -108,6 +109,8 @@ export interface UserMessagesOptions {
   out?: LineOut;
   /** Also announce retries (the classic agent only showed them with -v). Default true. */
   retries?: boolean;
+  /** -v: a retry line is followed by the server's body (scrubbed). */
+  verbose?: boolean;
 }
 
 /**
@@ -119,6 +122,9 @@ export function userMessages(o: UserMessagesOptions = {}): EventSink {
   const out = o.out ?? process.stderr;
   const retries = o.retries ?? true;
   const names = new Map<number, string>();
+  const body = (b: string | undefined): void => {
+    if (o.verbose && b) writeLine(out, `  server said: ${scrubSecrets(b)}`);
+  };
   return (e) => {
     switch (e.type) {
       case 'file-start':
@@ -127,7 +133,8 @@ export function userMessages(o: UserMessagesOptions = {}): EventSink {
       case 'file-done':
         names.delete(e.order);
         if (e.outcome === 'failed') {
-          const why = e.error === undefined ? '' : ` ${scrubSecrets(e.error)}`;
+          // On one line: an error can quote a server's pretty-printed XML, which would tear the bars.
+          const why = e.error === undefined ? '' : ` ${scrubSecrets(e.error).replace(/\s+/g, ' ').trim()}`;
           writeLine(out, `File "${e.localPath}" could not be uploaded.${why}`);
         }
         return;
@@ -135,20 +142,23 @@ export function userMessages(o: UserMessagesOptions = {}): EventSink {
         writeLine(out, `WARNING: ${scrubSecrets(e.message)}`);
         return;
       case 'part-retry':
+        // One short line (status, error code, part, next try); the body, often a whole XML page, with -v.
         if (retries) {
           const name = names.get(e.order) ?? e.fileId;
           writeLine(
             out,
-            `Retrying part ${e.index} of "${name}" in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt} failed: ${scrubSecrets(e.reason)})`,
+            `Retrying part ${e.index} of "${name}" in ${seconds(e.delayMs)}: ${what(e)} (attempt ${e.attempt} failed)`,
           );
+          body(e.body);
         }
         return;
       case 'api-retry':
         if (retries) {
           writeLine(
             out,
-            `Retrying /${e.route} in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt} failed: ${scrubSecrets(e.reason)})`,
+            `Retrying /${e.route} in ${seconds(e.delayMs)}: ${what(e)} (attempt ${e.attempt} failed)`,
           );
+          body(e.body);
         }
         return;
       case 'summary':

@@ -1,7 +1,8 @@
 import { UsageError, RunError } from '../errors.js';
 import { createRequire } from 'node:module';
 import { fanOut } from '../accounting/events.js';
-import { createReporting } from '../accounting/progress.js';
+import { createReporting, openLogFile, type LogFile } from '../accounting/progress.js';
+import { scrubSecrets } from '../accounting/events.js';
 import { resolveApiConfig, redactToken, retryOverride, type ApiConfig } from '../config/env.js';
 import { validate } from '../config/options.js';
 import { formatDiagnosis, noTokenDiagnosis } from '../diagnose/permission.js';
@@ -79,9 +80,31 @@ export async function main(argv: string[]): Promise<number> {
     errorLine(err.message);
     return 1;
   }
-  const reporting = createReporting({ progress: o.progress, json: o.json, throttle: o.throttle });
+  let logFile: LogFile | undefined;
+  try {
+    logFile = o.logFile === undefined ? undefined : openLogFile(o.logFile);
+  } catch (err) {
+    if (!(err instanceof RunError)) throw err;
+    errorLine(err.message);
+    return 1;
+  }
+  const reporting = createReporting({
+    progress: o.progress,
+    json: o.json,
+    throttle: o.throttle,
+    verbose: o.verbosity,
+    logFile,
+    doNotCompress: o.doNotCompress,
+    compressLevel: o.compressLevel,
+  });
   const results = new ResultLines({ json: o.json });
-  const events = fanOut(reporting.sink, results.sink, userMessages({ out: reporting.log }));
+  const events = fanOut(
+    reporting.sink,
+    results.sink,
+    userMessages({ out: reporting.log, verbose: o.verbosity > 0 }),
+  );
+  // The log file gets what ends the run too (the terminal has it from errorLine and the lines below).
+  const logEnd = (line: string) => logFile?.write('ERROR', scrubSecrets(line));
   const ac = new AbortController();
   // The first SIGINT/SIGTERM aborts in-flight requests and ends with 130/143 (the shell's codes for
   // those signals) once every file has its result; a second one ends at once. Either way the files
@@ -112,15 +135,16 @@ export async function main(argv: string[]): Promise<number> {
     results.flush();
     if (interrupted) {
       const open = out.filter((r) => r?.outcome === 'failed').length;
-      process.stderr.write(
-        `interrupted: ${open} ${open === 1 ? 'file' : 'files'} left open; rerun the same command to resume\n`,
-      );
+      const line = `interrupted: ${open} ${open === 1 ? 'file' : 'files'} left open; rerun the same command to resume`;
+      logEnd(line);
+      process.stderr.write(`${line}\n`);
       return SIGNAL_EXIT[interrupted] ?? 1;
     }
     // A hole means a file never reached a result: count it as failed, as its stdout line says.
     return Array.from(out, (r) => r?.outcome ?? 'failed').includes('failed') ? 1 : 0;
   } catch (err) {
     reporting.stop();
+    logEnd((err as Error)?.message ?? String(err));
     if (interrupted) {
       process.stderr.write('interrupted before the upload started; rerun the same command\n');
       return SIGNAL_EXIT[interrupted] ?? 1;
@@ -138,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    logFile?.close();
   }
 }
 

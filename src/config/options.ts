@@ -59,6 +59,10 @@ export interface UaOptions extends EngineOptions {
   doNotCompress: boolean;
   progress: boolean;
   verbose: boolean;
+  /** 0, 1 (-v) or 2 (-vv). */
+  verbosity: number;
+  /** `--log-file PATH`: a -vv log appended there. */
+  logFile?: string;
   waitOnClose: boolean;
   doNotResume: boolean;
   readFromStdin: boolean;
@@ -151,6 +155,7 @@ export function defaultOptions(): UaOptions {
     doNotCompress: false,
     progress: false,
     verbose: false,
+    verbosity: 0,
     waitOnClose: false,
     doNotResume: false,
     readFromStdin: false,

@@ -14,6 +14,7 @@
  */
 import { TokenBucket, throttled } from '../accounting/throttle.js';
 import type { EventSink } from '../accounting/events.js';
+import { retryDetail } from '../accounting/retry-detail.js';
 import { ByteBudget } from '../read/budget.js';
 import { defaultStateDir, openJournal, type OpenedJournal } from '../state/journal.js';
 import type { Destination } from '../transfer/destination.js';
@@ -73,6 +74,8 @@ export interface SessionConfig {
    * that move inside a part. Off by default: the body is then handed to the socket whole.
    */
   partProgress?: boolean;
+  /** Emit an api-call event as each API call attempt ends (-vv, --log-file): one or more per part. */
+  apiTimings?: boolean;
   /** Use this destination for every file instead of the platform router (tests: the memory destination). */
   destination?: Destination;
 }
@@ -131,8 +134,14 @@ export class Session {
       token: config.token,
       agent: this.#agent,
       retry,
-      onRetry: (route, attempt, delayMs, reason) =>
-        this.#sink({ type: 'api-retry', route, attempt, delayMs, reason }),
+      onRetry: (route, attempt, delayMs, reason, err) =>
+        this.#sink({ type: 'api-retry', route, attempt, delayMs, reason, ...retryDetail(err) }),
+      ...(config.apiTimings
+        ? {
+            onCall: (route: string, status: number | undefined, ms: number, attempt: number) =>
+              this.#sink({ type: 'api-call', route, status, ms, attempt }),
+          }
+        : {}),
     });
     this.#pool = new PartPool({ threads: o.compressThreads });
     this.#compressor = effectiveCompressor(o.compressor ?? 'libdeflate');
@@ -149,7 +158,7 @@ export class Session {
         resume: !o.doNotResume,
         throttle: (data, s, part) =>
           throttled(data, this.#bucket, s, config.partProgress ? this.#progressOf(part) : undefined),
-        onPartRetry: (fileId, index, attempt, delayMs, reason) =>
+        onPartRetry: (fileId, index, attempt, delayMs, reason, err) =>
           this.#sink({
             type: 'part-retry',
             order: this.#orderOf.get(fileId) ?? -1,
@@ -158,6 +167,7 @@ export class Session {
             attempt,
             delayMs,
             reason,
+            ...retryDetail(err),
           }),
       });
       this.router = new DestinationRouter({

@@ -165,7 +165,8 @@ class UploadRun {
       return undefined;
     }
     const e = sf.plan.entry;
-    const started = (fileId: string, resumed: boolean, doneBytes: number) =>
+    const plan = sf.plan;
+    const started = (fileId: string, resumed: boolean, doneBytes: number, partsDone: number) =>
       o.events({
         type: 'file-start',
         order: e.order,
@@ -176,18 +177,24 @@ class UploadRun {
         size: e.size,
         resumed,
         doneBytes,
+        plan: {
+          ...(e.stdin ? {} : { parts: plan.parts.length }),
+          partsDone,
+          chunkSize: plan.chunkSize,
+          compress: plan.compress,
+          media: plan.media,
+        },
       });
     if (prepared.kind === 'already-closed') {
-      started(prepared.fileId, true, e.size);
+      started(prepared.fileId, true, e.size, plan.parts.length);
       this.#record(fs, 'already-closed', prepared.fileId);
       return undefined;
     }
     fs.prepared = prepared;
-    const doneBytes = sf.plan.parts
-      .filter((p) => prepared.doneParts.has(p.index))
-      .reduce((n, p) => n + p.length, 0);
+    const onServer = sf.plan.parts.filter((p) => prepared.doneParts.has(p.index));
+    const doneBytes = onServer.reduce((n, p) => n + p.length, 0);
     fs.rawBytes = doneBytes;
-    started(prepared.file.fileId, prepared.resumed, doneBytes);
+    started(prepared.file.fileId, prepared.resumed, doneBytes, onServer.length);
     const finished: Promise<void> = fs.done
       .then(() => this.#finish(fs))
       .finally(() => this.#finishing.delete(finished));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe as suite, expect, it } from 'vitest';
 import { md5, writeRandomFile } from '../helpers/files.js';
@@ -41,8 +42,16 @@ suite('output', () => {
     const r = await ua(['--progress', join(e2e.tmp.dir, 'p.bin')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toMatch(/^file-[0-9A-Za-z]{24}$/);
-    expect(r.stderr).toMatch(/Transfer speed: average =/);
-    expect(r.stderr).toMatch(/p\.bin\s+100\.00% complete/);
+    // Cron-friendly (issue 14.6): local ISO time with offset, a start and a done line, a short summary.
+    const iso = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d[+-]\\d\\d:\\d\\d';
+    expect(r.stderr).toMatch(new RegExp(`^${iso} start .*p\\.bin \\(1000 B\\)$`, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^${iso} done .*p\\.bin file-\\w+ \\(1000 B in [\\d.]+m?s\\)$`, 'm'));
+    expect(r.stderr).toMatch(new RegExp(`^${iso} 1/1 files, 1000 B/1000 B \\(100\\.0%\\), .*ETA 0:00$`, 'm'));
+    for (const line of r.stderr.split('\n').filter((l) => / files, /.test(l)))
+      expect(line.length).toBeLessThanOrEqual(120);
+    const id = r.stdout.trim();
+    await waitClosed(e2e.tp, id);
+    expect(md5(await downloadFile(e2e.tp, id))).toBe(md5(readFileSync(join(e2e.tmp.dir, 'p.bin'))));
     expect(r.stderr).toMatch(/^Uploaded 1 file/m);
   });
 

@@ -18,7 +18,9 @@ export interface PlatformClientOptions {
   agent: Dispatcher;
   retry?: Partial<RetryPolicy>;
   /** Told about every retry, for -v logs and JSON events. */
-  onRetry?(route: string, attempt: number, delayMs: number, reason: string): void;
+  onRetry?(route: string, attempt: number, delayMs: number, reason: string, err: unknown): void;
+  /** Told when each attempt ends, for -vv timings: status undefined = no answer. */
+  onCall?(route: string, status: number | undefined, ms: number, attempt: number): void;
 }
 
 export interface CallOptions {
@@ -41,6 +43,7 @@ export class PlatformClient {
   readonly #agent: Dispatcher;
   readonly #retry: RetryPolicy;
   readonly #onRetry?: PlatformClientOptions['onRetry'];
+  readonly #onCall?: PlatformClientOptions['onCall'];
 
   constructor(o: PlatformClientOptions) {
     const { protocol, host, port } = o.server;
@@ -49,6 +52,7 @@ export class PlatformClient {
     this.#agent = o.agent;
     this.#retry = { ...DEFAULT_RETRY, ...o.retry };
     this.#onRetry = o.onRetry;
+    this.#onCall = o.onCall;
   }
 
   get hasToken(): boolean {
@@ -63,14 +67,31 @@ export class PlatformClient {
     const policy = { ...this.#retry, attempts: o.attempts ?? this.#retry.attempts };
     const idempotent = o.idempotent ?? true;
     return withRetry(
-      () => this.#once<T>(route, input, o.signal),
+      (attempt) => this.#timed<T>(route, input, attempt, o.signal),
       policy,
       (err) => classify(err, idempotent),
       {
         signal: o.signal,
-        onRetry: (err, attempt, delay) => this.#onRetry?.(route, attempt, delay, (err as Error).message),
+        onRetry: (err, attempt, delay) => this.#onRetry?.(route, attempt, delay, (err as Error).message, err),
       },
     );
+  }
+
+  async #timed<T>(route: string, input: object, attempt: number, signal?: AbortSignal): Promise<T> {
+    if (!this.#onCall) return this.#once<T>(route, input, signal);
+    const t0 = performance.now();
+    let status: number | undefined;
+    try {
+      const reply = await this.#once<T>(route, input, signal);
+      status = 200;
+      return reply;
+    } catch (err) {
+      if (err instanceof ApiCallError) status = err.status;
+      else if ((err as Error)?.name === 'JsonParseError') status = 200;
+      throw err;
+    } finally {
+      this.#onCall(route, status, performance.now() - t0, attempt);
+    }
   }
 
   async #once<T>(route: string, input: object, signal?: AbortSignal): Promise<T> {

@@ -20,7 +20,14 @@ export interface PlatformDestinationOptions {
     signal: AbortSignal,
     part: { fileId: string; index: number },
   ): Uint8Array | AsyncIterable<Uint8Array>;
-  onPartRetry?(fileId: string, index: number, attempt: number, delayMs: number, reason: string): void;
+  onPartRetry?(
+    fileId: string,
+    index: number,
+    attempt: number,
+    delayMs: number,
+    reason: string,
+    err: unknown,
+  ): void;
 }
 
 /** Platform storage: file/new → per part (/upload → PUT) → close, resuming by the classic signature. */
@@ -112,7 +119,7 @@ export class PlatformDestination implements Destination {
       {
         signal,
         onRetry: (err, attempt, delay) =>
-          this.#o.onPartRetry?.(fileId, part.index, attempt, delay, (err as Error).message),
+          this.#o.onPartRetry?.(fileId, part.index, attempt, delay, (err as Error).message, err),
       },
     );
   }

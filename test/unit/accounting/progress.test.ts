@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UaEvent } from '../../../src/accounting/events.js';
 import { fanOut } from '../../../src/accounting/events.js';
-import { JsonLines, PlainProgress, TtyProgress, createReporting } from '../../../src/accounting/progress.js';
+import { JsonLines, PlainProgress, createReporting } from '../../../src/accounting/progress.js';
 import { MIB, TransferStats } from '../../../src/accounting/stats.js';
 import { CaptureStream, FakeClock, FakeIntervals } from './fakes.js';
 
@@ -19,30 +19,43 @@ function fileStart(order: number, localPath: string, size: number, doneBytes = 0
   };
 }
 
-function plainSetup(o: { throttle?: number; maxFiles?: number } = {}) {
-  const clock = new FakeClock(1_700_000_000_000);
+function plainSetup(o: { throttle?: number } = {}) {
+  const clock = new FakeClock(Date.UTC(2026, 11, 2, 6, 7, 8));
   const timers = new FakeIntervals();
   const stream = new CaptureStream();
   const stats = new TransferStats({ clock });
-  const plain = new PlainProgress({ stats, stream, clock, timers, pid: 4242, ...o });
+  const plain = new PlainProgress({ stats, stream, clock, timers, ...o });
   const emit = fanOut(stats.sink, plain.sink);
   return { clock, timers, stream, stats, plain, emit };
 }
 
-describe('PlainProgress', () => {
-  it('prints classic rounds at the first event, on each interval and once at the end', () => {
+/** Local ISO time with offset, to the second: what every plain line starts with. */
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d /;
+
+const summaryEvent: UaEvent = {
+  type: 'summary',
+  ok: 1,
+  failed: 1,
+  resumed: 1,
+  skipped: 0,
+  rawBytes: 2 * MIB,
+  sentBytes: 2 * MIB,
+  retries: 0,
+  elapsedMs: 10_000,
+  mbPerSec: 0.2,
+};
+
+describe('PlainProgress (cron, issue 14.6)', () => {
+  it('prints a summary line per interval and at the end, and file lines only on start, finish and failure', () => {
     const { clock, timers, stream, plain, emit } = plainSetup({ throttle: 3145728 });
     emit({ type: 'run-start', files: 2, totalBytes: 4 * MIB });
-    expect(stream.lines()).toEqual([
-      '1700000000 PID 4242 Transfer speed: average =   0.00 MB/sec  instantaneous =   0.00 MB/sec',
-      ' (throttled to 3145728 bytes/sec)',
-    ]);
+    expect(stream.text).toBe('');
     expect([...timers.active.values()].map((t) => t.ms)).toEqual([10_000]);
-    stream.chunks = [];
     emit(fileStart(0, 'a.bin', 2 * MIB));
     emit(fileStart(1, 'b.bin', 2 * MIB, MIB));
     clock.t += 10_000;
     emit({ type: 'part-done', order: 0, fileId: 'file-0', index: 1, rawBytes: MIB, sentBytes: MIB });
+    emit({ type: 'part-progress', order: 1, index: 2, sentBytes: MIB / 2 });
     emit({ type: 'part-done', order: 1, fileId: 'file-1', index: 2, rawBytes: MIB, sentBytes: MIB });
     emit({
       type: 'file-done',
@@ -53,16 +66,18 @@ describe('PlainProgress', () => {
       bytes: 2 * MIB,
     });
     timers.fire();
-    // 2 MiB in 10 s = 0.2 MB/sec (2^20 bytes); the 5 s window saw both MiB too.
-    expect(stream.lines()).toEqual([
-      'a.bin  50.00% complete, b.bin 100.00% complete',
-      '1700000010 PID 4242 Transfer speed: average =   0.20 MB/sec  instantaneous =   0.40 MB/sec',
-      ' (throttled to 3145728 bytes/sec)',
+    const lines = stream.lines();
+    for (const l of lines) expect(l).toMatch(ISO);
+    expect(lines.map((l) => l.replace(ISO, ''))).toEqual([
+      'start a.bin (2.00 MiB)',
+      'start b.bin (2.00 MiB, resuming at 50%)',
+      'done b.bin file-1 (2.00 MiB in 10.0s)',
+      // 3 of 4 MiB; 2 MiB moved in 10 s (no sample in between: read as a steady flow)
+      '1/2 files, 3.00 MiB/4.00 MiB (75.0%), 0.2 MiB/s, ETA 0:05, limit 3.0 MiB/s',
     ]);
     stream.chunks = [];
-    timers.fire(); // b.bin was shown finished once; it is not repeated
-    expect(stream.lines()[0]).toBe('a.bin  50.00% complete');
-    stream.chunks = [];
+    emit({ type: 'part-progress', order: 0, index: 2, sentBytes: 1000 }); // progress alone prints nothing
+    expect(stream.text).toBe('');
     emit({
       type: 'file-done',
       order: 0,
@@ -72,19 +87,12 @@ describe('PlainProgress', () => {
       error: 'x',
       bytes: 2 * MIB,
     });
-    emit({
-      type: 'summary',
-      ok: 1,
-      failed: 1,
-      resumed: 1,
-      skipped: 0,
-      rawBytes: 2 * MIB,
-      sentBytes: 2 * MIB,
-      retries: 0,
-      elapsedMs: 10_000,
-      mbPerSec: 0.2,
-    });
-    expect(stream.lines()[0]).toBe('a.bin  50.00% complete (failed)');
+    emit(summaryEvent);
+    expect(stream.lines().map((l) => l.replace(ISO, ''))).toEqual([
+      'failed a.bin',
+      // the failed file's unsent bytes leave the target: all that can be done is done
+      '2/2 files, 3.00 MiB/4.00 MiB (100.0%), 0.2 MiB/s, ETA 0:00, 1 failed, limit 3.0 MiB/s',
+    ]);
     expect(timers.active.size).toBe(0);
     stream.chunks = [];
     plain.stop(); // idempotent: nothing more
@@ -92,15 +100,49 @@ describe('PlainProgress', () => {
     expect(stream.text).toBe('');
   });
 
-  it('names at most maxFiles files per round and counts the rest', () => {
-    const { stream, emit, plain } = plainSetup({ maxFiles: 10 });
-    for (let i = 0; i < 25; i++) emit(fileStart(i, `f${i}`, 10));
+  it('keeps the summary line within 120 characters with 50 files, and with the widest numbers', () => {
+    const { clock, stream, plain, emit } = plainSetup({ throttle: 1023 * MIB });
+    emit({ type: 'run-start', files: 50, totalBytes: 50 * 300 * MIB });
+    for (let i = 0; i < 50; i++) emit(fileStart(i, `run-2026-12-01/sample_${i}_R1_001.fastq.gz`, 300 * MIB));
+    for (let i = 0; i < 50; i++) {
+      clock.t += 100;
+      emit({ type: 'part-progress', order: i, index: 1, sentBytes: 40 * MIB });
+    }
     stream.chunks = [];
     plain.round();
-    const files = stream.lines()[0];
-    expect(files.split(', ')).toHaveLength(11);
-    expect(files).toMatch(/^f0 {3}0\.00% complete, f1 /);
-    expect(files.endsWith('f9   0.00% complete, … and 15 more')).toBe(true);
+    const [line] = stream.lines();
+    expect(stream.lines()).toHaveLength(1);
+    expect(line.length).toBeLessThanOrEqual(120);
+    expect(line.replace(ISO, '')).toMatch(
+      /^0\/50 files, 1\.95 GiB\/14\.6 GiB \(13\.3%\), [\d.]+ MiB\/s, ETA \d+:\d\d/,
+    );
+    // A thousand files, hundreds failed, a tebibyte and days to go still fit.
+    const wide = plainSetup({ throttle: 1023 * MIB });
+    wide.emit({ type: 'run-start', files: 1000, totalBytes: 1023 * 1024 * 1024 * MIB });
+    for (let i = 0; i < 999; i++)
+      wide.emit({
+        type: 'file-done',
+        order: i,
+        localPath: `f${i}`,
+        fileId: null,
+        outcome: 'failed',
+        bytes: 1,
+      });
+    wide.emit(fileStart(999, 'slow', 1023 * 1024 * 1024 * MIB));
+    wide.clock.t += 1000;
+    wide.emit({ type: 'part-progress', order: 999, index: 1, sentBytes: 1024 });
+    expect(wide.plain.summaryLine().length).toBeLessThanOrEqual(120);
+  });
+
+  it('prints local time with the offset of the zone it runs in', () => {
+    const { clock, plain } = plainSetup();
+    const t = new Date(clock.t);
+    const off = -t.getTimezoneOffset();
+    const sign = off < 0 ? '-' : '+';
+    const hh = String(Math.floor(Math.abs(off) / 60)).padStart(2, '0');
+    const mm = String(Math.abs(off) % 60).padStart(2, '0');
+    const local = new Date(clock.t + off * 60_000).toISOString().slice(0, 19);
+    expect(plain.summaryLine().startsWith(`${local}${sign}${hh}:${mm} `)).toBe(true);
   });
 });
 
@@ -169,56 +211,6 @@ describe('JsonLines', () => {
   });
 });
 
-describe('TtyProgress', () => {
-  it('draws an overall bar and one bar per active file into a terminal, and removes finished ones', () => {
-    const clock = new FakeClock();
-    const stream = new CaptureStream(true, 160);
-    const stats = new TransferStats({ clock });
-    const tty = new TtyProgress({ stats, stream, clock, maxBars: 2 });
-    const emit = fanOut(stats.sink, tty.sink);
-    try {
-      emit({ type: 'run-start', files: 3, totalBytes: 8 * MIB });
-      emit(fileStart(0, 'big.bin', 4 * MIB));
-      emit(fileStart(1, 'small.bin', 2 * MIB));
-      emit(fileStart(2, 'waiting.bin', 2 * MIB));
-      clock.t += 1000;
-      emit({
-        type: 'part-done',
-        order: 0,
-        fileId: 'file-0',
-        index: 1,
-        rawBytes: 2 * MIB,
-        sentBytes: 2 * MIB,
-      });
-      tty.render();
-      let screen = stream.plain;
-      expect(screen).toMatch(/big\.bin +\[=+-+\] +50\.0% 2\.00 MiB\/4\.00 MiB +2\.0 MiB\/s +ETA 0:01/);
-      expect(screen).toContain('small.bin');
-      expect(screen).not.toContain('waiting.bin'); // only maxBars file bars
-      expect(screen).toMatch(/Total +\[=+-+\] +25\.0% .*0\/3 files, 1 more active/);
-      stream.chunks = [];
-      emit({
-        type: 'file-done',
-        order: 1,
-        localPath: 'small.bin',
-        fileId: 'file-1',
-        outcome: 'uploaded',
-        bytes: 2 * MIB,
-      });
-      tty.render();
-      screen = stream.plain;
-      expect(screen).toContain('waiting.bin'); // promoted into the freed slot
-      expect(screen).not.toContain('small.bin');
-      tty.log('Uploading file x to file object file-x');
-      tty.render();
-      expect(stream.plain).toContain('Uploading file x to file object file-x\n');
-    } finally {
-      tty.stop();
-    }
-    tty.stop();
-  });
-});
-
 describe('createReporting', () => {
   it('uses plain lines off a terminal, feeds the stats first, and sends JSON to stdout', () => {
     const stderr = new CaptureStream(false);
@@ -232,8 +224,8 @@ describe('createReporting', () => {
     r.log('hello');
     r.stop();
     expect(r.stats.fileFraction(0)).toBe(0.5);
-    expect(stderr.text).toContain('x.txt  50.00% complete');
-    expect(stderr.text).toContain(' (throttled to 8192 bytes/sec)');
+    expect(stderr.text).toMatch(/ start x\.txt \(4 B\)\n/);
+    expect(stderr.text).toMatch(/ 0\/1 files, 2 B\/4 B \(50\.0%\), .*, limit 0\.0 MiB\/s\n/);
     expect(stderr.text).toContain('hello\n');
     expect(stdout.lines().map((l) => (JSON.parse(l) as { type: string }).type)).toEqual([
       'run-start',

@@ -51,9 +51,9 @@ describe('TokenBucket', () => {
     await Promise.all(pumps.map((p) => p.done));
   });
 
-  it('after an idle time allows a burst of at most one second worth, then the rate again', async () => {
+  it('after an idle time allows a burst of at most `burst`, then the rate again', async () => {
     const clock = new FakeClock();
-    const bucket = new TokenBucket({ rate: MIB, clock });
+    const bucket = new TokenBucket({ rate: MIB, clock, burst: MIB });
     await clock.advance(10_000);
     expect(bucket.available()).toBe(MIB);
     const stop = new AbortController();
@@ -91,7 +91,9 @@ describe('TokenBucket', () => {
   });
 
   it('refuses a rate that is not positive, and takes a plain number', () => {
-    expect(new TokenBucket(2048).burst).toBe(2048);
+    // A tenth of a second's worth by default: idle time before the first byte saves up little.
+    expect(new TokenBucket(2048).burst).toBe(205);
+    expect(new TokenBucket(10 * MIB).burst).toBe(MIB);
     expect(() => new TokenBucket({ rate: 0 })).toThrow(RangeError);
     expect(createThrottle(undefined)).toBeUndefined();
     expect(createThrottle(4096)?.rate).toBe(4096);

@@ -119,11 +119,35 @@ describe('stderr helpers', () => {
       mbPerSec: 0,
     });
     expect(err.lines()).toEqual([
-      'Retrying part 2 of "reads.fq" in 1.5s (attempt 1 failed: HTTP 503)',
-      'Retrying /file-1/close in 0.3s (attempt 2 failed: ECONNRESET)',
+      'Retrying part 2 of "reads.fq" in 1.5s: HTTP 503 (attempt 1 failed)',
+      'Retrying /file-1/close in 0.3s: ECONNRESET (attempt 2 failed)',
       'WARNING: metadata not applied to resumed file',
       'File "in0" could not be uploaded. boom',
       'Uploaded 0 files, 1 failed; 0 B in 1.2s, 0.0 MiB/s; 2 retries',
+    ]);
+    // A server's XML body: one short line, the body (scrubbed) only with -v.
+    const xml = {
+      type: 'part-retry' as const,
+      order: 0,
+      fileId: 'file-1',
+      index: 3,
+      attempt: 2,
+      delayMs: 2000,
+      reason: "Request failed with HTTP status code 503, server Response: '<?xml …'",
+      status: 503,
+      code: 'SlowDown',
+      body: '<?xml version="1.0"?> <Error><Code>SlowDown</Code><Message>x?X-Amz-Signature=abc123</Message></Error>',
+    };
+    const terse = new CaptureStream();
+    userMessages({ out: terse })(xml);
+    expect(terse.lines()).toEqual([
+      'Retrying part 3 of "file-1" in 2.0s: HTTP 503 SlowDown (attempt 2 failed)',
+    ]);
+    const verbose = new CaptureStream();
+    userMessages({ out: verbose, verbose: true })(xml);
+    expect(verbose.lines()).toEqual([
+      'Retrying part 3 of "file-1" in 2.0s: HTTP 503 SlowDown (attempt 2 failed)',
+      '  server said: <?xml version="1.0"?> <Error><Code>SlowDown</Code><Message>x?X-Amz-Signature=<redacted></Message></Error>',
     ]);
     const quiet = new CaptureStream();
     userMessages({ out: quiet, retries: false })({
