@@ -23,7 +23,7 @@ export const EXAMPLES: readonly Example[] = [
     command: 'ua --project "NovaSeq run 42" --folder /runs --recursive --progress runs/42',
   },
   {
-    what: 'Resume after a failure, Ctrl-C or a crash: run the same command again (only missing parts are sent)',
+    what: 'Resume after a failure, Ctrl-C or a crash: the same command again sends only the missing parts',
     command: 'ua --project "NovaSeq run 42" --folder /runs --recursive --progress runs/42',
   },
   {
@@ -48,10 +48,27 @@ function optionLabel(o: OptionSpec): string {
   return `${o.short ? `-${o.short} [ --${o.long} ]` : `--${o.long}`}${o.kind === 'flag' ? '' : ' arg'}`;
 }
 
+/** Lines of the help are at most this long (boost wrapped at 80; the option column is wider here). */
+const HELP_WIDTH = 100;
+
+/** Word-wraps a description that starts at column `indent`, continuation lines indented to it. */
+function wrap(text: string, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
 export function helpText(program = 'ua'): string {
   const width = Math.max(...OPTIONS.filter((o) => !o.hidden).map((o) => optionLabel(o).length)) + 4;
   const sections = GROUPS.map((g) => {
-    const rows = visible(g).map((o) => `  ${optionLabel(o)}`.padEnd(width) + o.help);
+    const rows = visible(g).map((o) => `  ${optionLabel(o)}`.padEnd(width) + wrap(o.help, width));
     return `${g}:\n${rows.join('\n')}\n`;
   });
   const examples = EXAMPLES.map((e) => `  ${e.what}:\n    ${e.command}\n`);

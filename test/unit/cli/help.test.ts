@@ -57,6 +57,15 @@ describe('helpText', () => {
       ).toBe(true);
   });
 
+  it('wraps descriptions under their column: no line longer than 100 characters', () => {
+    expect(h.split('\n').filter((l) => l.length > 100)).toEqual([]);
+    const lines = h.split('\n');
+    const column = lines.find((l) => l.includes('--help'))!.indexOf('Produce a help message');
+    const continued = lines.filter((l) => /^ {8}/.test(l));
+    expect(continued.length).toBeGreaterThan(0);
+    for (const l of continued) expect(l.length - l.trimStart().length, l).toBe(column);
+  });
+
   it('ends with examples (upload to a folder, a run folder recursively, resume, --test) and the commands', () => {
     const ex = h.slice(h.indexOf('\nExamples:\n'));
     expect(ex).toContain('--folder /reads sample1.fastq.gz');
