@@ -1,11 +1,12 @@
 /**
  * The command line: classic Upload Agent flags (ua-behavior §1.1–§1.3) plus ours, parsed with yargs
- * into UaOptions. One table (OPTIONS) drives both the parser and the help text. Parse errors are
+ * into UaOptions. One table (OPTIONS) drives the parser, the help text and the man page (help.ts) and
+ * shell completion (completion.ts). Parse errors are
  * UsageError with `showHelp` (the caller prints the message and a pointer to `--help` on
  * stderr and exits 1). Validation against the positionals is config/options.ts `validate()`.
  */
 import { UsageError } from '../errors.js';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import {
   capUploadThreads,
   defaultOptions,
@@ -28,132 +29,202 @@ export interface ParsedArgs {
 }
 
 type Kind = 'flag' | 'count' | 'value' | 'list';
-interface OptionSpec {
-  long: string;
-  short?: string;
-  kind: Kind;
-  hidden?: boolean;
-  help: string;
-}
 
-/** Every option, in help order. Hidden ones are accepted but not listed. */
+/** The sections of `--help` and of the man page, in the order they are listed. */
+export const GROUPS = [
+  'General',
+  'Destination',
+  'Selecting files',
+  'Metadata',
+  'Transfer',
+  'Compression',
+  'Output',
+  'Advanced',
+] as const;
+export type Group = (typeof GROUPS)[number];
+
+/** A visible option names its help group (one field); a hidden one (classic §1.3) has none. */
+export type OptionSpec = { long: string; short?: string; kind: Kind; help: string } & (
+  { group: Group; hidden?: false } | { hidden: true; group?: undefined }
+);
+
+/** Every option, in help order within its group. Hidden ones are accepted but not listed. */
 export const OPTIONS: readonly OptionSpec[] = [
-  { long: 'help', short: 'h', kind: 'flag', help: 'Produce a help message' },
-  { long: 'version', kind: 'flag', help: 'Print the version' },
+  { long: 'help', short: 'h', kind: 'flag', group: 'General', help: 'Produce a help message' },
+  { long: 'version', kind: 'flag', group: 'General', help: 'Print the version' },
   {
     long: 'env',
     short: 'e',
     kind: 'flag',
+    group: 'General',
     help: 'Print environment information (the token is shown redacted)',
   },
-  { long: 'auth-token', short: 'a', kind: 'value', help: 'Specify the authentication token' },
+  {
+    long: 'auth-token',
+    short: 'a',
+    kind: 'value',
+    group: 'General',
+    help: 'Specify the authentication token',
+  },
   {
     long: 'project',
     short: 'p',
     kind: 'list',
+    group: 'Destination',
     help: 'Name or ID of a project (repeat: one per file, matched by position)',
   },
   {
     long: 'folder',
     short: 'f',
     kind: 'list',
+    group: 'Destination',
     help: 'Name of folder to upload to (default "/"; repeat: one per file)',
   },
   {
     long: 'name',
     short: 'n',
     kind: 'list',
+    group: 'Destination',
     help: 'Name of the remote file (repeat: one per file; default: the local name)',
   },
   {
     long: 'manifest',
     short: 'm',
     kind: 'flag',
+    group: 'Selecting files',
     help: 'The first file argument is a JSON manifest of files to upload',
   },
-  { long: 'visibility', kind: 'value', help: 'Use "visible" or "hidden" (default "visible")' },
+  {
+    long: 'visibility',
+    kind: 'value',
+    group: 'Metadata',
+    help: 'Use "visible" or "hidden" (default "visible")',
+  },
   {
     long: 'property',
     kind: 'list',
+    group: 'Metadata',
     help: 'Key-value pair to add as a property; repeat as necessary, e.g. "--property key1=val1 --property key2=val2" (the value may contain "=")',
   },
-  { long: 'type', kind: 'list', help: 'Type of the data object; repeat as necessary' },
-  { long: 'tag', kind: 'list', help: 'Tag of the data object; repeat as necessary' },
-  { long: 'details', kind: 'value', help: 'JSON object or array to store as details' },
-  { long: 'recursive', kind: 'flag', help: 'Upload directories recursively' },
-  { long: 'read-threads', kind: 'value', help: 'Number of parallel disk read threads (default 2)' },
+  { long: 'type', kind: 'list', group: 'Metadata', help: 'Type of the data object; repeat as necessary' },
+  { long: 'tag', kind: 'list', group: 'Metadata', help: 'Tag of the data object; repeat as necessary' },
+  { long: 'details', kind: 'value', group: 'Metadata', help: 'JSON object or array to store as details' },
+  { long: 'recursive', kind: 'flag', group: 'Selecting files', help: 'Upload directories recursively' },
+  {
+    long: 'read-threads',
+    kind: 'value',
+    group: 'Transfer',
+    help: 'Number of parallel disk read threads (default 2)',
+  },
   {
     long: 'compress-threads',
     short: 'c',
     kind: 'value',
+    group: 'Compression',
     help: 'Number of parallel compression threads (default min(8, cores))',
   },
   {
     long: 'upload-threads',
     short: 'u',
     kind: 'value',
+    group: 'Transfer',
     help: 'Number of parallel upload threads (default 8)',
   },
   {
     long: 'chunk-size',
     short: 's',
     kind: 'value',
+    group: 'Transfer',
     help: 'Size of chunks in which the file should be uploaded, e.g. 75M (units B, K, M, G, T; default 75M; minimum 5M)',
   },
   {
     long: 'throttle',
     kind: 'value',
+    group: 'Transfer',
     help: 'Limit upload speed to this many bytes/sec (units B, K, M, G; minimum 4K)',
   },
   {
     long: 'tries',
     short: 'r',
     kind: 'value',
+    group: 'Transfer',
     help: 'Attempts per chunk in all (default 3; the classic agent made N+1 attempts)',
   },
-  { long: 'do-not-compress', kind: 'flag', help: 'Do not compress files before uploading' },
-  { long: 'compress-level', kind: 'value', help: 'gzip level 1-9 for compressed uploads (default 6)' },
+  {
+    long: 'do-not-compress',
+    kind: 'flag',
+    group: 'Compression',
+    help: 'Do not compress files before uploading',
+  },
+  {
+    long: 'compress-level',
+    kind: 'value',
+    group: 'Compression',
+    help: 'gzip level 1-9 for compressed uploads (default 6)',
+  },
   {
     long: 'compressor',
     kind: 'value',
+    group: 'Compression',
     help: 'Deflate implementation for compressed uploads: libdeflate (default; node:zlib if it cannot load) or zlib',
   },
   {
     long: 'exclude',
     kind: 'list',
+    group: 'Selecting files',
     help: 'Skip files matching this glob (relative path or base name); repeat as necessary',
   },
-  { long: 'progress', short: 'g', kind: 'flag', help: 'Report upload progress' },
+  { long: 'progress', short: 'g', kind: 'flag', group: 'Output', help: 'Report upload progress' },
   {
     long: 'verbose',
     short: 'v',
     kind: 'count',
+    group: 'Output',
     help: "Verbose logging on stderr: each file's plan and resume point, retries with the server's answer; -vv adds every part and API call with its time",
   },
   {
     long: 'log-file',
     kind: 'value',
+    group: 'Output',
     help: 'Append a -vv log with timestamps to this file (created 0600; its directory must exist)',
   },
-  { long: 'json', kind: 'flag', help: 'Write JSON lines (events and one result per file) on stdout' },
-  { long: 'wait-on-close', kind: 'flag', help: 'Wait for files to be closed' },
-  { long: 'verify', kind: 'flag', help: 'After close, check every remote part against what was sent' },
-  { long: 'do-not-resume', kind: 'flag', help: 'Do not attempt to resume any incomplete uploads' },
+  {
+    long: 'json',
+    kind: 'flag',
+    group: 'Output',
+    help: 'Write JSON lines (events and one result per file) on stdout',
+  },
+  { long: 'wait-on-close', kind: 'flag', group: 'Transfer', help: 'Wait for files to be closed' },
+  {
+    long: 'verify',
+    kind: 'flag',
+    group: 'Transfer',
+    help: 'After close, check every remote part against what was sent',
+  },
+  {
+    long: 'do-not-resume',
+    kind: 'flag',
+    group: 'Transfer',
+    help: 'Do not attempt to resume any incomplete uploads',
+  },
   {
     long: 'direct',
     kind: 'flag',
+    group: 'Advanced',
     help: "Write straight into the project's auto-symlink bucket/container with your own cloud credentials (AWS_* or AZURE_STORAGE_* variables), then register the file",
   },
   {
     long: 'state-dir',
     kind: 'value',
+    group: 'Advanced',
     help: 'Directory for the resume journal (default $UA_STATE_DIR, $XDG_CACHE_HOME/ua or ~/.cache/ua)',
   },
-  { long: 'test', kind: 'flag', help: 'Test upload agent settings' },
+  { long: 'test', kind: 'flag', group: 'General', help: 'Test upload agent settings' },
   {
     long: 'read-from-stdin',
     short: 'i',
     kind: 'flag',
+    group: 'Selecting files',
     help: 'Read file content from stdin (the file argument gives the remote name)',
   },
   // hidden (classic §1.3)
@@ -162,7 +233,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { long: 'apiserver-host', kind: 'value', hidden: true, help: 'API server host' },
   { long: 'apiserver-port', kind: 'value', hidden: true, help: 'API server port' },
   { long: 'certificate-file', kind: 'value', hidden: true, help: 'CA bundle, or NOVERIFY' },
-  { long: 'override-file-limit', kind: 'flag', hidden: true, help: 'Allow more than 1000 files' },
+  { long: 'override-file-limit', kind: 'flag', group: 'Advanced', help: 'Allow more than 1000 files' },
   { long: 'reads', kind: 'flag', hidden: true, help: 'legacy import app (not supported)' },
   { long: 'paired-reads', kind: 'flag', hidden: true, help: 'legacy import app (not supported)' },
   { long: 'mappings', kind: 'flag', hidden: true, help: 'legacy import app (not supported)' },
@@ -171,17 +242,6 @@ export const OPTIONS: readonly OptionSpec[] = [
 ];
 
 const byShort = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
-
-/** Classic layout: `Usage: ua [options] <file> [...]`, blank line, `Available options:` and the list. */
-export function helpText(program = 'ua'): string {
-  const rows = OPTIONS.filter((o) => !o.hidden).map((o) => {
-    const left = `  ${o.short ? `-${o.short} [ --${o.long} ]` : `--${o.long}`}${o.kind === 'flag' || o.kind === 'count' ? '' : ' arg'}`;
-    return [left, o.help] as const;
-  });
-  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
-  const body = rows.map(([l, h]) => l.padEnd(width) + h).join('\n');
-  return `Usage: ${program} [options] <file> [...]\n\nAvailable options:\n${body}\n`;
-}
 
 /** Parses argv (without node and script). Throws UsageError (showHelp) on a parse error. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -283,7 +343,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 type RawArgs = Record<string, unknown> & { _: unknown[] };
 
-function runYargs(argv: readonly string[]): RawArgs {
+/** yargs set up as the classic parser (boost's rules) with every option: here and for completion. */
+export function uaParser(argv: readonly string[]): Argv {
   let y = yargs([...argv])
     .parserConfiguration({
       'duplicate-arguments-array': true,
@@ -300,18 +361,24 @@ function runYargs(argv: readonly string[]): RawArgs {
     })
     .help(false)
     .version(false)
-    .exitProcess(false)
-    .strictOptions()
-    .fail((msg, err) => {
-      throw translateFailure(msg ?? err?.message ?? 'invalid arguments', argv);
-    });
+    .exitProcess(false);
   for (const spec of OPTIONS) {
     y = y.option(spec.long, {
       ...(spec.short ? { alias: spec.short } : {}),
       type: spec.kind === 'flag' ? 'boolean' : spec.kind === 'count' ? 'count' : 'string',
       ...(spec.kind === 'flag' || spec.kind === 'count' ? {} : { requiresArg: true }),
+      ...(spec.hidden ? { hidden: true } : { describe: spec.help }),
     });
   }
+  return y;
+}
+
+function runYargs(argv: readonly string[]): RawArgs {
+  const y = uaParser(argv)
+    .strictOptions()
+    .fail((msg, err) => {
+      throw translateFailure(msg ?? err?.message ?? 'invalid arguments', argv);
+    });
   try {
     return y.parseSync() as RawArgs;
   } catch (err) {

@@ -11,7 +11,8 @@ import { upload } from '../index.js';
 import { createHttpAgent } from '../transfer/http.js';
 import { CLASSIC_VERSION, UA_VERSION } from '../version.js';
 import { PlatformClient } from '../transfer/platform/api.js';
-import { parseArgs, helpText, type ParsedArgs } from './args.js';
+import { parseArgs, type ParsedArgs } from './args.js';
+import { helpText } from './help.js';
 import { endQuietlyOnClosedStdout, errorLine, ResultLines, userInfo, userMessages } from './output.js';
 
 /** Exit codes after a signal, as a shell reports a process it ended: 128 + the signal's number. */
@@ -29,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
   // `ua daemon …` is its own command; the classic agent had no such subcommand (a file named
   // `daemon` can still be uploaded as `./daemon`).
   if (argv[0] === 'daemon') return (await import('./daemon.js')).daemonMain(argv.slice(1));
+  // Likewise `ua completion bash|zsh`, and the hidden entry point its script calls on each TAB.
+  if (argv[0] === 'completion') return (await import('./completion.js')).completionScript(argv.slice(1));
+  if (argv[0] === '--get-yargs-completions')
+    return (await import('./completion.js')).completionAnswer(argv.slice(1));
   let parsed: ParsedArgs;
   try {
     parsed = parseArgs(argv);

@@ -103,6 +103,8 @@ export const MIN_THROTTLE = 4096;
 export const LOW_THROTTLE = 262144;
 /** Classic MAX_FILE_UPLOAD; lifted by --override-file-limit. */
 export const MAX_FILES = 1000;
+/** The classic text, then what to do about it: the flag was hidden in the classic agent's help. */
+export const FILE_LIMIT_MESSAGE = `The number of files to upload is limited to ${MAX_FILES}; add --override-file-limit to upload more in one run`;
 const WINDOWS = process.platform === 'win32';
 
 /**
@@ -285,8 +287,7 @@ export function validate(o: UaOptions, positionals: readonly string[], projectCo
   if (o.details !== undefined && (o.details === null || typeof o.details !== 'object')) {
     throw fail('JSON Data must be a JSON object or JSON array');
   }
-  if (!o.overrideFileLimit && !o.readFromStdin && n > MAX_FILES)
-    throw fail(`The number of files to upload is limited to ${MAX_FILES}`);
+  if (!o.overrideFileLimit && !o.readFromStdin && n > MAX_FILES) throw fail(FILE_LIMIT_MESSAGE);
   if (o.throttle !== undefined) {
     const t = o.throttle;
     if (t < MIN_THROTTLE)

@@ -22,7 +22,7 @@ import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
-import { MAX_FILES, type UaOptions } from '../config/options.js';
+import { FILE_LIMIT_MESSAGE, MAX_FILES, type UaOptions } from '../config/options.js';
 import { canonicalPath } from './signature.js';
 import { readManifest } from './manifest.js';
 import type { TarBatch } from '../read/tar-source.js';
@@ -97,11 +97,10 @@ export function expandInputs(
   const isExcluded = (rel: string) => excluded(rel) || excluded(basename(rel));
   let counted = 0;
   const count = () => {
-    if (!o.overrideFileLimit && ++counted > MAX_FILES)
-      throw new UsageError(`The number of files to upload is limited to ${MAX_FILES}`);
+    if (!o.overrideFileLimit && ++counted > MAX_FILES) throw new UsageError(FILE_LIMIT_MESSAGE);
   };
   if (!o.overrideFileLimit && !o.readFromStdin && positionals.length > MAX_FILES) {
-    throw new UsageError(`The number of files to upload is limited to ${MAX_FILES}`);
+    throw new UsageError(FILE_LIMIT_MESSAGE);
   }
   type Dest = Pick<UploadEntry, 'projectSpec' | 'folder' | 'name' | 'source' | 'argIndex'>;
   const add = (localPath: string, st: Stats, dest: Dest) => {

@@ -1,11 +1,12 @@
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { listFiles } from '../helpers/remote.js';
-import { runUa, type RunUaOptions } from '../helpers/run-ua.js';
+import { runUa, UA_BIN, type RunUaOptions } from '../helpers/run-ua.js';
 
 /** The undici in node_modules: the one ua sends with. */
 const UNDICI = (createRequire(import.meta.url)('undici/package.json') as { version: string }).version;
@@ -83,5 +84,63 @@ suite('legacy import flags (README: differences table)', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+suite('--help and shell completion', () => {
+  it('--help prints the grouped options and the examples on stderr, exit 0', async () => {
+    const r = await runUa(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    for (const g of [
+      'Destination',
+      'Metadata',
+      'Transfer',
+      'Compression',
+      'Selecting files',
+      'Output',
+      'Advanced',
+    ])
+      expect(r.stderr).toContain(`\n${g}:\n`);
+    expect(r.stderr).toContain('\nExamples:\n');
+  });
+
+  it('`ua completion bash`, sourced in bash, completes `ua --comp<TAB>` from the option table', () => {
+    const tmp = tempDir();
+    try {
+      // The script calls `ua` from PATH, as an installed one would be.
+      symlinkSync(UA_BIN, join(tmp.dir, 'ua'));
+      const script = [
+        'source <(ua completion bash)',
+        'COMP_WORDS=(ua --comp); COMP_CWORD=1; COMP_LINE="ua --comp"; COMP_POINT=${#COMP_LINE}',
+        '_ua_yargs_completions',
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+      ].join('\n');
+      const r = spawnSync('bash', ['-c', script], {
+        encoding: 'utf8',
+        env: { PATH: `${tmp.dir}:${process.env.PATH}`, HOME: tmp.dir },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([
+        '--compress-level',
+        '--compress-threads',
+        '--compressor',
+      ]);
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('`ua completion zsh` prints a compdef script; another shell is one line and exit 1', async () => {
+    const zsh = await runUa(['completion', 'zsh']);
+    expect(zsh.code).toBe(0);
+    expect(zsh.stdout.startsWith('#compdef ua\n')).toBe(true);
+    expect(zsh.stdout).toContain('ua --get-yargs-completions');
+    const fish = await runUa(['completion', 'fish']);
+    expect(fish.code).toBe(1);
+    expect(fish.stdout).toBe('');
+    expect(fish.stderr).toBe(
+      "ERROR: ua completion takes one shell, bash or zsh (got 'fish'); e.g. ua completion bash\n",
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { UsageError } from '../../../src/errors.js';
 import { describe, expect, it } from 'vitest';
-import { helpText, parseArgs } from '../../../src/cli/args.js';
+import { parseArgs } from '../../../src/cli/args.js';
 
 const MiB = 1024 * 1024;
 function parseFailure(argv: string[]): UsageError {
@@ -223,34 +223,5 @@ describe('parseArgs', () => {
     expect(parseFailure(['--details', '"str"', 'x']).message).toBe(
       'JSON Data must be a JSON object or JSON array',
     );
-  });
-});
-
-describe('helpText', () => {
-  it('has the classic header and lists visible options only', () => {
-    const h = helpText();
-    expect(h.startsWith('Usage: ua [options] <file> [...]\n\nAvailable options:\n')).toBe(true);
-    for (const visible of [
-      '-a [ --auth-token ] arg',
-      '-r [ --tries ] arg',
-      '--recursive',
-      '-i [ --read-from-stdin ]',
-      '--exclude arg',
-      '--compress-level arg',
-      '--compressor arg',
-    ]) {
-      expect(h).toContain(visible);
-    }
-    for (const hidden of [
-      '--file',
-      '--apiserver-host',
-      '--certificate-file',
-      '--override-file-limit',
-      '--ref-genome',
-      '--paired-reads',
-    ]) {
-      expect(h).not.toContain(hidden);
-    }
-    expect(h).toMatch(/--tries.*Attempts per chunk in all/);
   });
 });

@@ -219,7 +219,9 @@ describe('validate', () => {
 
   it('limits positionals to 1000 unless --override-file-limit', () => {
     const many = Array.from({ length: 1001 }, (_, i) => `f${i}`);
-    expect(validationError({}, many).message).toBe('The number of files to upload is limited to 1000');
+    expect(validationError({}, many).message).toBe(
+      'The number of files to upload is limited to 1000; add --override-file-limit to upload more in one run',
+    );
     expect(validate(opts({ overrideFileLimit: true }), many)).toEqual([]);
     expect(validate(opts(), many.slice(0, 1000))).toEqual([]);
   });

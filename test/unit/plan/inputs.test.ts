@@ -134,7 +134,9 @@ describe('directories', () => {
   it('counts files towards the 1000-file limit unless --override-file-limit', () => {
     for (let i = 0; i < 1001; i++) touch(`many/f${String(i).padStart(4, '0')}`, '');
     const many = join(root, 'many');
-    expect(inputError([many])).toBe('The number of files to upload is limited to 1000');
+    expect(inputError([many])).toBe(
+      'The number of files to upload is limited to 1000; add --override-file-limit to upload more in one run',
+    );
     expect(expandInputs([many], opts({ overrideFileLimit: true }))).toHaveLength(1001);
   });
 });
