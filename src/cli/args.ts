@@ -123,6 +123,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'list',
     help: 'Skip files matching this glob (relative path or base name); repeat as necessary',
   },
+  // ----- file selection (plan/filter.ts, plan/files-from.ts: rclone's rules) and --dry-run
+  {
+    long: 'include',
+    kind: 'list',
+    help: 'Upload only files matching this glob (rclone rules: tried before --exclude; * stays in one directory, ** crosses them, /x is anchored); repeat as necessary',
+  },
+  {
+    long: 'exclude-from',
+    kind: 'list',
+    help: 'Read --exclude globs from this file, one per line (# and ; start comments; - is stdin)',
+  },
+  {
+    long: 'files-from',
+    kind: 'list',
+    help: 'Upload exactly the files listed in this file, one path per line relative to the one directory argument (# and ; start comments; - is stdin)',
+  },
+  {
+    long: 'dry-run',
+    kind: 'flag',
+    help: 'Print the plan (files, remote names, sizes, parts, what a rerun would resume) and create nothing',
+  },
   { long: 'progress', short: 'g', kind: 'flag', help: 'Report upload progress' },
   { long: 'verbose', short: 'v', kind: 'flag', help: 'Verbose logging' },
   { long: 'json', kind: 'flag', help: 'Write JSON lines (events and one result per file) on stdout' },
@@ -229,6 +250,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   o.compressLevel = int('compress-level') ?? o.compressLevel;
   o.compressor = (single('compressor') ?? o.compressor) as Compressor; // checked by validate()
   o.exclude = list('exclude');
+  o.include = list('include');
+  o.excludeFrom = list('exclude-from');
+  o.filesFrom = list('files-from');
+  o.dryRun = flag('dry-run');
   o.progress = flag('progress');
   o.verbose = flag('verbose');
   o.json = flag('json');

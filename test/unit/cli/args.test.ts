@@ -242,7 +242,7 @@ describe('helpText', () => {
       expect(h).toContain(visible);
     }
     for (const hidden of [
-      '--file',
+      '--file arg', // not '--file' alone: --files-from is listed
       '--apiserver-host',
       '--certificate-file',
       '--override-file-limit',
