@@ -79,6 +79,8 @@ export async function main(argv: string[]): Promise<number> {
     errorLine(err.message);
     return 1;
   }
+  // --dry-run: the plan, read-only (cli/dry-run.ts); nothing below runs.
+  if (o.dryRun) return (await import('./dry-run.js')).dryRun({ options: o, positionals, config: cfg });
   const reporting = createReporting({ progress: o.progress, json: o.json, throttle: o.throttle });
   const results = new ResultLines({ json: o.json });
   const events = fanOut(reporting.sink, results.sink, userMessages({ out: reporting.log }));
