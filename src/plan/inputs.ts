@@ -25,6 +25,7 @@ import fg from 'fast-glob';
 import { MAX_FILES, type UaOptions } from '../config/options.js';
 import { checkFilesFrom, listedFiles } from './files-from.js';
 import { buildFilter, type FileFilter } from './filter.js';
+import { checkStdinLists } from './lists.js';
 import { canonicalPath } from './signature.js';
 import { readManifest } from './manifest.js';
 import type { TarBatch } from '../read/tar-source.js';
@@ -95,6 +96,7 @@ export function expandInputs(
 ): UploadEntry[] {
   const warn = hooks.onWarning ?? (() => {});
   const entries: UploadEntry[] = [];
+  checkStdinLists(o);
   checkFilesFrom(o, positionals);
   const filter = buildFilter(o);
   let counted = 0;

@@ -32,3 +32,19 @@ export function readList(file: string, option: string): string[] {
   }
   return out;
 }
+
+/** Standard input can be read once: by one list, or by --read-from-stdin. */
+export function checkStdinLists(o: {
+  excludeFrom?: readonly string[];
+  filesFrom?: readonly string[];
+  readFromStdin: boolean;
+}): void {
+  const lists = [
+    ...(o.excludeFrom ?? []).filter((f) => f === '-').map(() => '--exclude-from -'),
+    ...(o.filesFrom ?? []).filter((f) => f === '-').map(() => '--files-from -'),
+  ];
+  if (lists.length > 1 || (lists.length === 1 && o.readFromStdin))
+    throw new UsageError(
+      `${[...lists, ...(o.readFromStdin ? ['--read-from-stdin'] : [])].join(' and ')} would all read standard input; give the lists as files`,
+    );
+}

@@ -153,5 +153,14 @@ it('bad input and a refused project exit as a real run would, creating nothing',
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/^ERROR: /);
   expect(refused.stdout).toBe('');
+  // stdin: planned without reading it (its compression and parts are decided as it is read).
+  const stdin = await runUa(['--project', e2e.tp.project, '-i', '--dry-run', 'piped.txt'], {
+    env: e2e.tp.env,
+    stdin: 'not read',
+  });
+  expect(stdin.code, stdin.stderr).toBe(0);
+  expect(stdin.stdout).toBe(
+    `<stdin> → ${e2e.tp.project}:/piped.txt[.gz unless already compressed]  size unknown  parts cut as read  new (stdin)\n`,
+  );
   expect((await listFiles(e2e.tp)).length).toBe(before);
 });

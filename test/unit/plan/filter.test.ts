@@ -170,3 +170,17 @@ describe('--files-from', () => {
     );
   });
 });
+
+describe('standard input', () => {
+  it('one list may be -, read from stdin; two readers of stdin are refused', () => {
+    const dir = run();
+    expect(
+      usageError(() =>
+        expandInputs([dir], opts({ excludeFrom: ['-'], readFromStdin: true, recursive: true })),
+      ),
+    ).toBe('--exclude-from - and --read-from-stdin would all read standard input; give the lists as files');
+    expect(usageError(() => expandInputs([dir], opts({ excludeFrom: ['-', '-'] })))).toMatch(
+      /^--exclude-from - and --exclude-from - would all read/,
+    );
+  });
+});
