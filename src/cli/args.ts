@@ -282,6 +282,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     ...((raw['--'] as unknown[] | undefined) ?? []).map(String),
   ];
 
+  if (positionals.length === 0 && o.filesFrom.length > 0 && !o.help && !o.env && !o.version && !o.test)
+    throw new UsageError(
+      `--files-from needs the directory its paths are relative to: ua --files-from ${o.filesFrom[0]} DIR`,
+    );
+
   let action: Action = 'upload';
   let helpExitCode: 0 | 1 | undefined;
   if (o.env) action = 'env';
