@@ -4,6 +4,12 @@
  * resume lookup of transfer/platform/resume-lookup.ts) but read-only. Only describe and find calls
  * reach the platform: no file object, part, folder or nonce is made, and the resume journal is never
  * opened. Printed by cli/dry-run.ts.
+ *
+ * With --direct (or UA_DIRECT=1) the lookup keeps only closed objects, as direct mode's does: an open
+ * platform object is not what a direct upload resumes, and the multipart upload it does resume lives
+ * in the journal, which a dry run does not open. The automatic choice of direct mode (cloud
+ * credentials in the environment and an auto-symlink project) is not predicted, nor whether the
+ * project can take direct uploads at all: those are decided when the real run starts.
  */
 import type { UaOptions } from '../config/options.js';
 import type { FileDescription, PlatformClient } from '../transfer/platform/api.js';
@@ -48,7 +54,9 @@ export async function preview(
   projects: ReadonlyMap<string, ResolvedProject>,
   o: UaOptions,
   signal: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<PreviewFile[]> {
+  const direct = o.direct === true || env.UA_DIRECT === '1';
   const planned = entries.map((entry) => ({
     entry,
     projectId: projects.get(entry.projectSpec)!.id,
@@ -60,7 +68,7 @@ export async function preview(
   for (const p of planned) {
     if (!p.plan) out.push({ ...p, resume: { state: 'stdin' } });
     else if (o.doNotResume) out.push({ ...p, resume: { state: 'not-looked-up' } });
-    else out.push({ ...p, resume: await lookup(api, p.plan, p.projectId, signal) });
+    else out.push({ ...p, resume: await lookup(api, p.plan, p.projectId, signal, direct) });
   }
   return out;
 }
@@ -70,8 +78,10 @@ async function lookup(
   plan: FilePlan,
   projectId: string,
   signal: AbortSignal,
+  direct: boolean,
 ): Promise<ResumeState> {
-  const hit = await findResumable(api, plan, projectId, signal);
+  const closedOnly = (d: FileDescription | undefined) => d?.state !== 'open';
+  const hit = await findResumable(api, plan, projectId, signal, direct ? closedOnly : undefined);
   if (!hit) return { state: 'new' };
   const remoteName = hit.describe.name ?? plan.remoteName;
   if (hit.describe.state !== 'open') return { state: 'closed', fileId: hit.id, remoteName };

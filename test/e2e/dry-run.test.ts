@@ -116,6 +116,18 @@ it('prints files, remote names, sizes, parts and resume state, and makes nothing
   });
   expect(lines[3]).toMatchObject({ files: 3, new: 3, resume: 0, closed: 0, partsToSend: 8, created: 0 });
 
+  // Direct mode resumes closed objects only (its multipart state is in the journal): half.bin is new there.
+  const direct = await runUa([...args, '--do-not-compress', '--json', '--dry-run', dir], {
+    env: { ...env, UA_DIRECT: '1' },
+  });
+  expect(direct.code, direct.stderr).toBe(0);
+  const states = direct.stdout
+    .trim()
+    .split('\n')
+    .slice(0, 3)
+    .map((l) => JSON.parse(l).resume.state);
+  expect(states).toEqual(['new', 'new', 'closed']);
+
   // Nothing made: the same objects, parts and folders; only read-only routes called; no journal written.
   const routes = [...e2e.tp.platform.stats.apiCalls.keys()]; // before snapshot() adds its own calls
   expect(await snapshot()).toEqual(before);
