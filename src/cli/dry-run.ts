@@ -9,7 +9,7 @@ import { formatBytes } from '../accounting/format.js';
 import type { ApiConfig } from '../config/env.js';
 import type { UaOptions } from '../config/options.js';
 import { diagnoseConfigOf, refusalText, resolveAllExplained } from '../diagnose/refusal.js';
-import { ApiCallError, ConnectionError, UaError, UsageError } from '../errors.js';
+import { ApiCallError, ConnectionError, RunError, UaError, UsageError } from '../errors.js';
 import { tlsOptions } from '../index.js';
 import { expandInputs } from '../plan/inputs.js';
 import { preview, type PreviewFile } from '../plan/preview.js';
@@ -39,7 +39,15 @@ export async function dryRun(req: DryRunRequest): Promise<number> {
     errorLine(e.message, err);
     return 1;
   }
-  const agent = createHttpAgent({ connections: 2, ...tlsOptions(cfg.caCert), env: process.env });
+  let tls;
+  try {
+    tls = tlsOptions(cfg.caCert);
+  } catch (e) {
+    if (!(e instanceof UaError)) throw e;
+    errorLine(e.message, err);
+    return 1;
+  }
+  const agent = createHttpAgent({ connections: 2, ...tls, env: process.env });
   const api = new PlatformClient({ server: cfg, token: cfg.token, agent });
   const signal = new AbortController().signal;
   try {
@@ -62,6 +70,7 @@ export async function dryRun(req: DryRunRequest): Promise<number> {
   } catch (e) {
     if (!(e instanceof UaError)) throw e;
     errorLine(e.message, err);
+    if (e instanceof RunError) return e.exitCode;
     return unusable(e) ? 3 : 1;
   } finally {
     await agent.close();
