@@ -165,6 +165,14 @@ it('bad input and a refused project exit as a real run would, creating nothing',
   expect(refused.code).toBe(1);
   expect(refused.stderr).toMatch(/^ERROR: /);
   expect(refused.stdout).toBe('');
+  const cert = await runUa(
+    ['--project', e2e.tp.project, '--certificate-file', '/nonexistent/ca.pem', '--dry-run', path],
+    {
+      env: e2e.tp.env,
+    },
+  );
+  expect([cert.code, cert.stderr.trim().split('\n').length]).toEqual([1, 1]);
+  expect(cert.stderr).toMatch(/^ERROR: Unable to read the certificate file "\/nonexistent\/ca.pem"/);
   // stdin: planned without reading it (its compression and parts are decided as it is read).
   const stdin = await runUa(['--project', e2e.tp.project, '-i', '--dry-run', 'piped.txt'], {
     env: e2e.tp.env,
