@@ -174,6 +174,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     group: 'Selecting files',
     help: 'Skip files matching this glob (relative path or base name); repeat as necessary',
   },
+  // ----- file selection (plan/filter.ts, plan/files-from.ts: rclone's rules) and --dry-run
+  {
+    long: 'include',
+    kind: 'list',
+    group: 'Selecting files',
+    help: 'Upload only files matching this glob (rclone rules: tried before --exclude; * stays in one directory, ** crosses them, /x is anchored); repeat as necessary',
+  },
+  {
+    long: 'exclude-from',
+    kind: 'list',
+    group: 'Selecting files',
+    help: 'Read --exclude globs from this file, one per line (# and ; start comments; - is stdin)',
+  },
+  {
+    long: 'files-from',
+    kind: 'list',
+    group: 'Selecting files',
+    help: 'Upload exactly the files listed in this file, one path per line relative to the one directory argument (# and ; start comments; - is stdin)',
+  },
+  {
+    long: 'dry-run',
+    kind: 'flag',
+    group: 'General',
+    help: 'Print the plan (files, remote names, sizes, parts, what a rerun would resume) and create nothing',
+  },
   { long: 'progress', short: 'g', kind: 'flag', group: 'Output', help: 'Report upload progress' },
   {
     long: 'verbose',
@@ -299,6 +324,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   o.compressLevel = int('compress-level') ?? o.compressLevel;
   o.compressor = (single('compressor') ?? o.compressor) as Compressor; // checked by validate()
   o.exclude = list('exclude');
+  o.include = list('include');
+  o.excludeFrom = list('exclude-from');
+  o.filesFrom = list('files-from');
+  o.dryRun = flag('dry-run');
   o.progress = flag('progress');
   o.verbosity = Math.min(2, Number(raw.verbose ?? 0) || 0); // -v 1, -vv (or -v -v) 2
   o.verbose = o.verbosity > 0;
@@ -328,6 +357,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     ...(raw._ as unknown[]).map(String),
     ...((raw['--'] as unknown[] | undefined) ?? []).map(String),
   ];
+
+  if (positionals.length === 0 && o.filesFrom.length > 0 && !o.help && !o.env && !o.version && !o.test)
+    throw new UsageError(
+      `--files-from needs the directory its paths are relative to: ua --files-from ${o.filesFrom[0]} DIR`,
+    );
 
   let action: Action = 'upload';
   let helpExitCode: 0 | 1 | undefined;

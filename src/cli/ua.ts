@@ -85,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
     errorLine(err.message);
     return 1;
   }
+  // --dry-run: the plan, read-only (cli/dry-run.ts); nothing below runs.
+  if (o.dryRun) return (await import('./dry-run.js')).dryRun({ options: o, positionals, config: cfg });
   let logFile: LogFile | undefined;
   try {
     logFile = o.logFile === undefined ? undefined : openLogFile(o.logFile);

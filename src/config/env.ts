@@ -2,7 +2,9 @@
  * API server and credentials, resolved like the classic agent (ua-behavior §3.1): for each DX_* key,
  * the environment variable, then `~/.dnanexus_config/environment.json`, then
  * `~/.dnanexus_config/environment` (`export KEY='value'` lines); command-line flags override all.
- * Only reads files; never logs a token (use `redactToken`).
+ * `DX_USER_CONF_DIR` names another directory instead of `~/.dnanexus_config`, as the platform's other
+ * clients (dx, dxpy) read it: a leading `~` is the home directory. Only reads files; never logs a
+ * token (use `redactToken`).
  */
 import { UsageError } from '../errors.js';
 import { readFileSync, statSync } from 'node:fs';
@@ -47,7 +49,7 @@ export interface ApiConfig {
 
 export interface ApiConfigInput {
   env?: NodeJS.ProcessEnv;
-  /** Home directory holding `.dnanexus_config`; default os.homedir(). */
+  /** Home directory holding `.dnanexus_config` (and `~` in DX_USER_CONF_DIR); default os.homedir(). */
   home?: string;
   /** Command-line overrides (--apiserver-*, --auth-token, --certificate-file). */
   cli?: {
@@ -65,6 +67,13 @@ export function redactToken(t: string | undefined): string {
   return `${t.slice(0, 4)}…`;
 }
 
+/** The user's config directory: DX_USER_CONF_DIR when set (non-empty), else `<home>/.dnanexus_config`. */
+export function configDir(env: NodeJS.ProcessEnv, home: string): string {
+  const d = env.DX_USER_CONF_DIR;
+  if (!d) return join(home, '.dnanexus_config');
+  return d === '~' || d.startsWith('~/') ? join(home, d.slice(1)) : d;
+}
+
 interface Source {
   name: string;
   path?: string;
@@ -73,7 +82,7 @@ interface Source {
 
 export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
   const env = input.env ?? process.env;
-  const dir = join(input.home ?? homedir(), '.dnanexus_config');
+  const dir = configDir(env, input.home ?? homedir());
   const warnings: string[] = [];
   const envSource: Source = { name: 'environment', values: {} };
   for (const k of CONFIG_KEYS) if (env[k] !== undefined && env[k] !== '') envSource.values[k] = env[k];

@@ -16,6 +16,7 @@
 import { availableParallelism } from 'node:os';
 import type { EngineOptions } from '../engine/session.js';
 import { UsageError } from '../errors.js';
+import type { SelectionOptions } from '../plan/filter.js';
 import { COMPRESSORS, type Compressor } from '../work/compressors.js';
 
 /** A parse-time UsageError (boost's errors): the caller points to --help after it. */
@@ -24,7 +25,7 @@ export function parseError(detail: string): UsageError {
 }
 
 /** The command line's options: the engine's (EngineOptions) and the classic agent's others. */
-export interface UaOptions extends EngineOptions {
+export interface UaOptions extends EngineOptions, SelectionOptions {
   // ----- classic visible options (§1.2)
   help: boolean;
   version: boolean;

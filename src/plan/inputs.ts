@@ -13,16 +13,19 @@
  * - with --manifest, positional 0 is the manifest (§1.5): projects in sorted key order, entries in
  *   array order, every path checked up front (classic uploaded no data for them at all);
  * - with --read-from-stdin, the one positional only names the remote file.
- * `--exclude` globs (picomatch, the matcher fast-glob uses) skip files of the first three forms when
- * they match the path relative to the argument's base (a directory, a glob's static part, a file's
- * own directory) or the base name; a matching directory is not descended into.
+ * `--include`, `--exclude` and `--exclude-from` (plan/filter.ts, rclone's rules) select files of the
+ * first three forms by their path relative to the argument's base (a directory, a glob's static
+ * part, a file's own directory). `--files-from` (plan/files-from.ts) replaces the walk of its one
+ * directory argument with the files its list names.
  */
 import { UsageError } from '../errors.js';
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import fg from 'fast-glob';
-import picomatch from 'picomatch';
 import { FILE_LIMIT_MESSAGE, MAX_FILES, type UaOptions } from '../config/options.js';
+import { checkFilesFrom, listedFiles } from './files-from.js';
+import { buildFilter, type FileFilter } from './filter.js';
+import { checkStdinLists } from './lists.js';
 import { canonicalPath } from './signature.js';
 import { readManifest } from './manifest.js';
 import type { TarBatch } from '../read/tar-source.js';
@@ -93,8 +96,9 @@ export function expandInputs(
 ): UploadEntry[] {
   const warn = hooks.onWarning ?? (() => {});
   const entries: UploadEntry[] = [];
-  const excluded = o.exclude.length ? picomatch(o.exclude, { dot: true }) : () => false;
-  const isExcluded = (rel: string) => excluded(rel) || excluded(basename(rel));
+  checkStdinLists(o);
+  checkFilesFrom(o, positionals);
+  const filter = buildFilter(o);
   let counted = 0;
   const count = () => {
     if (!o.overrideFileLimit && ++counted > MAX_FILES) throw new UsageError(FILE_LIMIT_MESSAGE);
@@ -163,7 +167,8 @@ export function expandInputs(
     const st = statOrUndefined(arg);
     if (st?.isFile()) {
       count();
-      if (isExcluded(basename(arg))) return warn(`Skipping "${arg}": it matches --exclude`);
+      if (!filter.file(basename(arg)))
+        return warn(`Skipping "${arg}": the --include/--exclude rules leave it out`);
       return add(arg, st, {
         projectSpec,
         folder,
@@ -176,7 +181,10 @@ export function expandInputs(
       let own = name ?? classicBasename(arg);
       if (own === '..') own = basename(resolve(arg)); // classic would append a literal '..'
       const base = own === '.' ? folder : appendFolder(folder, own);
-      for (const f of walk(arg, o.recursive, isExcluded, warn)) {
+      const files = o.filesFrom?.length
+        ? listedFiles(arg, o.filesFrom)
+        : walk(arg, o.recursive, filter, warn);
+      for (const f of files) {
         count();
         add(f.path, f.st, {
           projectSpec,
@@ -191,7 +199,7 @@ export function expandInputs(
     if (st) throw new UsageError(`Argument ${arg} is not a regular file or directory.`);
     if (lstatSync(arg, { throwIfNoEntry: false }) || !fg.isDynamicPattern(arg))
       throw new UsageError(`File "${arg}" does not exist`);
-    const matches = globFiles(arg, o.exclude, isExcluded);
+    const matches = globFiles(arg, filter);
     if (matches.length === 0) {
       throw new UsageError(
         `No files match "${arg}"; check the path, or quote the pattern so that ua expands it rather than the shell`,
@@ -210,12 +218,8 @@ export function expandInputs(
   return entries;
 }
 
-/** Matches of a glob argument, relative to its static base for --exclude, sorted. */
-function globFiles(
-  pattern: string,
-  exclude: readonly string[],
-  isExcluded: (rel: string) => boolean,
-): string[] {
+/** Matches of a glob argument that the filter accepts (paths relative to its static base), sorted. */
+function globFiles(pattern: string, filter: FileFilter): string[] {
   const segments = pattern.split('/');
   const firstDynamic = segments.findIndex((s) => s !== '' && fg.isDynamicPattern(s)); // '' (absolute paths) makes fast-glob throw
   const baseSegs = segments.slice(0, firstDynamic);
@@ -223,14 +227,13 @@ function globFiles(
   const rest = segments.slice(firstDynamic).join('/');
   const rel = fg.sync(rest, {
     cwd: base || '.',
-    ignore: [...exclude],
     onlyFiles: true,
     dot: false,
     followSymbolicLinks: true,
     unique: true,
   });
   return rel
-    .filter((r) => !isExcluded(r))
+    .filter((r) => filter.accepts(r))
     .sort()
     .map((r) => (base ? (base.endsWith('/') ? base + r : `${base}/${r}`) : r));
 }
@@ -243,12 +246,7 @@ interface Walked {
 }
 
 /** Regular files under `dir`, sorted by name, descending only with `recursive`. */
-function walk(
-  dir: string,
-  recursive: boolean,
-  isExcluded: (rel: string) => boolean,
-  warn: (m: string) => void,
-): Walked[] {
+function walk(dir: string, recursive: boolean, filter: FileFilter, warn: (m: string) => void): Walked[] {
   const out: Walked[] = [];
   const visited = new Map<string, string>(); // real directory → the path it was walked under
   const visit = (d: string, relDir: string) => {
@@ -264,9 +262,9 @@ function walk(
       const rel = relDir ? `${relDir}/${entry}` : entry;
       const st = statOrUndefined(p); // follows symlinks
       if (st?.isFile()) {
-        if (!isExcluded(rel)) out.push({ path: p, relDir, st });
+        if (filter.file(rel)) out.push({ path: p, relDir, st });
       } else if (st?.isDirectory()) {
-        if (recursive && !isExcluded(rel)) visit(p, rel);
+        if (recursive && filter.descend(rel)) visit(p, rel);
       } else warn(`Unable to upload non regular file "${p}"`);
     }
   };

@@ -3,6 +3,7 @@ import { isGrantLevel, type GrantLevel } from '../common/levels.js';
 import { parseSize } from '../config/options.js';
 import { simulateRunCommand, type SimulateFlags } from '../sim/cli-command.js';
 import { openAdmin, type PlatformAdmin } from './admin.js';
+import { driveCommands, fileCommands, projectListCommand, tokenListCommand } from './cli-lists.js';
 import { publicUrlOf, startPlatform } from './index.js';
 
 /**
@@ -126,6 +127,9 @@ function withAdmin(args: { data?: string }, fn: (admin: PlatformAdmin) => string
 
 export async function main(argv: string[]): Promise<number> {
   let run: Run | undefined;
+  const setRun = (r: Run) => {
+    run = r;
+  };
   const parser = yargs(argv)
     .scriptName('ua-platform')
     .option('data', { type: 'string', describe: 'data directory (default: $UA_PLATFORM_DATA)', global: true })
@@ -177,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
             );
           },
         )
+        .command(projectListCommand(setRun, dataDirOf))
         .demandCommand(1),
     )
     .command(
@@ -231,8 +236,13 @@ export async function main(argv: string[]): Promise<number> {
             });
           },
         )
+        .command(tokenListCommand(setRun, dataDirOf))
         .demandCommand(1),
     )
+    .command('drive', 'manage drives (the cloud accounts of auto-symlink projects)', (y) =>
+      driveCommands(y, setRun, dataDirOf),
+    )
+    .command('file', 'inspect files', (y) => fileCommands(y, setRun, dataDirOf))
     .command(
       'simulate-run <dir>',
       'write a simulated sequencer run folder into DIR over time (to test a transfer daemon)',
@@ -306,7 +316,17 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .exitProcess(false)
-    .fail((msg, err) => {
+    .epilogue(
+      'Every command but simulate-run needs --data DIR (or UA_PLATFORM_DATA); admin commands work while serve runs.\n\n' +
+        'Example:\n  ua-platform serve --data ./pd --port 8124\n  ua-platform user new alice --data ./pd\n' +
+        '  ua-platform project new demo --owner alice --data ./pd\n  ua-platform token new --user alice --expires 30d --data ./pd',
+    )
+    .fail((msg, err, y) => {
+      // A command group named without its command (or nothing at all): that level's usage, not a bare complaint.
+      if (!err && /^Not enough non-option arguments/.test(msg ?? '')) {
+        y.showHelp((text) => process.stderr.write(`${text}\n`));
+        throw new ExitCode(1);
+      }
       throw err ?? new CliError(msg);
     });
 

@@ -13,6 +13,7 @@ import * as executions from './executions.js';
 import * as files from './files.js';
 import { findObjects } from './find.js';
 import * as folderTree from './folder-tree.js';
+import * as listings from './listings.js';
 import { allFolders, ensureFolder, folderExists, subfolders } from './folders.js';
 import { pruneNonces, withNonce } from './nonces.js';
 import * as objects from './objects.js';
@@ -101,6 +102,10 @@ const QUERIES = {
   tokenByHash: tokens.tokenByHash,
   tokenById: tokens.tokenById,
   revokeTokenById: tokens.revokeTokenById,
+  listDrives: listings.listDrives,
+  listProjects: listings.listProjects,
+  listProjectFiles: listings.listProjectFiles,
+  listTokens: listings.listTokens,
   insertUser: users.insertUser,
   getUser: users.getUser,
   findUser: users.findUser,

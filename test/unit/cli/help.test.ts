@@ -28,7 +28,7 @@ describe('helpText', () => {
       expect(h).toContain(shown);
     }
     for (const hidden of [
-      '--file',
+      '--file arg', // not '--file' alone: --files-from is listed
       '--apiserver-host',
       '--certificate-file',
       '--ref-genome',
