@@ -289,11 +289,17 @@ export class S3Target implements CloudTarget {
     const throttle = this.#o.throttle;
     if (data && throttle) {
       // After the retry middleware: it runs once per attempt. Content-Length is already set from the
-      // buffer; only the pace of its bytes changes.
+      // buffer; only the pace of its bytes changes. The attempt gets a copy of the request: the retry
+      // middleware keeps the original, and would not retry one whose body it saw become a stream.
       const pace = (next: (a: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
         const body = throttle(data, signal);
-        if (!(body instanceof Uint8Array)) (args.request as { body?: unknown }).body = Readable.from(body);
-        return next(args);
+        if (body instanceof Uint8Array) return next(args);
+        const req = args.request as { headers?: Record<string, string> };
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(req) as object) as object, req, {
+          headers: { ...req.headers },
+          body: Readable.from(body),
+        });
+        return next({ ...args, request: copy });
       };
       (command as UploadPartCommand).middlewareStack.addRelativeTo(pace as never, {
         relation: 'after',
