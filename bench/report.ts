@@ -108,7 +108,39 @@ export function markdown(rep: Report): string {
       `| ${r.id} | ${r.name} | ${f(mbps(r))} | ${f(filesps(r))} | ${f(perGB(r.clientCpuS, r), 2)} | ${f(perGB(r.serverCpuS, r), 2)} | ${rss} | ${vsLimit} | ${vsPeer} | ${r.note ?? ''} |`,
     );
   }
-  return lines.join('\n');
+  const chart = peerChart(rep);
+  return [...lines, ...(chart ? ['', chart] : [])].join('\n');
+}
+
+/**
+ * A text chart of each row that has peers (ua's direct rows) next to them: MB/s as bars and the
+ * ua / peer ratio, so the comparison reads in a README without an image.
+ */
+export function peerChart(rep: Report, width = 40): string {
+  const byId = new Map(rep.rows.map((r) => [r.id, r]));
+  const groups = rep.rows
+    .filter((r) => r.peers?.length && mbps(r))
+    .map((r) => [r, ...r.peers!.map((id) => byId.get(id)).filter((p): p is Row => !!p)]);
+  if (groups.length === 0) return '';
+  const max = Math.max(...groups.flat().map((r) => mbps(r) ?? 0));
+  const label = Math.max(...groups.flat().map((r) => r.id.length));
+  const out = [
+    '```text',
+    `MB/s (bar: ${(max / width).toFixed(1)} MB/s per character); ratio = ua / that row`,
+  ];
+  for (const [own, ...peers] of groups) {
+    out.push('');
+    for (const r of [own, ...peers]) {
+      const v = mbps(r);
+      const bar = v ? '#'.repeat(Math.max(1, Math.round((v / max) * width))) : '';
+      const ratio = r === own || !v ? '' : `  ua ${(mbps(own)! / v).toFixed(2)}x`;
+      out.push(
+        `${r.id.padEnd(label)} ${bar.padEnd(width)} ${v ? f(v).padStart(4) : r.skipped ? 'skipped' : '-'}${ratio}`,
+      );
+    }
+  }
+  out.push('```');
+  return out.join('\n');
 }
 
 const COLORS: Record<Group, string> = {

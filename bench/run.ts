@@ -28,17 +28,8 @@ import {
 import { parseSize } from './limits.js';
 import { profileMarkdown, summariseDir } from './profile.js';
 import { markdown, writeResults, type Report, type Row } from './report.js';
-import {
-  azureRows,
-  directBuilt,
-  gzipLimits,
-  limits,
-  platformRow,
-  s3Rows,
-  type Ctx,
-  type DirectSet,
-  type PlatformScenario,
-} from './scenarios.js';
+import { gzipLimits, limits, platformRow, type Ctx, type PlatformScenario } from './scenarios.js';
+import { azureRows, directBuilt, s3Rows, type DirectSet } from './direct-rows.js';
 import { paddingRows } from './padding.js';
 import { resumeRows } from './resume.js';
 import { DAEMON_FULL, DAEMON_QUICK, daemonRows } from './daemon.js';

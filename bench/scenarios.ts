@@ -1,24 +1,17 @@
 /**
  * The benchmark rows: reference limits (bench/limits.ts in a child process each), `ua` against
- * ua-platform and against the discarding sink platform, direct mode into s3rver / azurite, and the
- * peers (aws s3 cp, rclone, s3cmd where installed; the SDKs' upload helpers).
+ * ua-platform and against the discarding sink platform (direct mode and its peers: direct-rows.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { BlobServiceClient } from '@azure/storage-blob';
 import type { BenchData } from './data.js';
 import { runMeasured, type ProcUsage, type ServerProcess } from './measure.js';
 import type { Row } from './report.js';
 import {
-  AZURITE_KEY,
   NODE,
   ROOT,
-  startAzuriteProcess,
-  startS3rverProcess,
   startSinkPlatform as startSinkProcess,
-  startUaPlatform,
   startUaPlatform as startPlatformProcess,
   type UaTarget,
 } from './servers.js';
@@ -34,8 +27,8 @@ export interface Ctx {
   level: number;
 }
 
-const UA = join(ROOT, 'bin', 'ua.js');
-const dist = (f: string) => join(ROOT, 'dist', 'bench', f);
+export const UA = join(ROOT, 'bin', 'ua.js');
+export const dist = (f: string) => join(ROOT, 'dist', 'bench', f);
 const tail = (s: string) => s.trim().split('\n').slice(-3).join(' / ').slice(0, 300);
 const countFiles = (dir: string) => readdirSync(dir).length;
 
@@ -57,7 +50,7 @@ export function warm(input: string): void {
 }
 
 /** Waits until a server has stopped burning CPU (closing, assembling): at most 60 s. */
-async function settled(proc: ServerProcess): Promise<number> {
+export async function settled(proc: ServerProcess): Promise<number> {
   const t0 = Date.now();
   let last = proc.usage().cpuS;
   for (let i = 0; i < 120; i++) {
@@ -69,7 +62,7 @@ async function settled(proc: ServerProcess): Promise<number> {
   return (Date.now() - t0) / 1000;
 }
 
-function failed(row: Row, u: ProcUsage): Row {
+export function failed(row: Row, u: ProcUsage): Row {
   return { ...row, skipped: `failed (exit ${u.code}): ${tail(u.stderr)}` };
 }
 
@@ -208,7 +201,7 @@ export async function limits(c: Ctx): Promise<Row[]> {
 
 // --- ua ----------------------------------------------------------------------------------------
 
-interface UaRun {
+export interface UaRun {
   row: Row;
   target: UaTarget;
   args: string[];
@@ -218,7 +211,7 @@ interface UaRun {
   env?: Record<string, string>;
 }
 
-async function runUa(c: Ctx, r: UaRun): Promise<Row> {
+export async function runUa(c: Ctx, r: UaRun): Promise<Row> {
   const args = ['-p', r.target.project, '--folder', `/bench/${r.row.id}`, ...r.args];
   const node = c.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(c.profileDir, r.row.id)}`] : [];
   warm(r.args[r.args.length - 1]);
@@ -254,7 +247,7 @@ async function runUa(c: Ctx, r: UaRun): Promise<Row> {
 /** ua's own summary ("… in 949ms, 269.8 MiB/s"): the transfer phase without process start-up. */
 const own = (stderr: string) => /^Uploaded .* in (.*)$/m.exec(stderr)?.[1];
 
-function perFileNote(files: number, clientCpuS: number, serverCpuS: number, summary?: string): string {
+export function perFileNote(files: number, clientCpuS: number, serverCpuS: number, summary?: string): string {
   const parts = summary ? [`ua's timer: ${summary}`] : [];
   if (files > 1)
     parts.push(
@@ -264,7 +257,10 @@ function perFileNote(files: number, clientCpuS: number, serverCpuS: number, summ
 }
 
 /** One fresh server per row: a second upload of the same local file would otherwise be resumed. */
-async function withTarget(start: () => Promise<UaTarget>, fn: (t: UaTarget) => Promise<Row>): Promise<Row> {
+export async function withTarget(
+  start: () => Promise<UaTarget>,
+  fn: (t: UaTarget) => Promise<Row>,
+): Promise<Row> {
   const t = await start();
   try {
     return await fn(t);
@@ -425,229 +421,4 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
   }
 }
 
-// --- direct mode and peers ---------------------------------------------------------------------
-
-const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-export function directBuilt(): boolean {
-  const r = spawnSync(NODE, [UA, '--help'], { encoding: 'utf8' });
-  return /--direct\b/.test(`${r.stdout}${r.stderr}`);
-}
-
-/** One measured external command against a cloud server process. */
-async function peer(
-  row: Row,
-  server: ServerProcess,
-  cmd: string,
-  args: string[],
-  env: Record<string, string>,
-  bytes: number,
-  files: number,
-): Promise<Row> {
-  const s0 = server.usage();
-  const u = await runMeasured(cmd, args, { env: { ...process.env, ...env } });
-  await settled(server);
-  const s1 = server.usage();
-  const r: Row = { ...row, command: `${cmd.split('/').pop()} ${args.join(' ')}`.slice(0, 400), bytes, files };
-  if (u.code !== 0) return failed(r, u);
-  return {
-    ...r,
-    seconds: u.wallS,
-    clientCpuS: u.userS + u.sysS,
-    peakRssMiB: u.peakRssMiB,
-    serverCpuS: s1.cpuS - s0.cpuS,
-    serverPeakRssMiB: s1.peakRssMiB,
-    note: perFileNote(files, u.userS + u.sysS, s1.cpuS - s0.cpuS),
-  };
-}
-
-export interface DirectSet {
-  id: string;
-  label: string;
-  /** A file, or a folder of files. */
-  input: string;
-  files: number;
-  bytes: number;
-}
-
-/**
- * The `ua --direct` row for one data set: a fresh ua-platform with a drive (`drive`: its name, cloud,
- * credentials and endpoint) and a project that auto-symlinks into `symlink`, then ua --direct with
- * `env` (the cloud credentials). Skipped when the build has no --direct.
- */
-async function uaDirectRow(
-  c: Ctx,
-  built: boolean,
-  set: DirectSet,
-  o: {
-    row: Row;
-    proc: ServerProcess;
-    drive: Record<string, unknown>;
-    project: string;
-    symlink: { container: string; prefix: string };
-    env: Record<string, string>;
-  },
-): Promise<Row> {
-  const { id, group, name } = o.row;
-  if (!built) return { id, group, name, skipped: 'not built (ua has no --direct)' };
-  return withTarget(startUaPlatform, async (t) => {
-    const d = await t.call('drive/new', o.drive);
-    const p = await t.call('project/new', { name: o.project, defaultSymlink: { drive: d.id, ...o.symlink } });
-    return runUa(c, {
-      target: { ...t, proc: o.proc, project: String(p.id) },
-      row: o.row,
-      args: [
-        '--direct',
-        '--do-not-compress',
-        '--state-dir',
-        join(ROOT, '.tmp', 'bench-state', String(Date.now())),
-        set.input,
-      ],
-      files: set.files,
-      bytes: set.bytes,
-      env: { ...o.env, UA_DIRECT: '1' },
-    });
-  });
-}
-
-/** Direct S3 (s3rver) rows for each data set: ua --direct, then the peers, all on one s3rver. */
-export async function s3Rows(c: Ctx, sets: DirectSet[], built: boolean): Promise<Row[]> {
-  const rows: Row[] = [];
-  const s3 = await startS3rverProcess();
-  const keys = {
-    AWS_ACCESS_KEY_ID: 'S3RVER',
-    AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    AWS_DEFAULT_REGION: 'us-east-1',
-  };
-  try {
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
-    for (const set of sets) {
-      const bucket = `bench-${set.id}`;
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
-      const peers = [`aws-${set.id}`, `sdk-s3-${set.id}`];
-      const name = (tool: string) => `${tool} ${set.label} → s3rver`;
-      rows.push(
-        await uaDirectRow(c, built, set, {
-          row: { id: `s3-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
-          proc: s3.proc,
-          drive: {
-            name: 'bench-s3',
-            cloud: 'aws',
-            credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-            endpoint: s3.endpoint,
-          },
-          project: `direct-${set.id}`,
-          symlink: { container: bucket, prefix: 'ua' },
-          env: keys,
-        }),
-      );
-      const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
-      if (has('aws')) {
-        const awsArgs =
-          set.files === 1
-            ? ['s3', 'cp', '--quiet', set.input, `s3://${bucket}/aws/`]
-            : ['s3', 'cp', '--quiet', '--recursive', set.input, `s3://${bucket}/aws/`];
-        warm(set.input);
-        rows.push(
-          await peer(
-            { id: `aws-${set.id}`, group: 'peer', name: name('aws s3 cp') },
-            s3.proc,
-            'aws',
-            ['--endpoint-url', s3.endpoint, ...awsArgs],
-            keys,
-            set.bytes,
-            set.files,
-          ),
-        );
-      } else
-        rows.push({
-          id: `aws-${set.id}`,
-          group: 'peer',
-          name: name('aws s3 cp'),
-          skipped: 'aws CLI not installed',
-        });
-      warm(set.input);
-      rows.push(
-        await peer(
-          { id: `sdk-s3-${set.id}`, group: 'peer', name: name('@aws-sdk/lib-storage Upload') },
-          s3.proc,
-          NODE,
-          [dist('sdk-peer.js'), 's3', s3.endpoint, bucket, ...inputs],
-          {},
-          set.bytes,
-          set.files,
-        ),
-      );
-      for (const tool of ['rclone', 's3cmd'])
-        if (!has(tool))
-          rows.push({
-            id: `${tool}-${set.id}`,
-            group: 'peer',
-            name: name(tool),
-            skipped: `${tool} not installed`,
-          });
-    }
-    client.destroy();
-  } finally {
-    await s3.stop();
-  }
-  return rows;
-}
-
-/** Direct Azure (azurite) rows: ua --direct and @azure/storage-blob uploadFile. */
-export async function azureRows(c: Ctx, sets: DirectSet[], built: boolean): Promise<Row[]> {
-  const rows: Row[] = [];
-  const az = await startAzuriteProcess();
-  try {
-    const service = BlobServiceClient.fromConnectionString(az.connectionString);
-    for (const set of sets) {
-      const container = `bench-${set.id}`;
-      await service.getContainerClient(container).create();
-      const name = (tool: string) => `${tool} ${set.label} → azurite`;
-      const peers = [`sdk-azure-${set.id}`, `rclone-az-${set.id}`];
-      rows.push(
-        await uaDirectRow(c, built, set, {
-          row: { id: `az-${set.id}`, group: 'direct', name: name('ua --direct'), peers },
-          proc: az.proc,
-          drive: {
-            name: 'bench-az',
-            cloud: 'azure',
-            credentials: { account: 'devstoreaccount1', key: AZURITE_KEY },
-            endpoint: az.endpoint,
-          },
-          project: `direct-az-${set.id}`,
-          symlink: { container, prefix: 'ua/' },
-          env: { AZURE_STORAGE_CONNECTION_STRING: az.connectionString },
-        }),
-      );
-      const inputs = set.files === 1 ? [set.input] : readdirSync(set.input).map((f) => join(set.input, f));
-      warm(set.input);
-      rows.push(
-        await peer(
-          { id: `sdk-azure-${set.id}`, group: 'peer', name: name('@azure/storage-blob uploadFile') },
-          az.proc,
-          NODE,
-          [dist('sdk-peer.js'), 'azure', az.connectionString, container, ...inputs],
-          {},
-          set.bytes,
-          set.files,
-        ),
-      );
-      if (!has('rclone'))
-        rows.push({
-          id: `rclone-az-${set.id}`,
-          group: 'peer',
-          name: name('rclone copy'),
-          skipped: 'rclone not installed',
-        });
-    }
-  } finally {
-    await az.stop();
-  }
-  return rows;
-}
+export const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

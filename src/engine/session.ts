@@ -179,6 +179,8 @@ export class Session {
         compressor: this.#compressor,
         journal: this.#journal,
         env: config.env,
+        // Direct mode's SDK requests draw on the same bucket (read per part: setThrottle applies).
+        throttle: (data, s) => throttled(data, this.#bucket, s),
       });
       this.#destination = this.router;
     }
@@ -235,7 +237,7 @@ export class Session {
 
   /**
    * Bytes per second for every part sent from now on (undefined: unthrottled), e.g. the daemon's
-   * --bwlimit timetable. Platform destination only (direct mode's SDKs are not throttled).
+   * --bwlimit timetable. Platform and direct destinations alike.
    */
   setThrottle(rate: number | undefined): void {
     if (rate === undefined) this.#bucket = undefined;

@@ -22,7 +22,7 @@ import type { Compressor } from '../work/compressors.js';
 import type { PartPool } from '../work/pool.js';
 import { azureCredentialsFromEnv } from './azure/credentials.js';
 import type { Destination, DestinationCapabilities, Prepared } from './destination.js';
-import type { CloudTarget } from './direct/cloud.js';
+import type { BodyThrottle, CloudTarget } from './direct/cloud.js';
 import { DirectDestination, type DirectProject } from './direct/destination.js';
 import type { PlatformClient, ProjectDescription } from './platform/api.js';
 import { proxyEnv } from './proxy.js';
@@ -39,6 +39,8 @@ export interface RouterOptions {
   /** The session's resume journal (its owner closes it), or why it could not be opened. */
   journal: OpenedJournal;
   env?: NodeJS.ProcessEnv;
+  /** `--throttle` for direct mode's part bodies (the session's bucket, shared with the platform's). */
+  throttle?: BodyThrottle;
 }
 
 export interface DriveDescription {
@@ -186,6 +188,7 @@ async function directProject(
       maxAttempts,
       drive: ds.drive,
       proxy: proxyEnv(env),
+      ...(i.throttle ? { throttle: i.throttle } : {}),
     });
   } else if (drive.cloud === 'azure') {
     const credentials = azureCredentialsFromEnv(env);
@@ -201,6 +204,7 @@ async function directProject(
       maxAttempts,
       drive: ds.drive,
       proxy: proxyEnv(env),
+      ...(i.throttle ? { throttle: i.throttle } : {}),
     });
   } else {
     return refuse(`drive ${ds.drive} is on cloud "${drive.cloud}", which direct mode does not support`);

@@ -15,6 +15,7 @@
  * uncommitted blocks after a week or when another commit lands on the blob, and those are re-sent.
  */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import {
   AnonymousCredential,
   BlobServiceClient,
@@ -24,7 +25,7 @@ import {
 } from '@azure/storage-blob';
 import { CloudError, isAbort } from '../../errors.js';
 import type { JournalPart } from '../../state/journal.js';
-import { type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+import { type BodyThrottle, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
 import { proxyFor, type ProxyEnv } from '../proxy.js';
 import type { AzureCredentials } from './credentials.js';
 
@@ -41,6 +42,8 @@ export interface AzureTargetOptions {
   drive?: string;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, decided for the endpoint as the platform's requests are. */
   proxy?: ProxyEnv;
+  /** `--throttle` for block bodies; unset: sent as they are. */
+  throttle?: BodyThrottle;
 }
 
 export function blockId(prefix: string, index: number): string {
@@ -156,7 +159,14 @@ export class AzureTarget implements CloudTarget {
       partDigest: 'md5',
       sendPart: async (part, signal) => {
         const id = blockId(prefix, part.index);
-        const body = Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength);
+        const data = Buffer.from(part.data.buffer, part.data.byteOffset, part.data.byteLength);
+        const throttle = this.#o.throttle;
+        // Throttled: a stream factory, which the SDK calls again for each retry (an unstarted
+        // generator costs nothing, so the first call only tells whether a bucket is set).
+        const body =
+          throttle && !(throttle(data, signal) instanceof Uint8Array)
+            ? () => Readable.from(throttle(data, signal) as AsyncIterable<Uint8Array>)
+            : data;
         try {
           await blob.stageBlock(id, body, part.size, {
             ...(part.md5 ? { transactionalContentMD5: Buffer.from(part.md5, 'hex') } : {}),

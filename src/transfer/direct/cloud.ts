@@ -9,6 +9,13 @@ import type { PartPayload } from '../destination.js';
 
 export type Cloud = 'aws' | 'azure';
 
+/**
+ * `--throttle` for a part body (accounting/throttle.ts `throttled` over the session's token bucket):
+ * the bytes as they may be sent, or `data` itself when unthrottled. Called once per attempt, so an
+ * SDK retry sends a fresh body.
+ */
+export type BodyThrottle = (data: Uint8Array, signal: AbortSignal) => Uint8Array | AsyncIterable<Uint8Array>;
+
 export interface CloudPart extends JournalPart {
   index: number;
 }

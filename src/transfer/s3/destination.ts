@@ -26,11 +26,18 @@ import {
   UploadPartCommand,
   type ListPartsCommandOutput,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { CloudError, isAbort } from '../../errors.js';
 import { proxyFor, type ProxyEnv } from '../proxy.js';
 import type { JournalPart } from '../../state/journal.js';
-import { crc32Base64, type CloudObject, type CloudPart, type CloudTarget } from '../direct/cloud.js';
+import {
+  crc32Base64,
+  type BodyThrottle,
+  type CloudObject,
+  type CloudPart,
+  type CloudTarget,
+} from '../direct/cloud.js';
 
 /** The commands whose body is part data: their payload is not hashed for the signature (see above). */
 const DATA_COMMANDS = new Set(['PutObjectCommand', 'UploadPartCommand']);
@@ -48,6 +55,8 @@ export interface S3TargetOptions {
   drive?: string;
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY (the SDK's Node handler reads none of them itself). */
   proxy?: ProxyEnv;
+  /** `--throttle` for part bodies; unset: sent as they are. */
+  throttle?: BodyThrottle;
 }
 
 export class S3Target implements CloudTarget {
@@ -210,6 +219,7 @@ export class S3Target implements CloudTarget {
             ...(contentType ? { ContentType: contentType } : {}),
           }),
           signal,
+          part.data,
         );
         return out.ETag ?? `"${part.md5}"`;
       },
@@ -240,6 +250,7 @@ export class S3Target implements CloudTarget {
             ...(crc ? { ChecksumCRC32: crc32Base64(part.crc32!) } : { ContentMD5: b64(part.md5) }),
           }),
           signal,
+          part.data,
         );
         if (!out.ETag)
           throw new CloudError(`S3 UploadPart ${part.index} of ${this.describeObject(key)} returned no ETag`);
@@ -267,7 +278,35 @@ export class S3Target implements CloudTarget {
     };
   }
 
-  async #send<T>(op: string, key: string, command: object, signal: AbortSignal): Promise<T> {
+  /** `data`: the command's part body, which `--throttle` paces (a fresh stream for every attempt). */
+  async #send<T>(
+    op: string,
+    key: string,
+    command: object,
+    signal: AbortSignal,
+    data?: Uint8Array,
+  ): Promise<T> {
+    const throttle = this.#o.throttle;
+    if (data && throttle) {
+      // After the retry middleware: it runs once per attempt. Content-Length is already set from the
+      // buffer; only the pace of its bytes changes. The attempt gets a copy of the request: the retry
+      // middleware keeps the original, and would not retry one whose body it saw become a stream.
+      const pace = (next: (a: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => {
+        const body = throttle(data, signal);
+        if (body instanceof Uint8Array) return next(args);
+        const req = args.request as { headers?: Record<string, string> };
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(req) as object) as object, req, {
+          headers: { ...req.headers },
+          body: Readable.from(body),
+        });
+        return next({ ...args, request: copy });
+      };
+      (command as UploadPartCommand).middlewareStack.addRelativeTo(pace as never, {
+        relation: 'after',
+        toMiddleware: 'retryMiddleware',
+        name: 'uaThrottle',
+      });
+    }
     try {
       return (await this.#client.send(command as never, { abortSignal: signal })) as T;
     } catch (err) {
