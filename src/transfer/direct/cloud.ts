@@ -27,8 +27,9 @@ export interface CloudObject {
   /**
    * The per-part check this object's parts are sent with, which the workers compute: `md5` (Content-MD5)
    * for a one-part object, whose part MD5 is then the object's MD5 as well; `crc32` for S3 multipart
-   * (x-amz-checksum-crc32, verified by S3); `none` for Azure blocks (the whole-object MD5 goes into the
-   * blob's Content-MD5 instead, which downloads check). One MD5 pass over the bytes either way.
+   * (x-amz-checksum-crc32, verified by S3); `md5` for Azure blocks too (transactionalContentMD5,
+   * verified by the service per block), on top of the whole-object MD5 set as the blob's Content-MD5
+   * at commit: two MD5 passes on Azure, the extra CPU bench/README measures against uploadFile.
    */
   readonly partDigest: PartDigest;
   /** Sends one part (the SDK retries transient failures); resolves to its ETag or block ID. */

@@ -74,7 +74,10 @@ const S3_CAPABILITIES: DestinationCapabilities = {
   resume: true,
   abort: false,
 };
-/** Azure block blobs: blocks up to 4,000 MiB, 50,000 of them; the blob's MD5 is set at commit. */
+/**
+ * Azure block blobs: blocks up to 4,000 MiB, 50,000 of them; the blob's MD5 is set at commit. The
+ * default `partDigest` here is never used: each object says its own (azure/destination.ts: md5).
+ */
 const AZURE_CAPABILITIES: DestinationCapabilities = {
   partDigest: 'none',
   minPartSize: 0,
