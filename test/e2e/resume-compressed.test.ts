@@ -12,9 +12,11 @@ import {
   waitClosed,
 } from '../helpers/remote.js';
 import { Journal } from '../../src/state/journal.js';
-import { gzipMember, padPart } from '../../src/work/gzip.js';
+import { gzipMember, loadLibdeflate, padPart } from '../../src/work/gzip.js';
 import { gzipMembers } from '../helpers/gzip-readers.js';
 import { runUa } from '../helpers/run-ua.js';
+
+await loadLibdeflate(); // gzipMember(…, 'libdeflate') below needs it in this thread
 
 const MiB = 1024 * 1024;
 const CHUNK = 5 * MiB;
