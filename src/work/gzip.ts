@@ -14,6 +14,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Compressor } from './compressors.js';
+import { loadUpstreamZlib, matchOsByte, upstreamGzipMember, upstreamZlibLoaded } from './upstream-zlib.js';
 
 /** zlib's 1 MiB output chunks are ~40% faster than the 16 KiB default on 64 MiB parts. */
 const CHUNK = 1024 * 1024;
@@ -32,6 +33,12 @@ export type Padding = 'single' | 'classic';
 // --- compressors -------------------------------------------------------------------------------
 
 export { COMPRESSORS, type Compressor } from './compressors.js';
+
+/**
+ * What can compress a part: a compressor of `--compressor`, or `upstream-zlib`, upstream zlib's exact
+ * bytes (upstream-zlib.ts), which only the resume check uses, to recognise the classic agent's parts.
+ */
+export type Deflater = Compressor | 'upstream-zlib';
 
 type GzipFn = (input: Readonly<Uint8Array>, level?: number) => Uint8Array;
 
@@ -70,9 +77,16 @@ export function loadLibdeflate(): Promise<void> {
   })());
 }
 
-/** Whether compressing with `compressor` in this thread must first await loadLibdeflate(). */
-export function needsLoad(compressor: Compressor): boolean {
-  return compressor === 'libdeflate' && libdeflate === undefined;
+/** Whether compressing with `deflater` in this thread must first await loadDeflater(deflater). */
+export function needsLoad(deflater: Deflater): boolean {
+  if (deflater === 'upstream-zlib') return !upstreamZlibLoaded();
+  return deflater === 'libdeflate' && libdeflate === undefined;
+}
+
+/** Loads `deflater`'s module into this thread (once); node:zlib is always there. */
+export function loadDeflater(deflater: Deflater): Promise<void> {
+  if (deflater === 'upstream-zlib') return loadUpstreamZlib();
+  return deflater === 'libdeflate' ? loadLibdeflate() : Promise.resolve();
 }
 
 /** Why libdeflate is unavailable in this thread; undefined when it loaded or was not tried yet. */
@@ -100,7 +114,8 @@ function zlibXfl(level: number): number {
  * One complete gzip member of `data` at `level` (1–9). Both compressors write zlib's header (mtime 0,
  * no name, zlib's XFL, OS 3), so their members differ only in the deflate stream.
  */
-export function gzipMember(data: Uint8Array, level: number, compressor: Compressor = 'zlib'): Buffer {
+export function gzipMember(data: Uint8Array, level: number, compressor: Deflater = 'zlib'): Buffer {
+  if (compressor === 'upstream-zlib') return upstreamGzipMember(data, level);
   if (needsLoad(compressor))
     throw new Error('libdeflate is not loaded in this thread: await loadLibdeflate() first');
   if (compressor === 'libdeflate' && libdeflate?.gzip) {
@@ -193,15 +208,25 @@ function classicPadPart(compressed: Buffer, last: boolean, minPart: number): Buf
   return out;
 }
 
-/** What the workers do to a part: compress it into one member and pad it (part-task.ts). */
+/**
+ * What the workers do to a part: compress it into one member and pad it (part-task.ts). With `expect`
+ * (upstream-zlib, classic padding: the classic agent's part), the OS byte of its headers is the one
+ * of ZLIB_OS_CODES that gives the expected MD5, if one does.
+ */
 export function compressPart(
   data: Uint8Array,
-  o: { level: number; last: boolean; minPartSize: number; compressor?: Compressor; padding?: Padding },
+  o: {
+    level: number;
+    last: boolean;
+    minPartSize: number;
+    compressor?: Deflater;
+    padding?: Padding;
+    expect?: { size: number; md5: string };
+  },
 ): Buffer {
-  return padPart(
-    gzipMember(data, o.level, o.compressor ?? DEFAULT_COMPRESSOR),
-    o.last,
-    o.minPartSize,
-    o.padding,
-  );
+  const member = gzipMember(data, o.level, o.compressor ?? DEFAULT_COMPRESSOR);
+  const part = padPart(member, o.last, o.minPartSize, o.padding);
+  if (o.expect && o.compressor === 'upstream-zlib' && o.padding === 'classic')
+    matchOsByte(part, member.length, o.expect);
+  return part;
 }

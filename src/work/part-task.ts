@@ -15,9 +15,9 @@ import {
   DEFAULT_COMPRESSOR,
   effectiveCompressor,
   libdeflateLoadError,
-  loadLibdeflate,
+  loadDeflater,
   needsLoad,
-  type Compressor,
+  type Deflater,
   type Padding,
 } from './gzip.js';
 import { identityChange, type PlannedIdentity } from './identity.js';
@@ -53,7 +53,12 @@ export interface PartTaskInput {
   last: boolean;
   minPartSize: number;
   /** Which deflate implementation compresses (gzip.ts); by default libdeflate, node:zlib if it cannot load. */
-  compressor?: Compressor;
+  compressor?: Deflater;
+  /**
+   * The part an earlier run left on the destination, when this job remakes the classic agent's form
+   * of it (compressor `upstream-zlib`, padding `classic`) to compare: see gzip.ts's compressPart.
+   */
+  expect?: { size: number; md5: string };
   /** How a short non-last compressed part is padded (gzip.ts): `single` (the default) or `classic`. */
   padding?: Padding;
   /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
@@ -190,9 +195,9 @@ export function needsPreparing(job: PartTaskInput): boolean {
   return job.compress && job.length > 0 && needsLoad(job.compressor ?? DEFAULT_COMPRESSOR);
 }
 
-/** Loads what runPart(job) needs in this thread: libdeflate, the first time a part asks for it. */
+/** Loads what runPart(job) needs in this thread: its deflater's module, the first time a part asks for it. */
 export function prepare(job: PartTaskInput): Promise<void> {
-  return needsPreparing(job) ? loadLibdeflate() : Promise.resolve();
+  return needsPreparing(job) ? loadDeflater(job.compressor ?? DEFAULT_COMPRESSOR) : Promise.resolve();
 }
 
 function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; crc32?: number } {
@@ -210,8 +215,9 @@ export function runPart(job: PartTaskInput): PartTaskOutput {
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = compressPart(view, job);
-      const wanted = job.compressor ?? DEFAULT_COMPRESSOR;
-      const fellBack = effectiveCompressor(wanted) !== wanted;
+      const fellBack =
+        (job.compressor ?? DEFAULT_COMPRESSOR) === 'libdeflate' &&
+        effectiveCompressor('libdeflate') !== 'libdeflate';
       return {
         ok: true,
         ...digestOf(data, job.digest),

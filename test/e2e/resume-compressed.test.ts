@@ -38,9 +38,10 @@ const okIndexes = (fileId: string) =>
     .sort((a, b) => a - b);
 
 /**
- * Part `index` as the classic agent sends it (ua-behavior §2.4), built here with zlib directly rather
- * than ua's code: one gzip member at level 6; a non-last part under 5 MiB padded with copies of the
- * 20-byte gzip of the empty string.
+ * Part `index` in the classic form (ua-behavior §2.4) as node:zlib makes it, which is how ua sent it
+ * before libdeflate and one-member padding, built here with zlib directly rather than ua's code: one
+ * gzip member at level 6; a non-last part under 5 MiB padded with copies of the 20-byte gzip of the
+ * empty string. (The classic agent's own parts are upstream zlib's bytes: resume-classic-zlib.test.ts.)
  */
 function classicPart(data: Buffer, index: number): Buffer {
   const start = (index - 1) * CHUNK;
