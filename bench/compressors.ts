@@ -13,7 +13,13 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import { COMPRESSORS, gzipMember, libdeflateLoadError, type Compressor } from '../src/work/gzip.js';
+import {
+  COMPRESSORS,
+  gzipMember,
+  libdeflateLoadError,
+  loadLibdeflate,
+  type Compressor,
+} from '../src/work/gzip.js';
 import { PartPool } from '../src/work/pool.js';
 import { parseSize } from './limits.js';
 import { throughPool } from './stage.js';
@@ -102,6 +108,7 @@ async function main(): Promise<void> {
   const levels = arg('levels', '1,2,3,4,5,6,7,8,9').split(',').map(Number);
   const threads = Number(arg('threads', '2'));
   const which = arg('compressors', COMPRESSORS.join(',')).split(',') as Compressor[];
+  await loadLibdeflate();
   if (which.includes('libdeflate') && libdeflateLoadError())
     throw new Error(`libdeflate did not load: ${libdeflateLoadError()}`);
   const data = head(path, bytes);

@@ -15,7 +15,7 @@ import { request } from 'undici';
 import { effectiveChunkSize, partsOf } from '../src/plan/parts.js';
 import { canonicalPath, fileSignature, SIGNATURE_PROPERTY } from '../src/plan/signature.js';
 import { Journal } from '../src/state/journal.js';
-import { DEFAULT_COMPRESSOR, gzipMember, padPart } from '../src/work/gzip.js';
+import { DEFAULT_COMPRESSOR, gzipMember, loadLibdeflate, padPart } from '../src/work/gzip.js';
 import { runMeasured } from './measure.js';
 import type { Row } from './report.js';
 import type { Ctx } from './scenarios.js';
@@ -44,6 +44,7 @@ async function allPartsSent(
       [SIGNATURE_PROPERTY]: fileSignature(st.size, st.mtimeMs, o.compress, chunk, canonicalPath(path)),
     },
   })) as { id: string };
+  if (o.compress) await loadLibdeflate();
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(chunk);

@@ -84,6 +84,24 @@ export interface PartDoneEvent {
   resent?: boolean;
 }
 
+/**
+ * A part an earlier run (of ua or the classic agent) left on the destination could not be proven to
+ * be this file's content, so it is sent again (its part-done has `resent`). Uncompressed: its MD5 is
+ * not the local bytes'. Compressed: it is none of the forms ua can remake (this run's compressor;
+ * node:zlib with classic padding; upstream zlib as the classic agent compresses).
+ */
+export interface PartUnverifiedEvent {
+  type: 'part-unverified';
+  order: number;
+  fileId: string;
+  index: number;
+  localPath: string;
+  compressed: boolean;
+  /** Size and MD5 of the part on the destination. */
+  size: number;
+  md5: string;
+}
+
 /** A part upload failed and will be tried again after `delayMs`. */
 export interface PartRetryEvent {
   type: 'part-retry';
@@ -184,6 +202,7 @@ export type UaEvent =
   | FileStartEvent
   | PartProgressEvent
   | PartDoneEvent
+  | PartUnverifiedEvent
   | PartRetryEvent
   | ApiRetryEvent
   | ApiCallEvent

@@ -25,7 +25,6 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../transfer/retry.js';
 import { DestinationRouter } from '../transfer/router.js';
 import { runUploads, type FileResult, type ScheduledFile } from '../transfer/scheduler.js';
 import type { Compressor } from '../work/compressors.js';
-import { effectiveCompressor, libdeflateLoadError } from '../work/gzip.js';
 import { PartPool } from '../work/pool.js';
 import type { Dispatcher } from 'undici';
 
@@ -108,9 +107,8 @@ export class Session {
   #closed?: Promise<void>;
   /** The session's one throttle, undefined = unthrottled; setThrottle changes it while parts flow. */
   #bucket?: TokenBucket;
-  /** The deflate that compresses this session's parts (the one asked for, or node:zlib instead). */
+  /** The deflate asked for (a thread where libdeflate cannot load compresses with node:zlib instead). */
   readonly #compressor: Compressor;
-  #fallbackSaid = false;
 
   constructor(config: SessionConfig, sink: EventSink, signal: AbortSignal) {
     const o = config.options;
@@ -143,8 +141,17 @@ export class Session {
           }
         : {}),
     });
-    this.#pool = new PartPool({ threads: o.compressThreads });
-    this.#compressor = effectiveCompressor(o.compressor ?? 'libdeflate');
+    // libdeflate loads in the threads that compress with it (work/gzip.ts); the first part one of
+    // them had to compress with node:zlib instead says why, once.
+    this.#pool = new PartPool({
+      threads: o.compressThreads,
+      onLibdeflateError: (reason) =>
+        this.#sink({
+          type: 'warning',
+          message: `libdeflate could not be loaded (${reason}); compressing with node:zlib`,
+        }),
+    });
+    this.#compressor = o.compressor ?? 'libdeflate';
     this.budget = new ByteBudget(config.memoryBudget ?? DEFAULT_MEMORY_BUDGET);
     // Resume state on this machine: direct mode's cloud uploads, and the source MD5 of compressed parts.
     this.#journal = openJournal(defaultStateDir(config.env ?? process.env, o.stateDir));
@@ -196,13 +203,6 @@ export class Session {
     onResult?: (r: FileResult) => void,
   ): Promise<void> {
     if (this.#closed) throw new Error('upload() on a closed session');
-    if (this.#compressor !== (this.#o.compressor ?? 'libdeflate') && !this.#fallbackSaid) {
-      this.#fallbackSaid = true;
-      this.#sink({
-        type: 'warning',
-        message: `libdeflate could not be loaded (${libdeflateLoadError()}); compressing with node:zlib`,
-      });
-    }
     const run = runUploads(files, {
       destination: this.#destination,
       pool: this.#pool,

@@ -9,6 +9,7 @@ import type { ByteBudget } from '../read/budget.js';
 import type { SentPartRecords } from '../state/journal.js';
 import type { Compressor } from '../work/compressors.js';
 import { DEFAULT_COMPRESSOR, MIN_MEMBER_SIZE } from '../work/gzip.js';
+import { CLASSIC_LEVEL } from '../work/upstream-zlib.js';
 import type { PartPool, PartResult } from '../work/pool.js';
 import type { BufferCache } from './buffer-cache.js';
 import type { DonePart } from './destination.js';
@@ -71,6 +72,16 @@ export class PartSender {
         }
         r = c.result;
         o.events({
+          type: 'part-unverified',
+          order: plan.entry.order,
+          fileId: remote.fileId,
+          index,
+          localPath: plan.entry.localPath,
+          compressed: plan.compress,
+          size: check.size,
+          md5: check.md5,
+        });
+        o.events({
           type: 'warning',
           message: `part ${index} of "${plan.entry.localPath}" on the destination is not this file's content${plan.compress ? ' as this run or the classic agent compresses it' : ''} (${check.size} bytes, md5 ${check.md5}); sending it again`,
         });
@@ -107,10 +118,12 @@ export class PartSender {
    * Whether the local bytes of `part` are the part `done` an earlier run left on the destination.
    * Uncompressed: their MD5. Compressed: the source MD5 recorded when this machine sent the part (one
    * MD5 pass), else the part compressed again and compared (gzip is deterministic for one compressor
-   * and level): as this run sends it, then, if that differs and the classic form could differ from it,
-   * as the classic agent (and ua before libdeflate and one-member padding) sent it: node:zlib, padded
-   * with 20-byte members (gzip.ts). A part made by another compressor than these two is sent again.
-   * `result`, when given, holds the bytes to send if they differ.
+   * and level): as this run sends it; then, if that differs and the classic form could differ from it,
+   * as ua before libdeflate and one-member padding sent it: node:zlib, padded with 20-byte members
+   * (gzip.ts); then as the classic agent sent it: upstream zlib at level 6, the same padding, its
+   * platform's OS byte (upstream-zlib.ts; node:zlib is Chromium's zlib, whose bytes differ). Each
+   * remake costs a compression of the part, and happens only for a part whose MD5 did not match. A
+   * part made by any other compressor is sent again. `result`, when given, holds the bytes to send.
    */
   async #checkResumed(
     fs: FileState,
@@ -138,19 +151,33 @@ export class PartSender {
     const otherCompressor = (o.compressor ?? DEFAULT_COMPRESSOR) !== 'zlib';
     const maybePadded = !part.last && r.size < o.minPartSize + MIN_MEMBER_SIZE;
     const couldBeClassic = part.last || done.size >= o.minPartSize;
-    if (plan.compress && (otherCompressor || maybePadded) && couldBeClassic) {
-      // `r` is dropped to stay within the part's budget; a part that is neither is compressed again.
+    if (!plan.compress || !couldBeClassic) return { same: false, buffer: r.buffer, result: r };
+    // `r` is dropped to stay within the part's budget; a part that is none of these is compressed again.
+    let buf = r.buffer;
+    if (otherCompressor || maybePadded) {
       const c = await o.pool.run(
         {
-          ...partJob(plan, part, r.buffer, o, fs.source),
+          ...partJob(plan, part, buf, o, fs.source),
           digest: 'md5',
           compressor: 'zlib',
           padding: 'classic',
         },
         signal,
       );
-      return { same: c.md5 === done.md5 && c.size === done.size, buffer: c.buffer };
+      if (c.md5 === done.md5 && c.size === done.size) return { same: true, buffer: c.buffer };
+      buf = c.buffer;
     }
-    return { same: false, buffer: r.buffer, result: r };
+    const u = await o.pool.run(
+      {
+        ...partJob(plan, part, buf, o, fs.source),
+        digest: 'md5',
+        level: CLASSIC_LEVEL,
+        compressor: 'upstream-zlib',
+        padding: 'classic',
+        expect: { size: done.size, md5: done.md5 },
+      },
+      signal,
+    );
+    return { same: u.md5 === done.md5 && u.size === done.size, buffer: u.buffer };
   }
 }

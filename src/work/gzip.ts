@@ -14,6 +14,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Compressor } from './compressors.js';
+import { loadUpstreamZlib, matchOsByte, upstreamGzipMember, upstreamZlibLoaded } from './upstream-zlib.js';
 
 /** zlib's 1 MiB output chunks are ~40% faster than the 16 KiB default on 64 MiB parts. */
 const CHUNK = 1024 * 1024;
@@ -33,38 +34,76 @@ export type Padding = 'single' | 'classic';
 
 export { COMPRESSORS, type Compressor } from './compressors.js';
 
+/**
+ * What can compress a part: a compressor of `--compressor`, or `upstream-zlib`, upstream zlib's exact
+ * bytes (upstream-zlib.ts), which only the resume check uses, to recognise the classic agent's parts.
+ */
+export type Deflater = Compressor | 'upstream-zlib';
+
 type GzipFn = (input: Readonly<Uint8Array>, level?: number) => Uint8Array;
 
-/** libdeflate's gzip, or why it could not be loaded (then node:zlib does its work). */
-const libdeflate: { gzip?: GzipFn; error?: string } = await (async () => {
-  // UA_COMPRESSOR=zlib: never load the WebAssembly module, in any thread (worker threads inherit
-  // the environment). For hosts where WebAssembly is unwanted, and for processes that make and end
-  // many worker pools: Node 24 once aborted (a V8 check in a pool's teardown) in such a test.
-  if (process.env.UA_COMPRESSOR === 'zlib') return { error: 'not loaded (UA_COMPRESSOR=zlib)' };
-  try {
-    const m = (await import('libdeflate')) as { gzip: GzipFn };
-    // Instantiates the WASM module now, so that a failure shows here and not in the middle of a run.
-    const probe = Buffer.from('@r\nACGT\n+\nFFFF\n');
-    if (!gunzipSync(m.gzip(probe, 6)).equals(probe))
-      throw new Error('its output does not gunzip to its input');
-    return { gzip: m.gzip };
-  } catch (err) {
-    return { error: (err as Error)?.message ?? String(err) };
-  }
-})();
+/**
+ * libdeflate in this thread: undefined until loadLibdeflate() has settled, then its gzip or why it
+ * could not be loaded (then node:zlib does its work).
+ *
+ * Loaded lazily, by the first part that asks for it, and only in the thread that compresses it: not
+ * at import. A worker that only hashes, and every `--do-not-compress` run, never instantiates the
+ * WebAssembly module, and no module of the worker's graph has a top-level await, which on Node 24 has
+ * aborted a process ending its worker pools (V8 'Check failed: (location_) != nullptr'; V8 is known
+ * to crash when a thread is terminated while a module's top-level await is pending).
+ */
+let libdeflate: { gzip?: GzipFn; error?: string } | undefined;
+let loading: Promise<void> | undefined;
 
-/** Why libdeflate is unavailable in this process, or undefined when it loaded. */
+/** Loads libdeflate into this thread once; never rejects (a failure is kept for libdeflateLoadError). */
+export function loadLibdeflate(): Promise<void> {
+  return (loading ??= (async () => {
+    // UA_COMPRESSOR=zlib: never load the WebAssembly module, in any thread (worker threads inherit
+    // the environment), for hosts where WebAssembly is unwanted.
+    if (process.env.UA_COMPRESSOR === 'zlib') {
+      libdeflate = { error: 'not loaded (UA_COMPRESSOR=zlib)' };
+      return;
+    }
+    try {
+      const m = (await import('libdeflate')) as { gzip: GzipFn };
+      // Instantiates the WASM module now, so that a failure shows here and not as a part's error.
+      const probe = Buffer.from('@r\nACGT\n+\nFFFF\n');
+      if (!gunzipSync(m.gzip(probe, 6)).equals(probe))
+        throw new Error('its output does not gunzip to its input');
+      libdeflate = { gzip: m.gzip };
+    } catch (err) {
+      libdeflate = { error: (err as Error)?.message ?? String(err) };
+    }
+  })());
+}
+
+/** Whether compressing with `deflater` in this thread must first await loadDeflater(deflater). */
+export function needsLoad(deflater: Deflater): boolean {
+  if (deflater === 'upstream-zlib') return !upstreamZlibLoaded();
+  return deflater === 'libdeflate' && libdeflate === undefined;
+}
+
+/** Loads `deflater`'s module into this thread (once); node:zlib is always there. */
+export function loadDeflater(deflater: Deflater): Promise<void> {
+  if (deflater === 'upstream-zlib') return loadUpstreamZlib();
+  return deflater === 'libdeflate' ? loadLibdeflate() : Promise.resolve();
+}
+
+/** Why libdeflate is unavailable in this thread; undefined when it loaded or was not tried yet. */
 export function libdeflateLoadError(): string | undefined {
-  return libdeflate.error;
+  return libdeflate?.error;
 }
 
-/** The compressor that does the work when `wanted` is asked for: libdeflate falls back to node:zlib. */
+/**
+ * The compressor that does the work in this thread when `wanted` is asked for: libdeflate falls back
+ * to node:zlib when it could not be loaded (after loadLibdeflate()).
+ */
 export function effectiveCompressor(wanted: Compressor): Compressor {
-  return wanted === 'libdeflate' && !libdeflate.gzip ? 'zlib' : wanted;
+  return wanted === 'libdeflate' && libdeflate?.error !== undefined ? 'zlib' : wanted;
 }
 
-/** libdeflate when it loads, else node:zlib: what a job that names no compressor gets. */
-export const DEFAULT_COMPRESSOR: Compressor = effectiveCompressor('libdeflate');
+/** What a job that names no compressor asks for: libdeflate (node:zlib if it cannot load). */
+export const DEFAULT_COMPRESSOR: Compressor = 'libdeflate';
 
 /** zlib's header byte XFL for `level` (2: best, 4: fastest, else 0); the OS byte is 3 (Unix). */
 function zlibXfl(level: number): number {
@@ -75,8 +114,11 @@ function zlibXfl(level: number): number {
  * One complete gzip member of `data` at `level` (1–9). Both compressors write zlib's header (mtime 0,
  * no name, zlib's XFL, OS 3), so their members differ only in the deflate stream.
  */
-export function gzipMember(data: Uint8Array, level: number, compressor: Compressor = 'zlib'): Buffer {
-  if (compressor === 'libdeflate' && libdeflate.gzip) {
+export function gzipMember(data: Uint8Array, level: number, compressor: Deflater = 'zlib'): Buffer {
+  if (compressor === 'upstream-zlib') return upstreamGzipMember(data, level);
+  if (needsLoad(compressor))
+    throw new Error('libdeflate is not loaded in this thread: await loadLibdeflate() first');
+  if (compressor === 'libdeflate' && libdeflate?.gzip) {
     const out = libdeflate.gzip(data, level);
     const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     b[8] = zlibXfl(level);
@@ -166,15 +208,25 @@ function classicPadPart(compressed: Buffer, last: boolean, minPart: number): Buf
   return out;
 }
 
-/** What the workers do to a part: compress it into one member and pad it (part-task.ts). */
+/**
+ * What the workers do to a part: compress it into one member and pad it (part-task.ts). With `expect`
+ * (upstream-zlib, classic padding: the classic agent's part), the OS byte of its headers is the one
+ * of ZLIB_OS_CODES that gives the expected MD5, if one does.
+ */
 export function compressPart(
   data: Uint8Array,
-  o: { level: number; last: boolean; minPartSize: number; compressor?: Compressor; padding?: Padding },
+  o: {
+    level: number;
+    last: boolean;
+    minPartSize: number;
+    compressor?: Deflater;
+    padding?: Padding;
+    expect?: { size: number; md5: string };
+  },
 ): Buffer {
-  return padPart(
-    gzipMember(data, o.level, o.compressor ?? DEFAULT_COMPRESSOR),
-    o.last,
-    o.minPartSize,
-    o.padding,
-  );
+  const member = gzipMember(data, o.level, o.compressor ?? DEFAULT_COMPRESSOR);
+  const part = padPart(member, o.last, o.minPartSize, o.padding);
+  if (o.expect && o.compressor === 'upstream-zlib' && o.padding === 'classic')
+    matchOsByte(part, member.length, o.expect);
+  return part;
 }

@@ -10,7 +10,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { Piscina } from 'piscina';
-import { compressPart, type Compressor, type Padding } from './gzip.js';
+import {
+  compressPart,
+  DEFAULT_COMPRESSOR,
+  effectiveCompressor,
+  libdeflateLoadError,
+  loadDeflater,
+  needsLoad,
+  type Deflater,
+  type Padding,
+} from './gzip.js';
 import { identityChange, type PlannedIdentity } from './identity.js';
 
 /** A piece of a part given as segments, in order (a tar batch: read/tar-source.ts). */
@@ -44,7 +53,12 @@ export interface PartTaskInput {
   last: boolean;
   minPartSize: number;
   /** Which deflate implementation compresses (gzip.ts); by default libdeflate, node:zlib if it cannot load. */
-  compressor?: Compressor;
+  compressor?: Deflater;
+  /**
+   * The part an earlier run left on the destination, when this job remakes the classic agent's form
+   * of it (compressor `upstream-zlib`, padding `classic`) to compare: see gzip.ts's compressPart.
+   */
+  expect?: { size: number; md5: string };
   /** How a short non-last compressed part is padded (gzip.ts): `single` (the default) or `classic`. */
   padding?: Padding;
   /** Also hash the raw bytes when compressing (costs one more MD5 pass over the part). */
@@ -69,6 +83,8 @@ export type PartTaskOutput =
       buffer: ArrayBuffer;
       compressed?: ArrayBuffer;
       rawMd5?: string;
+      /** Why libdeflate, asked for, could not be loaded in the thread that compressed with node:zlib instead. */
+      libdeflateError?: string;
     }
   | {
       ok: false;
@@ -164,9 +180,24 @@ function moved(value: PartTaskOutput): PartTaskOutput {
   return Piscina.move({ [Piscina.transferableSymbol]: list, [Piscina.valueSymbol]: value } as never) as never;
 }
 
-/** The worker entry: the part's result, with its buffers moved back to the main thread. */
-export default function partTask(job: PartTaskInput): PartTaskOutput {
+/**
+ * The worker entry: the part's result, with its buffers moved back to the main thread. Async only for
+ * the first part this thread compresses with libdeflate, which loads it (gzip.ts); every other part
+ * is answered at once.
+ */
+export default function partTask(job: PartTaskInput): PartTaskOutput | Promise<PartTaskOutput> {
+  if (needsPreparing(job)) return prepare(job).then(() => moved(runPart(job)));
   return moved(runPart(job));
+}
+
+/** Whether runPart(job) in this thread must first await prepare(job). */
+export function needsPreparing(job: PartTaskInput): boolean {
+  return job.compress && job.length > 0 && needsLoad(job.compressor ?? DEFAULT_COMPRESSOR);
+}
+
+/** Loads what runPart(job) needs in this thread: its deflater's module, the first time a part asks for it. */
+export function prepare(job: PartTaskInput): Promise<void> {
+  return needsPreparing(job) ? loadDeflater(job.compressor ?? DEFAULT_COMPRESSOR) : Promise.resolve();
 }
 
 function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; crc32?: number } {
@@ -175,7 +206,7 @@ function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; 
   return { md5: '' };
 }
 
-/** Reads, hashes and (maybe) compresses one part on the calling thread. */
+/** Reads, hashes and (maybe) compresses one part on the calling thread, after prepare(job) if needsPreparing(job). */
 export function runPart(job: PartTaskInput): PartTaskOutput {
   try {
     const view = new Uint8Array(job.buffer, 0, job.length);
@@ -184,6 +215,9 @@ export function runPart(job: PartTaskInput): PartTaskOutput {
     if (job.compress && job.length > 0) {
       const rawMd5 = job.rawMd5 ? createHash('md5').update(view).digest('hex') : undefined;
       const data = compressPart(view, job);
+      const fellBack =
+        (job.compressor ?? DEFAULT_COMPRESSOR) === 'libdeflate' &&
+        effectiveCompressor('libdeflate') !== 'libdeflate';
       return {
         ok: true,
         ...digestOf(data, job.digest),
@@ -191,6 +225,7 @@ export function runPart(job: PartTaskInput): PartTaskOutput {
         buffer: job.buffer,
         compressed: ownBuffer(data),
         rawMd5,
+        ...(fellBack ? { libdeflateError: libdeflateLoadError() } : {}),
       };
     }
     const d = digestOf(view, job.digest);

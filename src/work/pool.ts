@@ -13,7 +13,7 @@ import { defaultCompressThreads } from '../config/options.js';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { FileChangedError, PartReadError } from '../errors.js';
-import { runPart, type PartTaskInput, type PartTaskOutput } from './part-task.js';
+import { needsPreparing, prepare, runPart, type PartTaskInput, type PartTaskOutput } from './part-task.js';
 
 /** Parts up to this size are hashed on the calling thread (uncompressed / compressed). */
 export const INLINE_MAX = 64 * 1024;
@@ -58,9 +58,14 @@ function workerExecArgv(): string[] {
 export class PartPool {
   readonly threads: number;
   readonly #pool: Piscina<PartTaskInput, PartTaskOutput>;
+  #onLibdeflateError?: (reason: string) => void;
 
-  /** `threads` defaults to `defaultCompressThreads()`: min(8, cores). */
-  constructor(o: { threads?: number; filename?: string } = {}) {
+  /**
+   * `threads` defaults to `defaultCompressThreads()`: min(8, cores). `onLibdeflateError` hears, once,
+   * why libdeflate could not be loaded when a part asked for it (the part then is node:zlib's).
+   */
+  constructor(o: { threads?: number; filename?: string; onLibdeflateError?: (reason: string) => void } = {}) {
+    this.#onLibdeflateError = o.onLibdeflateError;
     this.threads = Math.max(1, Math.floor(o.threads ?? defaultCompressThreads()));
     this.#pool = new Piscina({
       filename: o.filename ?? partTaskFile(),
@@ -80,6 +85,7 @@ export class PartPool {
       // A tiny part costs less to read and hash here than a round trip to a worker (measured on
       // 10,000 × 4 KiB: see bench/README.md); it blocks the event loop for tens of microseconds.
       signal?.throwIfAborted();
+      if (needsPreparing(input)) await prepare(input);
       out = runPart(input);
     } else
       out = await this.#pool.run(input, {
@@ -87,6 +93,11 @@ export class PartPool {
         transferList: job.buffer instanceof ArrayBuffer ? [job.buffer] : [],
         signal,
       });
+    if (out.ok && out.libdeflateError !== undefined && this.#onLibdeflateError) {
+      const say = this.#onLibdeflateError;
+      this.#onLibdeflateError = undefined;
+      say(out.libdeflateError);
+    }
     if (!out.ok) {
       if (out.name === 'FileChangedError')
         throw new FileChangedError(out.path ?? job.path ?? '', out.detail ?? out.message);

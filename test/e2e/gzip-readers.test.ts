@@ -9,12 +9,14 @@ import { join } from 'node:path';
 import { describe as suite, expect, it } from 'vitest';
 import { writeFastqFile } from '../../bench/fastq.js';
 import type { Compressor } from '../../src/work/compressors.js';
-import { gzipMember } from '../../src/work/gzip.js';
+import { gzipMember, loadLibdeflate } from '../../src/work/gzip.js';
 import { md5 } from '../helpers/files.js';
 import { gzipMembers, pigzMissing, readWithEveryReader } from '../helpers/gzip-readers.js';
 import { usePlatformAndTempDir } from '../helpers/platform.js';
 import { describe, downloadFile, waitClosed } from '../helpers/remote.js';
 import { runUa } from '../helpers/run-ua.js';
+
+await loadLibdeflate(); // gzipMember(…, 'libdeflate') below needs it in this thread
 
 const MiB = 1024 * 1024;
 const CHUNK = 5 * MiB;

@@ -10,6 +10,8 @@ import {
   EMPTY_GZIP_MEMBER,
   gzipMember,
   libdeflateLoadError,
+  loadLibdeflate,
+  needsLoad,
   padPart,
   paddingLength,
   paddingMember,
@@ -18,6 +20,10 @@ import { md5, tempDir } from '../../helpers/files.js';
 import { gzipMembers, pigzMissing, readWithEveryReader } from '../../helpers/gzip-readers.js';
 
 const MIN = 5 * 1024 * 1024;
+
+// libdeflate loads lazily, in the thread that first compresses with it.
+const before = { needsLoad: needsLoad('libdeflate'), error: libdeflateLoadError() };
+await loadLibdeflate();
 
 describe('gzipMember', () => {
   it("writes classic zlib's Unix header: no mtime, no name, XFL 0, OS 3", () => {
@@ -51,7 +57,10 @@ describe('compressors', () => {
     ),
   );
 
-  it('libdeflate loads here, so it is the default; zlib is what it falls back to', () => {
+  it('libdeflate loads on demand, here, so it is the default; zlib is what it falls back to', () => {
+    expect(before).toEqual({ needsLoad: true, error: undefined });
+    expect(needsLoad('libdeflate')).toBe(false);
+    expect(needsLoad('zlib')).toBe(false);
     expect(libdeflateLoadError()).toBeUndefined();
     expect(DEFAULT_COMPRESSOR).toBe('libdeflate');
     expect(effectiveCompressor('libdeflate')).toBe('libdeflate');
