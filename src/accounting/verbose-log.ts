@@ -69,6 +69,13 @@ export function verboseLog(o: VerboseLogOptions): EventSink {
           if (e.body) info(`  server said: ${scrubSecrets(e.body)}`);
         }
         return;
+      case 'part-unverified':
+        info(
+          `part ${e.index} of ${nameOf(e.order, e.fileId)} is sent again: the copy on the server ` +
+            `(${formatBytes(e.size)}, MD5 ${e.md5}) cannot be verified against this file` +
+            (e.compressed ? ' (no compressor here, nor the classic agent, makes those bytes)' : ''),
+        );
+        return;
       case 'api-call':
         debug(
           `api /${e.route} ${e.status === undefined ? 'no answer' : e.status} in ${e.ms.toFixed(0)} ms` +

@@ -63,6 +63,24 @@ describe('verbose lines (issue 14.5)', () => {
     expect(vv.lines).toContain('DEBUG api /file-F/upload 200 in 12 ms');
   });
 
+  it('-v: a part on the server that cannot be verified and is sent again', () => {
+    const v = collect(1);
+    v.sink(resumed);
+    v.sink({
+      type: 'part-unverified',
+      order: 0,
+      fileId: 'file-F',
+      index: 3,
+      localPath: 'run/reads.fq',
+      compressed: true,
+      size: 5 * MIB,
+      md5: '0123456789abcdef0123456789abcdef',
+    });
+    expect(v.lines.at(-1)).toBe(
+      'INFO part 3 of "run/reads.fq" (file-F) is sent again: the copy on the server (5.00 MiB, MD5 0123456789abcdef0123456789abcdef) cannot be verified against this file (no compressor here, nor the classic agent, makes those bytes)',
+    );
+  });
+
   it('says why a file is not compressed', () => {
     const v = collect(1);
     const plain = { ...resumed, resumed: false, doneBytes: 0, remoteName: 'x.bam' };
