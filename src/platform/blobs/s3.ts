@@ -55,6 +55,8 @@ export class S3Store implements CloudStore {
     };
     this.pathStyle = d.endpoint !== null;
     this.endpoint = d.endpoint ?? `https://s3.${this.region}.amazonaws.com`;
+    // The SDK's notice about future Node versions is for developers, not for an operator's command.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: this.region,
       credentials: this.creds,
