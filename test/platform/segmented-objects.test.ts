@@ -72,8 +72,12 @@ it('a multi-part file closes into linked segments, downloads byte-exact, and Ran
   const object = join(tp.platform.dataDir, 'blobs', 'objects', id);
   expect(statSync(object).isDirectory()).toBe(true);
   expect(readdirSync(object)).toHaveLength(4);
-  // The parts' own names are gone; the object's links keep their bytes (nothing was copied).
-  expect(readdirSync(join(tp.platform.dataDir, 'blobs', 'parts', id))).toEqual([]);
+  // The parts' own names go once `closed` is durable (assembly.ts), just after a describe can say
+  // closed: wait for that. The object's links keep their bytes (nothing was copied).
+  const partsDir = join(tp.platform.dataDir, 'blobs', 'parts', id);
+  for (let i = 0; i < 200 && readdirSync(partsDir).length > 0; i++)
+    await new Promise((r) => setTimeout(r, 25));
+  expect(readdirSync(partsDir)).toEqual([]);
   for (const name of readdirSync(object)) expect(statSync(join(object, name)).nlink).toBe(1);
 
   const all = await downloadBytes(tp, id);
