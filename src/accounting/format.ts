@@ -3,7 +3,7 @@
  * (KiB, MiB, GiB, MiB/s). The one exception is the classic-compatible plain progress line, which keeps
  * the classic literal "MB/sec" for log parsers; its numbers are 2^20-based too.
  */
-import type { SummaryEvent } from './events.js';
+import type { PartUnverifiedEvent, SummaryEvent } from './events.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
@@ -73,6 +73,12 @@ export function formatSummary(s: SummaryEvent): string {
   line += `; ${bytes} in ${formatDuration(s.elapsedMs)}, ${s.mbPerSec.toFixed(1)} MiB/s`;
   if (s.retries > 0) line += `; ${plural(s.retries, 'retry').replace(/retrys$/, 'retries')}`;
   return line;
+}
+
+/** The line every renderer shows for a part-unverified event (a warning: the part is sent again). */
+export function unverifiedText(e: PartUnverifiedEvent): string {
+  const how = e.compressed ? ' as this run or the classic agent compresses it' : '';
+  return `part ${e.index} of "${e.localPath}" on the destination is not this file's content${how} (${e.size} bytes, md5 ${e.md5}); sending it again`;
 }
 
 /**

@@ -9,7 +9,7 @@
  * messages, reasons, bodies) goes through `scrubSecrets` as a second line of defence.
  */
 import { type EventSink, type FileStartEvent, type UaEvent, scrubSecrets } from './events.js';
-import { formatBytes, formatSummary } from './format.js';
+import { formatBytes, formatSummary, unverifiedText } from './format.js';
 
 export type Level = 'ERROR' | 'INFO' | 'DEBUG';
 
@@ -70,11 +70,7 @@ export function verboseLog(o: VerboseLogOptions): EventSink {
         }
         return;
       case 'part-unverified':
-        info(
-          `part ${e.index} of ${nameOf(e.order, e.fileId)} is sent again: the copy on the server ` +
-            `(${formatBytes(e.size)}, MD5 ${e.md5}) cannot be verified against this file` +
-            (e.compressed ? ' (no compressor here, nor the classic agent, makes those bytes)' : ''),
-        );
+        if (o.all) info(`warning: ${unverifiedText(e)}`);
         return;
       case 'api-call':
         debug(
@@ -137,7 +133,7 @@ export function what(e: { status?: number; code?: string; reason: string }): str
 }
 
 /** Scrubbed and on one line (an error can quote a server's pretty-printed XML). */
-function folded(text: string): string {
+export function folded(text: string): string {
   return scrubSecrets(text).replace(/\s+/g, ' ').trim();
 }
 

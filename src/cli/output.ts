@@ -8,8 +8,8 @@
  */
 import type { EventSink, UaEvent } from '../accounting/events.js';
 import { scrubSecrets } from '../accounting/events.js';
-import { formatSummary } from '../accounting/format.js';
-import { seconds, what } from '../accounting/verbose-log.js';
+import { formatSummary, unverifiedText } from '../accounting/format.js';
+import { folded, seconds, what } from '../accounting/verbose-log.js';
 
 /** Somewhere to write text: a stream, or a line function such as `Reporting.log` (keeps bars intact). */
 export type LineOut = { write(chunk: string): unknown } | ((line: string) => void);
@@ -134,12 +134,15 @@ export function userMessages(o: UserMessagesOptions = {}): EventSink {
         names.delete(e.order);
         if (e.outcome === 'failed') {
           // On one line: an error can quote a server's pretty-printed XML, which would tear the bars.
-          const why = e.error === undefined ? '' : ` ${scrubSecrets(e.error).replace(/\s+/g, ' ').trim()}`;
+          const why = e.error === undefined ? '' : ` ${folded(e.error)}`;
           writeLine(out, `File "${e.localPath}" could not be uploaded.${why}`);
         }
         return;
       case 'warning':
         writeLine(out, `WARNING: ${scrubSecrets(e.message)}`);
+        return;
+      case 'part-unverified':
+        writeLine(out, `WARNING: ${unverifiedText(e)}`);
         return;
       case 'part-retry':
         // One short line (status, error code, part, next try); the body, often a whole XML page, with -v.

@@ -81,10 +81,6 @@ export class PartSender {
           size: check.size,
           md5: check.md5,
         });
-        o.events({
-          type: 'warning',
-          message: `part ${index} of "${plan.entry.localPath}" on the destination is not this file's content${plan.compress ? ' as this run or the classic agent compresses it' : ''} (${check.size} bytes, md5 ${check.md5}); sending it again`,
-        });
       }
       r ??= await o.pool.run(job(), signal);
       buffer = r.buffer;

@@ -5,6 +5,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { scrubSecrets, type UaEvent } from '../../accounting/events.js';
+import { unverifiedText } from '../../accounting/format.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
@@ -65,4 +66,5 @@ export function logEngineEvent(log: DaemonLog, e: UaEvent): void {
   else if (e.type === 'api-retry')
     log.log('warn', `/${e.route}: ${oneLine(e.reason)}; retry ${e.attempt} in ${e.delayMs} ms`);
   else if (e.type === 'warning') log.log('warn', oneLine(e.message, 400));
+  else if (e.type === 'part-unverified') log.log('warn', oneLine(unverifiedText(e), 400));
 }
