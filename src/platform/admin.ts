@@ -3,7 +3,7 @@ import { newId } from '../common/ids.js';
 import type { GrantLevel } from '../common/levels.js';
 import { issueToken, revokeToken, type IssuedToken } from './auth/tokens.js';
 import { withCloudStore } from './blobs/cloud-store.js';
-import type { Cloud } from './store/drives.js';
+import { DRIVE_CREDENTIAL_KEYS, driveCredentials, driveEndpoint, type Cloud } from './store/drives.js';
 import type { DriveRow, FileRow, ProjectRow, TokenRow } from './store/listings.js';
 import { DEFAULT_REGION, REGIONS } from './routes/projects.js';
 import { openDb } from './store/db.js';
@@ -54,36 +54,23 @@ export interface DrivePatch {
   noCheck?: boolean;
 }
 
-/** The credential fields each cloud needs (routes/drives.ts takes the same). */
-export const DRIVE_CREDENTIAL_KEYS: Record<Cloud, [string, string]> = {
-  aws: ['accessKeyId', 'secretAccessKey'],
-  azure: ['account', 'key'],
-};
-
 function credentialsOf(cloud: Cloud, v: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of DRIVE_CREDENTIAL_KEYS[cloud]) {
-    const x = v[k];
-    if (typeof x !== 'string' || x === '')
-      throw new AdminError(
+  return driveCredentials(
+    cloud,
+    v,
+    (k) =>
+      new AdminError(
         `credentials.${k} is missing: a ${cloud} drive needs ${DRIVE_CREDENTIAL_KEYS[cloud].join(' and ')}`,
-      );
-    out[k] = x;
-  }
-  return out;
+      ),
+  );
 }
 
 function endpointOf(e: string | undefined): string | null {
   if (e === undefined) return null;
-  let u: URL | undefined;
-  try {
-    u = new URL(e);
-  } catch {
-    // refused below
-  }
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
-    throw new AdminError(`invalid --endpoint ${JSON.stringify(e)}: give an http(s) URL`);
-  return e.replace(/\/+$/, '');
+  return driveEndpoint(
+    e,
+    () => new AdminError(`invalid --endpoint ${JSON.stringify(e)}: give an http(s) URL`),
+  );
 }
 
 async function checkDrive(

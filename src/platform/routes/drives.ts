@@ -3,7 +3,7 @@ import { atLeast } from '../../common/levels.js';
 import { withCloudStore } from '../blobs/cloud-store.js';
 import { ApiError, invalidInput, notFound } from '../errors.js';
 import type { Handler, RouteContext, RouteTable } from '../http/route.js';
-import { type Cloud, type DriveRecord } from '../store/drives.js';
+import { driveCredentials, driveEndpoint, type Cloud, type DriveRecord } from '../store/drives.js';
 import { isPlainObject, optString } from './input-checks.js';
 
 /**
@@ -14,35 +14,16 @@ import { isPlainObject, optString } from './input-checks.js';
  * and on rotation, and never echoed back.
  */
 
-const CRED_KEYS: Record<Cloud, [string, string]> = {
-  aws: ['accessKeyId', 'secretAccessKey'],
-  azure: ['account', 'key'],
-};
-
 function readCredentials(cloud: Cloud, v: unknown): Record<string, string> {
   if (!isPlainObject(v)) throw invalidInput('credentials must be a hash');
-  const out: Record<string, string> = {};
-  for (const k of CRED_KEYS[cloud]) {
-    const x = v[k];
-    if (typeof x !== 'string' || x === '')
-      throw invalidInput(`credentials.${k} must be a nonempty string for cloud ${cloud}`);
-    out[k] = x;
-  }
-  return out;
+  return driveCredentials(cloud, v, (k) =>
+    invalidInput(`credentials.${k} must be a nonempty string for cloud ${cloud}`),
+  );
 }
 
 function readEndpoint(input: Record<string, unknown>): string | null {
   const e = optString(input, 'endpoint');
-  if (e === undefined) return null;
-  let u: URL;
-  try {
-    u = new URL(e);
-  } catch {
-    throw invalidInput('endpoint must be an http(s) URL');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:')
-    throw invalidInput('endpoint must be an http(s) URL');
-  return e.replace(/\/+$/, '');
+  return e === undefined ? null : driveEndpoint(e, () => invalidInput('endpoint must be an http(s) URL'));
 }
 
 /** Throws InvalidInput unless the credentials work; the message names the drive, never the secret. */

@@ -33,6 +33,39 @@ CREATE TABLE IF NOT EXISTS symlink_uploads (
 
 export type Cloud = 'aws' | 'azure';
 
+/** The credential fields each cloud needs (drive/new and `ua-platform drive new` take the same). */
+export const DRIVE_CREDENTIAL_KEYS: Record<Cloud, [string, string]> = {
+  aws: ['accessKeyId', 'secretAccessKey'],
+  azure: ['account', 'key'],
+};
+
+/** The cloud's credential fields of `v`; `missing(key)` is thrown for one that is not a nonempty string. */
+export function driveCredentials(
+  cloud: Cloud,
+  v: Record<string, unknown>,
+  missing: (key: string) => Error,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of DRIVE_CREDENTIAL_KEYS[cloud]) {
+    const x = v[k];
+    if (typeof x !== 'string' || x === '') throw missing(k);
+    out[k] = x;
+  }
+  return out;
+}
+
+/** An http(s) endpoint URL without trailing slashes; `bad()` is thrown for anything else. */
+export function driveEndpoint(e: string, bad: () => Error): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(e);
+  } catch {
+    // refused below
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw bad();
+  return e.replace(/\/+$/, '');
+}
+
 export interface DriveRecord {
   id: string;
   name: string;
