@@ -20,8 +20,7 @@ import { openSession } from './engine/session.js';
 import { ApiCallError, ConnectionError, RunError } from './errors.js';
 import { expandInputs, type UploadEntry } from './plan/inputs.js';
 import { streamPartSize } from './plan/parts.js';
-import { planFile, readHead, type FilePlan } from './plan/plan.js';
-import { duplicateCheck } from './plan/signature.js';
+import { planEntries, planFile, type FilePlan } from './plan/plan.js';
 import type { ByteBudget } from './read/budget.js';
 import { readParts } from './read/stdin.js';
 import type { ApiServer, PlatformClient } from './transfer/platform/api.js';
@@ -73,15 +72,9 @@ export async function upload(req: UploadRequest): Promise<FileResult[]> {
     await greet(api, req.signal, diag);
     const entries = await expandInputs(req.positionals, o, req.projectContext);
     const projects = await resolveProjects(api, entries, req.signal, diag);
-    const plans: ScheduledFile[] = [];
-    for (const entry of entries) {
-      if (entry.stdin) continue;
-      plans.push({
-        plan: planFile(entry, o, readHead(entry.absPath)),
-        projectId: projects.get(entry.projectSpec)!.id,
-      });
-    }
-    if (!o.doNotResume) duplicateCheck(plans.map((p) => ({ projectId: p.projectId, entry: p.plan.entry })));
+    const plans: ScheduledFile[] = planEntries(entries, (spec) => projects.get(spec)!.id, o).flatMap((p) =>
+      p.plan ? [{ plan: p.plan, projectId: p.projectId }] : [],
+    );
     const stdinEntry = entries.find((e) => e.stdin);
     if (stdinEntry)
       plans.push(

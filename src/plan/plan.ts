@@ -14,7 +14,7 @@ import type { UaOptions } from '../config/options.js';
 import { sniffCompression } from '../work/sniff.js';
 import type { UploadEntry } from './inputs.js';
 import { effectiveChunkSize, partsOf, type PartSpec } from './parts.js';
-import { fileSignature, SIGNATURE_PROPERTY } from './signature.js';
+import { duplicateCheck, fileSignature, SIGNATURE_PROPERTY } from './signature.js';
 
 /** Everything decided about one file before its remote object is created. */
 export interface FilePlan {
@@ -61,6 +61,31 @@ export function planFile(entry: UploadEntry, o: UaOptions, head: Uint8Array): Fi
     details: o.details,
     hidden: o.visibility === 'hidden',
   };
+}
+
+/** An entry with its project and, unless it is stdin (cut as it is read), its plan. */
+export interface PlannedEntry {
+  entry: UploadEntry;
+  projectId: string;
+  plan?: FilePlan;
+}
+
+/**
+ * Every entry planned, in input order, then the duplicate-signature check (unless --do-not-resume):
+ * the real run (index.ts) and --dry-run (preview.ts) alike. Throws the check's UsageError.
+ */
+export function planEntries(
+  entries: readonly UploadEntry[],
+  projectIdOf: (spec: string) => string,
+  o: UaOptions,
+): PlannedEntry[] {
+  const planned = entries.map((entry) => ({
+    entry,
+    projectId: projectIdOf(entry.projectSpec),
+    plan: entry.stdin ? undefined : planFile(entry, o, readHead(entry.absPath)),
+  }));
+  if (!o.doNotResume) duplicateCheck(planned.filter((p) => p.plan));
+  return planned;
 }
 
 /** Up to the first `n` bytes of a file (fewer if it is shorter), for sniffing. */

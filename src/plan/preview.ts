@@ -16,8 +16,7 @@ import type { FileDescription, PlatformClient } from '../transfer/platform/api.j
 import { findResumable } from '../transfer/platform/resume-lookup.js';
 import type { ResolvedProject } from '../transfer/platform/projects.js';
 import type { UploadEntry } from './inputs.js';
-import { planFile, readHead, type FilePlan } from './plan.js';
-import { duplicateCheck } from './signature.js';
+import { planEntries, type FilePlan } from './plan.js';
 
 /** What a rerun would find on the platform for one file. */
 export type ResumeState =
@@ -57,13 +56,7 @@ export async function preview(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PreviewFile[]> {
   const direct = o.direct === true || env.UA_DIRECT === '1';
-  const planned = entries.map((entry) => ({
-    entry,
-    projectId: projects.get(entry.projectSpec)!.id,
-    plan: entry.stdin ? undefined : planFile(entry, o, readHead(entry.absPath)),
-  }));
-  if (!o.doNotResume)
-    duplicateCheck(planned.filter((p) => p.plan).map((p) => ({ projectId: p.projectId, entry: p.entry })));
+  const planned = planEntries(entries, (spec) => projects.get(spec)!.id, o);
   const out: PreviewFile[] = [];
   for (const p of planned) {
     if (!p.plan) out.push({ ...p, resume: { state: 'stdin' } });
