@@ -11,6 +11,9 @@ import type Database from 'better-sqlite3';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/** `?, ?, ?` for an `IN (…)` list of `n` values. */
+export const marks = (n: number): string => new Array<string>(n).fill('?').join(', ');
+
 export interface Sql {
   readonly dialect: Dialect;
   all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;

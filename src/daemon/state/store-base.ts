@@ -7,7 +7,7 @@
  * by moving its `next_try_at` past a lease in the same statement that selects it, so one host takes
  * each row for that long; a host that dies leaves the row due again when the lease ends.
  */
-import type { Sql } from './sql.js';
+import { marks, type Sql } from './sql.js';
 
 export interface StaleRow {
   id: number;
@@ -127,7 +127,7 @@ export class StoreBase {
     const renew = async (table: string, cond: string, ids: number[]) => {
       if (ids.length > 0)
         await this.q.run(
-          `UPDATE ${table} SET ${table === 'runs' ? 'owner_until' : 'lease_until'} = ? WHERE ${cond} AND id IN (${ids.map(() => '?').join(', ')})`,
+          `UPDATE ${table} SET ${table === 'runs' ? 'owner_until' : 'lease_until'} = ? WHERE ${cond} AND id IN (${marks(ids.length)})`,
           [until, this.host, ...ids],
         );
     };
@@ -169,10 +169,10 @@ export class StoreBase {
         [now, limit],
       );
       if (rows.length > 0)
-        await t.run(
-          `UPDATE stale_objects SET next_try_at = ? WHERE id IN (${rows.map(() => '?').join(', ')})`,
-          [now + this.leaseMs, ...rows.map((r) => r.id)],
-        );
+        await t.run(`UPDATE stale_objects SET next_try_at = ? WHERE id IN (${marks(rows.length)})`, [
+          now + this.leaseMs,
+          ...rows.map((r) => r.id),
+        ]);
       return rows;
     });
   }
@@ -231,7 +231,7 @@ export class StoreBase {
         [now, limit],
       );
       if (rows.length > 0)
-        await t.run(`UPDATE outbox SET next_try_at = ? WHERE id IN (${rows.map(() => '?').join(', ')})`, [
+        await t.run(`UPDATE outbox SET next_try_at = ? WHERE id IN (${marks(rows.length)})`, [
           now + this.leaseMs,
           ...rows.map((r) => r.id),
         ]);

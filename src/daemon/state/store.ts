@@ -9,7 +9,7 @@
  * run's finishing steps are run by the one host that holds its `owner` lease.
  */
 import type { Stats } from 'node:fs';
-import type { Sql } from './sql.js';
+import { marks, type Sql } from './sql.js';
 import { skipLocked, StoreBase, type StoreOptions } from './store-base.js';
 import { dissolveBatch } from './tars.js';
 
@@ -90,8 +90,6 @@ export interface Observed {
   rel: string;
   st: Pick<Stats, 'size' | 'mtimeMs' | 'dev' | 'ino' | 'ctimeMs'>;
 }
-
-const marks = (n: number) => new Array<string>(n).fill('?').join(', ');
 
 export class DaemonStore extends StoreBase {
   constructor(q: Sql, o: StoreOptions & { throughput?: DaemonStore['throughputBuffer'] }) {

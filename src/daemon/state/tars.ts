@@ -9,7 +9,7 @@
  * its batch is uploaded dissolves the batch (dissolveBatch); batches are claimed, leased and
  * fenced like files.
  */
-import type { Sql } from './sql.js';
+import { marks, type Sql } from './sql.js';
 import type { DaemonStore, FileRow, RunRow } from './store.js';
 import { skipLocked, type StoreBase } from './store-base.js';
 
@@ -41,8 +41,6 @@ export interface BatchRules {
 /** `run.<RUNID>.lane.all_NNN.tar`, NNN from 000 (dx-streaming-upload's `%03d`). */
 export const tarName = (runId: string, seq: number): string =>
   `run.${runId}.lane.all_${String(seq).padStart(3, '0')}.tar`;
-
-const marks = (n: number) => new Array<string>(n).fill('?').join(', ');
 
 /**
  * Batch `b`, not uploaded, is given up because members changed or went away: an object an attempt
