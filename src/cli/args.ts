@@ -48,6 +48,9 @@ export type OptionSpec = { long: string; short?: string; kind: Kind; help: strin
   { group: Group; hidden?: false } | { hidden: true; group?: undefined }
 );
 
+/** Whether the option is given a value (`--x arg`); a flag or a counted flag (-v, -vv) is not. */
+export const takesValue = (o: Pick<OptionSpec, 'kind'>): boolean => o.kind === 'value' || o.kind === 'list';
+
 /** Every option, in help order within its group. Hidden ones are accepted but not listed. */
 export const OPTIONS: readonly OptionSpec[] = [
   { long: 'help', short: 'h', kind: 'flag', group: 'General', help: 'Produce a help message' },
@@ -400,7 +403,7 @@ export function uaParser(argv: readonly string[]): Argv {
     y = y.option(spec.long, {
       ...(spec.short ? { alias: spec.short } : {}),
       type: spec.kind === 'flag' ? 'boolean' : spec.kind === 'count' ? 'count' : 'string',
-      ...(spec.kind === 'flag' || spec.kind === 'count' ? {} : { requiresArg: true }),
+      ...(takesValue(spec) ? { requiresArg: true } : {}),
       ...(spec.hidden ? { hidden: true } : { describe: spec.help }),
     });
   }

@@ -5,12 +5,13 @@
  */
 import { errorLine } from './output.js';
 import { OPTIONS, uaParser } from './args.js';
+import { COMMANDS } from './help.js';
 
 const SHELLS = ['bash', 'zsh'] as const;
 type Shell = (typeof SHELLS)[number];
 
 /** Words that complete the first argument: the subcommands (ua.ts dispatches them before parsing). */
-const COMMANDS = ['daemon', 'completion'];
+const COMMAND_NAMES = COMMANDS.map((c) => c.name);
 
 /** yargs picks its template and its answer format from $SHELL/$ZSH_NAME when a parser is made. */
 function parserFor(shell: Shell | undefined) {
@@ -60,7 +61,7 @@ export async function completions(words: readonly string[]): Promise<string[]> {
   const shown = all.filter((c) => !c.startsWith('-') || visible.has(c.split(':')[0]));
   const current = words[words.length - 1] ?? '';
   if (words.length === 2 && !current.startsWith('-'))
-    shown.unshift(...COMMANDS.filter((c) => c.startsWith(current)));
+    shown.unshift(...COMMAND_NAMES.filter((c) => c.startsWith(current)));
   return shown;
 }
 

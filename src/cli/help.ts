@@ -5,7 +5,7 @@
  * `Available options:`); the groups under it are boost's captioned sub-lists.
  */
 import { UA_VERSION } from '../version.js';
-import { GROUPS, OPTIONS, type OptionSpec } from './args.js';
+import { GROUPS, OPTIONS, takesValue, type OptionSpec } from './args.js';
 
 export interface Example {
   /** What it does, one line. */
@@ -33,19 +33,20 @@ export const EXAMPLES: readonly Example[] = [
 ];
 
 /** The subcommands, which come before any option (a file named like one is given as ./name). */
-export const COMMANDS: readonly Example[] = [
+export const COMMANDS: readonly (Example & { name: string })[] = [
   {
+    name: 'daemon',
     what: 'Watch run folders and upload them as the instrument writes them (see ua daemon --help)',
     command: 'ua daemon --watch DIR --project P [options]',
   },
-  { what: 'Print a shell completion script', command: 'ua completion bash|zsh' },
+  { name: 'completion', what: 'Print a shell completion script', command: 'ua completion bash|zsh' },
 ];
 
 const visible = (group: string): OptionSpec[] => OPTIONS.filter((o) => !o.hidden && o.group === group);
 
 /** `-c [ --compress-threads ] arg`, boost's spelling. */
 function optionLabel(o: OptionSpec): string {
-  return `${o.short ? `-${o.short} [ --${o.long} ]` : `--${o.long}`}${o.kind === 'flag' || o.kind === 'count' ? '' : ' arg'}`;
+  return `${o.short ? `-${o.short} [ --${o.long} ]` : `--${o.long}`}${takesValue(o) ? ' arg' : ''}`;
 }
 
 /** Lines of the help are at most this long (boost wrapped at 80; the option column is wider here). */
@@ -109,7 +110,7 @@ export function manPage(): string {
     out.push(`.SS ${roff(g)}`);
     for (const o of visible(g)) {
       const names = [o.short ? `\\fB\\-${o.short}\\fR, ` : '', `\\fB${roff(`--${o.long}`)}\\fR`].join('');
-      out.push('.TP', o.kind === 'flag' || o.kind === 'count' ? names : `${names} \\fIarg\\fR`, roff(o.help));
+      out.push('.TP', takesValue(o) ? `${names} \\fIarg\\fR` : names, roff(o.help));
     }
   }
   out.push('.SH EXAMPLES');
