@@ -102,8 +102,8 @@ export interface PartUnverifiedEvent {
   md5: string;
 }
 
-/** A part upload failed and will be tried again after `delayMs`. */
-export interface PartRetryEvent {
+/** A part upload failed and will be tried again after `delayMs`; what failed, in short (RetryDetail). */
+export interface PartRetryEvent extends RetryDetail {
   type: 'part-retry';
   order: number;
   fileId: string;
@@ -112,11 +112,6 @@ export interface PartRetryEvent {
   attempt: number;
   delayMs: number;
   reason: string;
-  /** What failed, in short (see RetryDetail). */
-  status?: number;
-  code?: string;
-  /** The server's answer, for -v (scrubbed by every renderer). */
-  body?: string;
 }
 
 /** The short facts of a failed attempt: HTTP status, an error code, and the server's body. */
@@ -125,20 +120,18 @@ export interface RetryDetail {
   status?: number;
   /** The server's error code (`SlowDown`, `InvalidAuthentication`) or the socket's (`ECONNRESET`). */
   code?: string;
+  /** The server's answer, for -v (scrubbed by every renderer). */
   body?: string;
 }
 
 /** An API call (not tied to one part) failed and will be retried. */
-export interface ApiRetryEvent {
+export interface ApiRetryEvent extends RetryDetail {
   type: 'api-retry';
   /** The route without host or query, e.g. `file/new` or `file-xxxx/close`. */
   route: string;
   attempt: number;
   delayMs: number;
   reason: string;
-  status?: number;
-  code?: string;
-  body?: string;
 }
 
 /**

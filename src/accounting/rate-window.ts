@@ -40,7 +40,7 @@ export class RateWindow {
     const prev = this.samples[this.samples.length - 2];
     // Merge into the last sample when it is itself recent: the step moves by < resolution, never more.
     // Same instant as the last sample: one step, not a vertical segment the reading would split.
-    if ((prev !== undefined && t - prev.t < this.resolutionMs) || (prev !== undefined && t <= last.t)) {
+    if (prev !== undefined && (t - prev.t < this.resolutionMs || t <= last.t)) {
       last.t = t;
       last.total = total;
     } else {

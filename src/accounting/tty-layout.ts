@@ -19,7 +19,7 @@ export interface OverallView {
   etaSec?: number;
   filesDone: number;
   files: number;
-  failed?: number;
+  filesFailed?: number;
 }
 
 export interface FileView {
@@ -57,7 +57,7 @@ export function overallLine(v: OverallView, width: number): string {
       { keep: 6, text: formatRate(v.rate) },
       { keep: 7, text: `ETA ${formatEta(v.etaSec)}` },
       { keep: 5, text: `${v.filesDone}/${v.files} files` },
-      ...(v.failed ? [{ keep: 4, text: `${v.failed} failed` }] : []),
+      ...(v.filesFailed ? [{ keep: 4, text: `${v.filesFailed} failed` }] : []),
     ],
     width,
   );

@@ -108,7 +108,7 @@ export class TtyProgress {
     const now = this.clock.now();
     const o = this.stats.overall(now);
     const usable = Math.max(1, width - 1);
-    const out = [overallLine({ ...o, failed: o.filesFailed }, usable)];
+    const out = [overallLine(o, usable)];
     const rows = this.stream.rows;
     // Leave a row for the cursor and one for a message, so the block never scrolls off the top.
     const room = rows !== undefined && rows > 0 ? Math.max(0, rows - 3) : this.maxBars + 1;

@@ -195,9 +195,9 @@ export function needsPreparing(job: PartTaskInput): boolean {
   return job.compress && job.length > 0 && needsLoad(job.compressor ?? DEFAULT_COMPRESSOR);
 }
 
-/** Loads what runPart(job) needs in this thread: its deflater's module, the first time a part asks for it. */
+/** Loads what runPart(job) needs in this thread when needsPreparing(job): its deflater's module (once). */
 export function prepare(job: PartTaskInput): Promise<void> {
-  return needsPreparing(job) ? loadDeflater(job.compressor ?? DEFAULT_COMPRESSOR) : Promise.resolve();
+  return loadDeflater(job.compressor ?? DEFAULT_COMPRESSOR);
 }
 
 function digestOf(data: Uint8Array, digest: PartDigest = 'md5'): { md5: string; crc32?: number } {

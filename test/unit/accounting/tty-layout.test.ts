@@ -20,7 +20,7 @@ const worst = {
   etaSec: 3723,
   filesDone: 1000,
   files: 1000,
-  failed: 999,
+  filesFailed: 999,
 };
 const file = {
   name: 'run1/Sample_S1/sample_S1_L001_R1_001.fastq.gz',
@@ -62,7 +62,7 @@ describe('terminal layout by width (issue 14.1)', () => {
   });
 
   it('drops fields in a fixed order as the terminal narrows: label, bar, bytes, failures, files, rate, ETA', () => {
-    const failing = (w: number) => overallLine({ ...typical, failed: 2 }, w);
+    const failing = (w: number) => overallLine({ ...typical, filesFailed: 2 }, w);
     expect(failing(119)).toMatch(
       /^Total +\[=+-+\] +41\.4% +1\.20 GiB\/2\.90 GiB +10\.0 MiB\/s +ETA 2:51 +12\/50 files +2 failed$/,
     );
