@@ -93,7 +93,8 @@ describe('manPage', () => {
   });
 
   const man = spawnSync('man', ['--version'], { encoding: 'utf8' });
-  it.skipIf(man.status !== 0)('formats with man -l, every option in the text', () => {
+  // Skipped only off CI: .ci/run installs man-db, and under CI=true a missing `man` fails the test.
+  it.skipIf(man.status !== 0 && !process.env.CI)('formats with man -l, every option in the text', () => {
     const tmp = tempDir();
     try {
       const file = join(tmp.dir, 'ua.1');
