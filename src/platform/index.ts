@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { InlineBlobStore } from './blobs/inline.js';
 import { DiskBlobStore, sweepTemporaryFiles } from './blobs/disk.js';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,7 +78,11 @@ export async function startPlatform(o: StartOptions = {}): Promise<RunningPlatfo
   let port = 0;
   const deps: RouteDeps = {
     store,
-    blobs: new DiskBlobStore(join(dataDir, 'blobs'), { fsync: process.env.UA_PLATFORM_FSYNC !== '0' }),
+    // Small parts and single-part objects as rows of the database, the rest as files (inline.ts).
+    blobs: new InlineBlobStore(
+      new DiskBlobStore(join(dataDir, 'blobs'), { fsync: process.env.UA_PLATFORM_FSYNC !== '0' }),
+      store,
+    ),
     assemblies: new Map(),
     config: {
       closingDelayMs: o.closingDelayMs ?? 300,

@@ -1,9 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are free-form JSON here */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe as group, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-import { downloadBytes, uploadWhole, waitClosed } from './file-helpers.js';
+import { downloadBytes, storedBlobs, uploadWhole, waitClosed } from './file-helpers.js';
 
 /**
  * `/project-xxxx/clone` through real HTTP: the same object IDs appear in the destination, each
@@ -137,9 +135,8 @@ group('clone', () => {
     const file = await uploadWhole(tp, [bytes], { project: src, properties: { k: 'v' } });
     await waitClosed(tp, file);
     await ok(`${src}/clone`, { project: dest, objects: [file] });
-    const blob = join(tp.platform.dataDir, 'blobs', 'objects', file);
     await ok(`${src}/removeObjects`, { objects: [file] });
-    expect(existsSync(blob)).toBe(true);
+    expect(storedBlobs(tp, file)).toEqual([`db:objects/${file}`]);
     await fails(`${file}/describe`, { project: src }, 'ResourceNotFound');
     expect((await ok(`${file}/describe`, {})).project).toBe(dest);
     expect((await downloadBytes(tp, file)).bytes).toEqual(bytes);
@@ -147,7 +144,7 @@ group('clone', () => {
       { project: dest, id: file },
     ]);
     await ok(`${dest}/removeObjects`, { objects: [file] });
-    expect(existsSync(blob)).toBe(false);
+    expect(storedBlobs(tp, file)).toEqual([]);
     expect((await tp.call(`${file}/describe`, {})).status).toBe(404);
     expect((await ok('system/findDataObjects', { properties: { k: 'v' } })).results).toEqual([]);
   });

@@ -1,3 +1,6 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { expect } from 'vitest';
@@ -94,4 +97,29 @@ export async function uploadWhole(
   const closed = await tp.call(`${id}/close`, {});
   expect(closed.status, JSON.stringify(closed.body)).toBe(200);
   return id;
+}
+
+/**
+ * Every place a file's bytes are kept: its object and parts on disk (`objects/<id>`, `parts/<id>/`,
+ * `parts/<id>.<n>-…`) and, for small ones, its rows in the database (`db:objects/<id>`,
+ * `db:parts/<key>`). Read from a second, read-only connection while the server runs (WAL).
+ */
+export function storedBlobs(tp: TestPlatform, id: string): string[] {
+  const root = join(tp.platform.dataDir, 'blobs');
+  const found: string[] = [];
+  if (existsSync(join(root, 'objects', id))) found.push(`objects/${id}`);
+  if (existsSync(join(root, 'parts', id))) found.push(`parts/${id}/`);
+  const flat = existsSync(join(root, 'parts')) ? readdirSync(join(root, 'parts')) : [];
+  for (const name of flat) if (name.startsWith(`${id}.`)) found.push(`parts/${name}`);
+  const db = new Database(join(tp.platform.dataDir, 'platform.db'), { readonly: true });
+  try {
+    if (db.prepare('SELECT 1 FROM inline_objects WHERE file_id = ?').get(id)) found.push(`db:objects/${id}`);
+    const parts = db.prepare('SELECT key FROM inline_parts WHERE file_id = ?').all(id) as Array<{
+      key: string;
+    }>;
+    for (const p of parts) found.push(`db:parts/${p.key}`);
+  } finally {
+    db.close();
+  }
+  return found;
 }

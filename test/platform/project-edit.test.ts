@@ -1,9 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are free-form JSON here */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe as group, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-import { uploadWhole, waitClosed } from './file-helpers.js';
+import { storedBlobs, uploadWhole, waitClosed } from './file-helpers.js';
 
 /**
  * `/project-xxxx/move`, `/project-xxxx/removeFolder`, `listFolder` as `dx ls -l` asks for it,
@@ -166,11 +164,10 @@ group('removeFolder', () => {
     const deep = await record(p, '/run/sub/deeper', { hidden: true });
     const sibling = await record(p, '/runs');
     const outside = await record(p, '/');
-    const blob = join(tp.platform.dataDir, 'blobs', 'objects', file);
-    expect(existsSync(blob)).toBe(true);
+    expect(storedBlobs(tp, file)).toEqual([`db:objects/${file}`]);
     expect(await ok(`${p}/removeFolder`, { folder: '/run', recurse: true })).toEqual({ id: p });
     for (const id of [file, deep]) expect((await tp.call(`${id}/describe`, {})).status).toBe(404);
-    expect(existsSync(blob)).toBe(false);
+    expect(storedBlobs(tp, file)).toEqual([]);
     expect(ids(await list(p, '/'))).toEqual([outside]);
     expect((await list(p, '/')).folders).toEqual(['/runs']);
     expect(ids(await list(p, '/runs'))).toEqual([sibling]);

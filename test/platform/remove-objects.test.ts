@@ -1,9 +1,15 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API answers are free-form JSON here */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe as group, expect, it, vi } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-import { newFile, putTo, signPart, uploadPart, uploadWhole, waitClosed } from './file-helpers.js';
+import {
+  newFile,
+  putTo,
+  signPart,
+  storedBlobs,
+  uploadPart,
+  uploadWhole,
+  waitClosed,
+} from './file-helpers.js';
 
 /** `/project-xxxx/removeObjects` through real HTTP: the objects go, and so do a file's bytes. */
 let tp: TestPlatform;
@@ -29,17 +35,6 @@ beforeAll(async () => {
 });
 afterAll(() => tp.stop());
 
-/** Every blob the disk store keeps for a file: its object, its parts dir, its small parts. */
-function blobsOf(p: TestPlatform, id: string): string[] {
-  const root = join(p.platform.dataDir, 'blobs');
-  const found: string[] = [];
-  if (existsSync(join(root, 'objects', id))) found.push(`objects/${id}`);
-  if (existsSync(join(root, 'parts', id))) found.push(`parts/${id}/`);
-  const flat = existsSync(join(root, 'parts')) ? readdirSync(join(root, 'parts')) : [];
-  for (const name of flat) if (name.startsWith(`${id}.`)) found.push(`parts/${name}`);
-  return found;
-}
-
 async function expectGone(p: TestPlatform, id: string, name: string): Promise<void> {
   const d = await p.call(`${id}/describe`, {});
   expect(d.status).toBe(404);
@@ -60,10 +55,11 @@ group('removeObjects', () => {
   it('removes closed and open files, records and executables, and frees a file’s bytes', async () => {
     const closed = await uploadWhole(tp, [Buffer.from('closed bytes')], { name: 'rm-closed' });
     await waitClosed(tp, closed);
-    expect(blobsOf(tp, closed)).toContain(`objects/${closed}`);
+    // Its 12 bytes are a row of the database (blobs/inline.ts), not a file.
+    expect(storedBlobs(tp, closed)).toEqual([`db:objects/${closed}`]);
     const open = await newFile(tp, { name: 'rm-open', hidden: true });
     expect((await uploadPart(tp, open, 1, Buffer.from('part'))).status).toBe(200);
-    expect(blobsOf(tp, open)).not.toEqual([]);
+    expect(storedBlobs(tp, open)).not.toEqual([]);
     const record = (await ok('record/new', { project: tp.project, name: 'rm-record' })).id;
     const applet = (await ok('applet/new', { project: tp.project, name: 'rm-applet' })).id;
     const workflow = (await ok('workflow/new', { project: tp.project, name: 'rm-workflow' })).id;
@@ -82,12 +78,12 @@ group('removeObjects', () => {
     ]) {
       await expectGone(tp, id, name);
     }
-    expect(blobsOf(tp, closed)).toEqual([]);
-    expect(blobsOf(tp, open)).toEqual([]);
+    expect(storedBlobs(tp, closed)).toEqual([]);
+    expect(storedBlobs(tp, open)).toEqual([]);
     expect((await ok(`${kept}/describe`, {})).name).toBe('rm-kept');
     // Its upload URLs are of no use now (§4.5), and keep nothing.
     expect((await putTo(signed.url, signed.headers, late)).status).not.toBe(200);
-    expect(blobsOf(tp, open)).toEqual([]);
+    expect(storedBlobs(tp, open)).toEqual([]);
     // A run of a removed applet is refused; removing it again is ResourceNotFound.
     expect((await tp.call(`${applet}/run`, { input: {} })).body.error.type).toBe('ResourceNotFound');
     expect((await tp.call(`${tp.project}/removeObjects`, { objects: [record] })).body.error).toEqual({
@@ -171,7 +167,7 @@ it('removes a file that is closing while its assembly runs, then frees the assem
     expect((await removing).body).toEqual({ id: slow.project });
     await expectGone(slow, id, 'rm-closing');
     expect(slow.platform.deps.assemblies.size).toBe(0);
-    expect(blobsOf(slow, id)).toEqual([]);
+    expect(storedBlobs(slow, id)).toEqual([]);
     // The assembly saw its file gone and stopped quietly.
     expect(stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.includes(id))).toEqual([]);
   } finally {

@@ -5,14 +5,9 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GroupSync } from '../group-sync.js';
+import { checkDigest, checkSize, collectChecked } from './collect.js';
 import { md5OfFile } from './md5-offload.js';
-import {
-  PartMismatchError,
-  type BlobStore,
-  type ByteRange,
-  type ExpectedPart,
-  type StoredPart,
-} from './blob-store.js';
+import { type BlobStore, type ByteRange, type ExpectedPart, type StoredPart } from './blob-store.js';
 
 /**
  * Blob store on the local disk under `<root>` (normally `<dataDir>/blobs`):
@@ -98,36 +93,7 @@ export class DiskBlobStore implements BlobStore {
     body: Readable,
     expected: ExpectedPart,
   ): Promise<StoredPart> {
-    const hash = createHash('md5');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    // Plain listeners rather than `for await`: no async iterator and no promise per chunk.
-    await new Promise<void>((resolve, reject) => {
-      if (body.readableEnded) return resolve();
-      const onData = (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > expected.size) return; // keep draining (so the client gets an answer)
-        hash.update(chunk);
-        chunks.push(chunk);
-      };
-      const onEnd = () => finish();
-      const onClose = () => finish(new Error('the connection closed before the body ended'));
-      const finish = (err?: Error) => {
-        body.off('data', onData);
-        body.off('end', onEnd);
-        body.off('error', finish);
-        body.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
-      };
-      body.on('data', onData);
-      body.on('end', onEnd);
-      body.on('error', finish);
-      body.on('close', onClose);
-    });
-    checkSize(size, expected);
-    const md5 = hash.digest('hex');
-    checkDigest(md5, size, expected);
+    const { chunks, size, md5 } = await collectChecked(body, expected);
     // Directly in parts/ (no directory per file), so one fsync of parts/ covers concurrent PUTs.
     const dir = join(this.root, 'parts');
     await this.made(dir);
@@ -421,31 +387,4 @@ const SEGMENT_CACHE = 4096;
 function safe(id: string): string {
   if (!/^[a-z]+-[0-9A-Za-z]+$/.test(id)) throw new Error(`not a blob-safe id: ${JSON.stringify(id)}`);
   return id;
-}
-
-/** A body's byte count against the signed size (a longer body was drained, not stored). */
-function checkSize(size: number, expected: ExpectedPart): void {
-  if (size > expected.size) {
-    throw new PartMismatchError('ExcessBody', `body is longer than the signed ${expected.size} bytes`, {
-      size,
-    });
-  }
-  if (size !== expected.size) {
-    throw new PartMismatchError('IncompleteBody', `received ${size} bytes, expected ${expected.size}`, {
-      size,
-    });
-  }
-}
-
-function checkDigest(md5: string, size: number, expected: ExpectedPart): void {
-  if (md5 !== expected.md5) {
-    throw new PartMismatchError(
-      'BadDigest',
-      `the MD5 of the body (${md5}) is not the signed ${expected.md5}`,
-      {
-        size,
-        md5,
-      },
-    );
-  }
 }

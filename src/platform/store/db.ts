@@ -8,6 +8,7 @@ import { DRIVES_SCHEMA } from './drives.js';
 import { EXECUTABLES_SCHEMA } from './executables.js';
 import { EXECUTIONS_SCHEMA } from './executions.js';
 import { FILES_SCHEMA } from './files.js';
+import { INLINE_BLOBS_SCHEMA } from './inline-blobs.js';
 
 export type Db = Database.Database;
 
@@ -87,6 +88,7 @@ const EXTRA_SCHEMAS: ReadonlyArray<{ name: string; sql: string }> = [
   // After 'files': applets and workflows share its object_properties index.
   { name: 'executables', sql: EXECUTABLES_SCHEMA },
   { name: 'executions', sql: EXECUTIONS_SCHEMA },
+  { name: 'inline-blobs', sql: INLINE_BLOBS_SCHEMA },
 ];
 
 export interface OpenDbOptions {

@@ -11,6 +11,7 @@ import * as drives from './drives.js';
 import * as executables from './executables.js';
 import * as executions from './executions.js';
 import * as files from './files.js';
+import * as inlineBlobs from './inline-blobs.js';
 import { findObjects } from './find.js';
 import * as folderTree from './folder-tree.js';
 import * as listings from './listings.js';
@@ -48,6 +49,13 @@ const QUERIES = {
   setFileSymlink: drives.setFileSymlink,
   markSymlinkVerified: drives.markSymlinkVerified,
   markRegisteredClosed: drives.markRegisteredClosed,
+  putInlinePart: inlineBlobs.putInlinePart,
+  inlinePartData: inlineBlobs.inlinePartData,
+  deleteInlinePart: inlineBlobs.deleteInlinePart,
+  promoteInlinePart: inlineBlobs.promoteInlinePart,
+  inlineObjectSize: inlineBlobs.inlineObjectSize,
+  inlineObjectData: inlineBlobs.inlineObjectData,
+  deleteInlineFile: inlineBlobs.deleteInlineFile,
   insertFile: files.insertFile,
   getFile: files.getFile,
   fileState: files.fileState,
