@@ -61,8 +61,11 @@ export interface ByteRange {
 
 export interface BlobStore {
   /**
-   * Streams `body` to durable storage while counting and hashing. Resolves only when the bytes
-   * match `expected`; rejects with PartMismatchError (or the stream's error) and keeps nothing.
+   * Streams `body` to durable storage while counting and hashing; a store that keeps bytes in the
+   * server's own database (blobs/inline.ts) has them durable once its WAL is synced, which every
+   * caller does before it acknowledges a part (parts-http.ts) or an object (assembly.ts).
+   * Resolves only when the bytes match `expected`; rejects with PartMismatchError (or the
+   * stream's error) and keeps nothing.
    */
   putPart(fileId: string, index: number, body: Readable, expected: ExpectedPart): Promise<StoredPart>;
   /** Deletes one stored part attempt (a superseded or orphaned key); missing is fine. */

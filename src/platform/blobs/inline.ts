@@ -25,8 +25,6 @@ export interface InlineTable {
   inlineObjectSize(fileId: string): number | undefined;
   inlineObjectData(fileId: string): Buffer | undefined;
   deleteInlineFile(fileId: string): void;
-  /** Resolves once every row written so far is on disk (one shared fdatasync of the WAL). */
-  syncWal(): Promise<void>;
 }
 
 /** Keys of parts kept in the table; every other key is the wrapped store's. */
@@ -35,12 +33,17 @@ const isInline = (key: string) => key.startsWith(INLINE_KEY);
 
 /**
  * A BlobStore that keeps small parts, and single-part objects made of one, as rows of `table`, and
- * hands everything else to `files` (the disk store). Same contract: a part is durable and checked
- * before putPart resolves, an object before assemble does. An object of several parts that
+ * hands everything else to `files` (the disk store). The rows are durable with the database: the
+ * caller's sync of the WAL after recording the part (the PUT route) or the assembly (assembly.ts)
+ * covers them, so they add no fdatasync of their own; a
+ * WAL is replayed in order, so no record can survive a crash without the rows written before it. An object of several parts that
  * include small ones (a file whose last part is short) is made by `files`: the small parts are
  * written out to it first, so its segments are all files.
  */
 export class InlineBlobStore implements BlobStore {
+  /** Keys moved into their object by assemble, until the caller deletes them (assembly.ts does, next). */
+  readonly #moved = new Set<string>();
+
   constructor(
     private readonly files: BlobStore,
     private readonly table: InlineTable,
@@ -52,11 +55,12 @@ export class InlineBlobStore implements BlobStore {
     const { chunks, size, md5 } = await collectChecked(body, expected);
     const key = `${INLINE_KEY}${fileId}.${index}-${randomBytes(6).toString('hex')}`;
     this.table.putInlinePart(key, fileId, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    await this.table.syncWal();
     return { key, size, md5 };
   }
 
   async deletePart(key: string): Promise<void> {
+    // A part moved into its object has no row left: no statement (a write transaction) for it.
+    if (this.#moved.delete(key)) return;
     if (isInline(key)) this.table.deleteInlinePart(key);
     else await this.files.deletePart(key);
   }
@@ -72,10 +76,9 @@ export class InlineBlobStore implements BlobStore {
         // Moved by an earlier attempt that stopped before the file was recorded as assembled.
         const size = this.table.inlineObjectSize(fileId);
         if (size === undefined) throw new Error(`part ${key} of ${fileId} is missing`);
-        await this.table.syncWal();
         return { size, md5: whole?.md5 ?? null };
       }
-      await this.table.syncWal();
+      this.#moved.add(key);
       return { size: this.table.inlineObjectSize(fileId) ?? 0, md5: whole?.md5 ?? null };
     }
     if (!partKeys.some(isInline)) return this.files.assemble(fileId, partKeys, whole);

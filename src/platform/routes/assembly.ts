@@ -47,6 +47,7 @@ async function assemble(deps: RouteDeps, fileId: string): Promise<void> {
   if (!deps.store.open) return;
   deps.store.markAssembled(fileId, result.md5, media);
   // Durable before the parts go: a restart must never find the file unassembled without them.
+  // This sync also makes an object kept in the database (blobs/inline.ts) durable.
   await deps.store.syncWal();
   // The part rows stay (describe lists them); their bytes now live in the final object (linked
   // into it on disk, not copied, so removing the parts' names frees nothing the object uses).

@@ -178,7 +178,8 @@ async function putPart(
     await blobs.deletePart(stored.key);
     return sendS3Error(res, 409, 'InvalidObjectState', 'The file was closed while the part was uploading');
   }
-  // The part row must be on disk before the 200, and before the blob it replaced is deleted.
+  // The part row (and a small part's bytes, a row too: blobs/inline.ts) must be on disk before
+  // the 200, and before the blob it replaced is deleted.
   await deps.store.syncWal();
   if (replaced !== null) await blobs.deletePart(replaced);
   record.ok = true;
