@@ -362,7 +362,7 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
             id: which,
             group: 'platform',
             name: `ua ${sizes.mediumCount} × 1 MiB → ua-platform`,
-            goalFilesPerS: 150,
+            goalFilesPerS: 200, // issue 16's target
           },
           args: ['--do-not-compress', medium],
           files: countFiles(medium),
@@ -411,7 +411,7 @@ export async function platformRow(c: Ctx, which: PlatformScenario): Promise<Row>
             id: which,
             group: 'platform',
             name: `ua ${sizes.smallCount} × 4 KiB → ua-platform`,
-            goalFilesPerS: 400,
+            goalFilesPerS: 600, // issue 16's target
           },
           args: ['--do-not-compress', '--override-file-limit', small],
           files: countFiles(small),
