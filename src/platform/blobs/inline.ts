@@ -10,8 +10,8 @@ import { collectChecked } from './collect.js';
  * directory fsyncs, a link and an unlink, each a trip through the thread pool and back; a row in
  * the WAL that the answer waits to be synced anyway costs none of them. Keeping the parts in
  * memory instead (the cost of storage taken away altogether) moved the server from 7.0 to 4.2–4.9
- * CPU ms per file. Larger parts stay files: every byte in the WAL is written again by a
- * checkpoint, on the event loop, and a blob read back from SQLite is read whole.
+ * CPU ms per file; rows in SQLite, to 4.7. Larger parts stay files: every byte in the WAL is
+ * written again by a checkpoint, on the event loop, and a blob read back from SQLite is read whole.
  */
 export const INLINE_PART_BYTES = 64 * 1024;
 
@@ -35,10 +35,10 @@ const isInline = (key: string) => key.startsWith(INLINE_KEY);
  * A BlobStore that keeps small parts, and single-part objects made of one, as rows of `table`, and
  * hands everything else to `files` (the disk store). The rows are durable with the database: the
  * caller's sync of the WAL after recording the part (the PUT route) or the assembly (assembly.ts)
- * covers them, so they add no fdatasync of their own; a
- * WAL is replayed in order, so no record can survive a crash without the rows written before it. An object of several parts that
- * include small ones (a file whose last part is short) is made by `files`: the small parts are
- * written out to it first, so its segments are all files.
+ * covers them, so they add no fdatasync of their own; a WAL is replayed in order, so no record can
+ * survive a crash without the rows written before it. An object of several parts that include
+ * small ones (a file whose last part is short) is made by `files`: the small parts are written out
+ * to it first, so its segments are all files.
  */
 export class InlineBlobStore implements BlobStore {
   /** Keys moved into their object by assemble, until the caller deletes them (assembly.ts does, next). */
@@ -72,14 +72,11 @@ export class InlineBlobStore implements BlobStore {
   ): Promise<{ size: number; md5: string | null }> {
     if (partKeys.length === 1 && isInline(partKeys[0])) {
       const [key] = partKeys;
-      if (!this.table.promoteInlinePart(key, fileId)) {
-        // Moved by an earlier attempt that stopped before the file was recorded as assembled.
-        const size = this.table.inlineObjectSize(fileId);
-        if (size === undefined) throw new Error(`part ${key} of ${fileId} is missing`);
-        return { size, md5: whole?.md5 ?? null };
-      }
-      this.#moved.add(key);
-      return { size: this.table.inlineObjectSize(fileId) ?? 0, md5: whole?.md5 ?? null };
+      // False when an earlier attempt moved it and stopped before the file was recorded as assembled.
+      if (this.table.promoteInlinePart(key, fileId)) this.#moved.add(key);
+      const size = this.table.inlineObjectSize(fileId);
+      if (size === undefined) throw new Error(`part ${key} of ${fileId} is missing`);
+      return { size, md5: whole?.md5 ?? null };
     }
     if (!partKeys.some(isInline)) return this.files.assemble(fileId, partKeys, whole);
     // Small parts among several: written out as file parts, so the object is all segments.
